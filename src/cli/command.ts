@@ -1,0 +1,22 @@
+import type { Config } from '../config.js';
+
+/** One `npm run cli -- <name> ...` command. */
+export interface Command {
+  name: string;
+  /** One line for the help listing. */
+  summary: string;
+  usage?: string;
+  run(args: string[], config: Config): Promise<number | void>;
+}
+
+/** A command as the registry lists it: loaded only when it is the one asked for. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+/** A mistake in the command line itself: shown as one line with the usage, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

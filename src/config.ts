@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable slotwatch reads, parsed and validated once. Defaults suit a
+ * developer's machine (the local services `npm run services` settles on); a deployment
+ * sets what differs. Nothing is switched on NODE_ENV.
+ */
+
+const url = (name: string, schemes: string[]) =>
+  z.string().trim().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    // the value itself is not echoed: URLs carry passwords
+    { message: `${name} must be a URL starting with ${schemes.map((s) => s + '://').join(' or ')}` },
+  );
+
+const int = (min: number, max: number) =>
+  z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(min).max(max);
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const schema = z
+  .object({
+    DATABASE_URL: url('DATABASE_URL', ['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/slotwatch'),
+    DATABASE_POOL_MAX: int(1, 500).default(10),
+    REDIS_URL: url('REDIS_URL', ['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+    PORT: int(0, 65535).default(3000),
+    SMTP_URL: optional(url('SMTP_URL', ['smtp', 'smtps'])),
+    MAIL_FROM: z.string().trim().min(3).default('slotwatch <alerts@slotwatch.localhost>'),
+    OUTBOX_DIR: z.string().trim().min(1).default('outbox'),
+    VAPID_PUBLIC_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, 'must be a base64url P-256 public key (npm run cli -- vapid:generate)')),
+    VAPID_PRIVATE_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, 'must be a base64url P-256 private key (npm run cli -- vapid:generate)')),
+    VAPID_SUBJECT: z.string().trim().regex(/^(mailto:|https:\/\/)/, 'must start with mailto: or https://').default('mailto:alerts@slotwatch.localhost'),
+    PUBLIC_BASE_URL: optional(url('PUBLIC_BASE_URL', ['http', 'https'])),
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -').default('slotwatch'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOLD_MINUTES: int(1, 60).default(5),
+    HOLD_SWEEP_SECONDS: int(1, 3600).default(5),
+    RELEASE_POLL_SECONDS: int(1, 3600).default(5),
+    SHUTDOWN_TIMEOUT_SECONDS: int(1, 28).default(25),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.VAPID_PUBLIC_KEY) !== Boolean(c.VAPID_PRIVATE_KEY)) {
+      const missing = c.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other VAPID key' });
+    }
+  });
+
+export type Config = z.infer<typeof schema> & { PUBLIC_BASE_URL: string };
+
+/** A configuration error: `message` is the one line to show, naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly variable: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses `env` (process.env by default); throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const message = issue.message.startsWith(variable) ? issue.message : `${variable} ${issue.message}`;
+    throw new ConfigError(`slotwatch: bad configuration: ${message}`, variable);
+  }
+  const c = result.data;
+  return { ...c, PUBLIC_BASE_URL: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '') };
+}
+
+/** For entry points: the config, or one line on stderr and exit code 1. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,14 @@
+import type { QueryResult, QueryResultRow } from 'pg';
+
+/** Anything SQL can be run on: the pool or a client inside a transaction. */
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** SQLSTATEs a transaction may simply be run again for. */
+export const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+/** The SQLSTATE of a pg error, if it is one. */
+export function sqlState(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}

@@ -1,0 +1,57 @@
+import pino, { type Logger, type LoggerOptions } from 'pino';
+
+/**
+ * Paths pino replaces with "[redacted]". Emails, secrets and push keys never reach a log;
+ * ids do. Wildcards cover the shapes we log: a bare field, one level down (`user.email`)
+ * and request headers.
+ */
+export const redactPaths: string[] = [
+  'email', '*.email', '*.*.email',
+  'to', '*.to',
+  'password', '*.password', 'passwordHash', '*.passwordHash', 'password_hash', '*.password_hash',
+  'token', '*.token', '*.*.token', 'accessToken', '*.accessToken',
+  'authorization', '*.authorization', '*.headers.authorization', '*.headers.cookie', '*.headers["set-cookie"]',
+  'cookie', '*.cookie',
+  'keys', '*.keys', '*.*.keys', 'p256dh', '*.p256dh', 'auth', '*.auth',
+  'endpoint', '*.endpoint', '*.*.endpoint',
+  'VAPID_PRIVATE_KEY', '*.VAPID_PRIVATE_KEY', 'privateKey', '*.privateKey',
+  'SMTP_URL', '*.SMTP_URL', 'DATABASE_URL', '*.DATABASE_URL', 'REDIS_URL', '*.REDIS_URL',
+];
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
+/** Replaces anything shaped like an email address in free text (messages, error details). */
+export function scrubEmails(text: string): string {
+  return text.replace(EMAIL, '[email]');
+}
+
+function errSerializer(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  for (const k of ['message', 'stack', 'detail'] as const) {
+    if (typeof out[k] === 'string') out[k] = scrubEmails(out[k] as string);
+  }
+  return out;
+}
+
+/** Builds a logger with slotwatch's redaction; pretty output only when stdout is a terminal. */
+export function createLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {
+  const base: LoggerOptions = {
+    level: 'info',
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    serializers: { err: errSerializer, error: errSerializer },
+    hooks: {
+      // message strings can carry an address interpolated by accident; scrub them too
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubEmails(a) : a)) as Parameters<typeof method>);
+      },
+    },
+    ...options,
+  };
+  if (!destination && process.stdout.isTTY && !process.env.CI) {
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true } } });
+  }
+  return destination ? pino(base, destination) : pino(base);
+}
+
+/** The one root logger; entry points set its level from config, everything else makes children. */
+export const log: Logger = createLogger();

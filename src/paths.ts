@@ -1,0 +1,16 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The folder holding package.json, found from this file whether run from src/ or dist/. */
+export const projectRoot: string = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('slotwatch: cannot find package.json above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
+})();
+
+export const migrationsDir = join(projectRoot, 'migrations');

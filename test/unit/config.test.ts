@@ -1,0 +1,68 @@
+/** Configuration: defaults for local use, and one clear line naming a bad variable. */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { projectRoot } from '../../src/paths.js';
+
+describe('loadConfig', () => {
+  it('gives working local defaults with nothing set', () => {
+    const c = loadConfig({});
+    expect(c.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/slotwatch');
+    expect(c.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(c.PORT).toBe(3000);
+    expect(c.PUBLIC_BASE_URL).toBe('http://localhost:3000');
+    expect(c.HOLD_MINUTES).toBe(5);
+    expect(c.SMTP_URL).toBeUndefined();
+  });
+
+  it('reads and coerces what is set', () => {
+    const c = loadConfig({ PORT: '8080', REDIS_URL: 'rediss://user:pw@cache.example:6380', PUBLIC_BASE_URL: 'https://slotwatch.example/', SMTP_URL: '' });
+    expect(c).toMatchObject({ PORT: 8080, REDIS_URL: 'rediss://user:pw@cache.example:6380', PUBLIC_BASE_URL: 'https://slotwatch.example' });
+    expect(c.SMTP_URL).toBeUndefined();
+  });
+
+  it.each([
+    ['DATABASE_URL', 'not a url'],
+    ['DATABASE_URL', 'mysql://localhost/x'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['PORT', '70000'],
+    ['PORT', 'eighty'],
+    ['LOG_LEVEL', 'loud'],
+    ['HOLD_MINUTES', '0'],
+    ['QUEUE_PREFIX', 'has spaces'],
+    ['SMTP_URL', 'mail.example.com'],
+    ['VAPID_SUBJECT', 'someone'],
+    ['VAPID_PRIVATE_KEY', undefined],
+  ])('names %s when it is %j', (variable, value) => {
+    const env: NodeJS.ProcessEnv = { [variable]: value };
+    if (variable === 'VAPID_PRIVATE_KEY') env.VAPID_PUBLIC_KEY = 'B'.repeat(87);
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toMatch(new RegExp(`^slotwatch: bad configuration: ${variable} `));
+    expect((error as ConfigError).message).not.toContain('\n');
+  });
+
+  it('does not echo a URL, which may carry a password', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres//admin:hunter2@db' })).toThrow(/^(?!.*hunter2)/s);
+  });
+});
+
+describe('entry points with a malformed DATABASE_URL', () => {
+  it.each([['src/cli/migrate.ts', 'up'], ['src/cli/main.ts', 'db:summary']])('%s stops at once with one line naming it', (file, arg) => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, file), arg], {
+      env: { ...process.env, DATABASE_URL: 'postgres//oops', LOG_LEVEL: 'info' },
+      encoding: 'utf8',
+      timeout: 20_000, // a hang guard: it must not try to connect
+    });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^slotwatch: bad configuration: DATABASE_URL /)]);
+  });
+});
