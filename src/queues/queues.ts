@@ -1,0 +1,24 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullPrefix, QUEUES } from './names.js';
+
+export interface Queues {
+  maintenance: Queue;
+  deliveries: Queue;
+}
+
+/** The app's queues on one shared connection (producers: they fail fast when Redis is away). */
+export function createQueues(connection: Redis, queuePrefix: string): Queues {
+  const prefix = bullPrefix(queuePrefix);
+  return {
+    maintenance: new Queue(QUEUES.maintenance, { connection, prefix }),
+    deliveries: new Queue(QUEUES.deliveries, { connection, prefix }),
+  };
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all(Object.values(queues).map((q: Queue) => q.close()));
+}
+
+/** BullMQ priorities (1 is served first) for a user's tier: URGENT before VIP before NORMAL. */
+export const PRIORITY_BY_TIER = { URGENT: 1, VIP: 2, NORMAL: 3 } as const;

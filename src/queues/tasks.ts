@@ -1,0 +1,30 @@
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Queues } from './queues.js';
+
+/** What a processor may use: everything is created once per process by the worker entry. */
+export interface Deps {
+  config: Config;
+  pool: pg.Pool;
+  queues: Queues;
+  /** A worker-role Redis connection (maxRetriesPerRequest: null). */
+  redis: Redis;
+  log: Logger;
+}
+
+/**
+ * A piece of scheduled upkeep run on the maintenance queue. The worker keeps one BullMQ
+ * job scheduler per task (id = name, so several worker processes upsert the same one) and
+ * dispatches jobs to `run` by name.
+ */
+export interface MaintenanceTask {
+  name: string;
+  /** Milliseconds between runs, read from config when the worker starts. */
+  everyMs(config: Config): number;
+  run(deps: Deps, job: Job): Promise<unknown>;
+  /** Optional: started with the worker (e.g. a LISTEN that wakes the task early); returns a stop function. */
+  start?(deps: Deps): Promise<() => Promise<void>>;
+}

@@ -1,0 +1,96 @@
+import { Worker, type Processor } from 'bullmq';
+import type { Config } from '../config.js';
+import { createPool } from '../db/pool.js';
+import { log as rootLog } from '../log.js';
+import { bullPrefix, QUEUES } from '../queues/names.js';
+import { closeQueues, createQueues } from '../queues/queues.js';
+import { createRedis } from '../queues/redis.js';
+import type { Deps, MaintenanceTask } from '../queues/tasks.js';
+import { deliveryProcessor as defaultDeliveryProcessor, maintenanceTasks } from '../worker/registry.js';
+
+export interface WorkerOptions {
+  tasks?: MaintenanceTask[];
+  deliveryProcessor?: ((deps: Deps) => Processor) | undefined;
+  /** Concurrency of the deliveries worker. */
+  deliveryConcurrency?: number;
+}
+
+export interface RunningWorker {
+  deps: Deps;
+  workers: Worker[];
+  /** Closes workers (letting active jobs finish), then queues, Redis and the pool. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one worker process's share of the work: job schedulers for every maintenance task
+ * (upserted by a stable id, so any number of processes may start at once and there is
+ * still one schedule each), a worker on the maintenance queue that dispatches by job
+ * name, and a worker on the deliveries queue.
+ */
+export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const tasks = options.tasks ?? maintenanceTasks;
+  const makeDeliveryProcessor = 'deliveryProcessor' in options ? options.deliveryProcessor : defaultDeliveryProcessor;
+  const log = rootLog.child({ process: 'worker' });
+  const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'slotwatch-worker' });
+  const redis = createRedis(config.REDIS_URL, 'worker');
+  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const deps: Deps = { config, pool, queues, redis, log };
+  const prefix = bullPrefix(config.QUEUE_PREFIX);
+
+  for (const task of tasks) {
+    await queues.maintenance.upsertJobScheduler(
+      task.name,
+      { every: task.everyMs(config) },
+      { name: task.name, opts: { removeOnComplete: 100, removeOnFail: 500 } },
+    );
+  }
+
+  const byName = new Map(tasks.map((t) => [t.name, t]));
+  const workers: Worker[] = [];
+  if (tasks.length) {
+    workers.push(
+      new Worker(
+        QUEUES.maintenance,
+        async (job) => {
+          const task = byName.get(job.name);
+          if (!task) return { skipped: `no task named ${job.name}` }; // an old schedule from an earlier release
+          return task.run({ ...deps, log: log.child({ queue: QUEUES.maintenance, jobId: job.id, task: job.name }) }, job);
+        },
+        { connection: redis, prefix, concurrency: Math.max(1, tasks.length) },
+      ),
+    );
+  }
+  if (makeDeliveryProcessor) {
+    workers.push(
+      new Worker(QUEUES.deliveries, makeDeliveryProcessor(deps), {
+        connection: redis,
+        prefix,
+        concurrency: options.deliveryConcurrency ?? 50,
+      }),
+    );
+  }
+  for (const w of workers) {
+    w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
+    w.on('failed', (job, err) => log.warn({ err, queue: w.name, jobId: job?.id, attempts: job?.attemptsMade }, 'job failed'));
+  }
+
+  const stops: (() => Promise<void>)[] = [];
+  for (const task of tasks) if (task.start) stops.push(await task.start(deps));
+
+  let closing: Promise<void> | undefined;
+  return {
+    deps,
+    workers,
+    close() {
+      closing ??= (async () => {
+        await Promise.all(stops.map((s) => s()));
+        await Promise.all(workers.map((w) => w.close()));
+        await closeQueues(queues);
+        redis.disconnect();
+        await pool.end();
+      })();
+      return closing;
+    },
+  };
+}
