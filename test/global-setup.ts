@@ -56,7 +56,7 @@ export default async function setup(project: TestProject) {
     try {
       let cursor = '0';
       do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `swt:${runId}:*`, 'COUNT', 1000);
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `*swt:${runId}:*`, 'COUNT', 1000);
         if (keys.length) await redis.del(...keys);
         cursor = next;
       } while (cursor !== '0');

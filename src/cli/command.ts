@@ -3,8 +3,6 @@ import type { Config } from '../config.js';
 /** One `npm run cli -- <name> ...` command. */
 export interface Command {
   name: string;
-  /** One line for the help listing. */
-  summary: string;
   usage?: string;
   run(args: string[], config: Config): Promise<number | void>;
 }

@@ -11,6 +11,11 @@ const commands: CommandEntry[] = [
     summary: 'show applied migrations and, per table, its rows, constraints and indexes',
     load: async () => (await import('./commands/db-summary.js')).dbSummary,
   },
+  { name: 'queues:status', summary: 'counts per queue and state, oldest waiting age, failed count', load: async () => (await import('./commands/queues.js')).queuesStatus },
+  { name: 'queues:failed', summary: 'the last failures of a queue with their reasons', load: async () => (await import('./commands/queues.js')).queuesFailed },
+  { name: 'queues:retry', summary: 'move every failed job of a queue back to waiting', load: async () => (await import('./commands/queues.js')).queuesRetry },
+  { name: 'queues:pause', summary: 'stop workers taking new jobs from a queue', load: async () => (await import('./commands/queues.js')).queuesPause },
+  { name: 'queues:resume', summary: 'let workers take jobs from a paused queue again', load: async () => (await import('./commands/queues.js')).queuesResume },
 ];
 
 function help(): string {

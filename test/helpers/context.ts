@@ -18,7 +18,7 @@ export interface TestContext {
   /** A pool on it, ended after the file. */
   pool: pg.Pool;
   redisUrl: string;
-  /** Prefix for every Redis key (and BullMQ queue prefix) this file creates. */
+  /** Prefix for every Redis key this file creates; as QUEUE_PREFIX, BullMQ keys become {prefix}:... and are cleaned up too. */
   redisPrefix: string;
   /** A Redis client for the file, disconnected after it. */
   redis: Redis;
@@ -59,7 +59,7 @@ export function useTestContext(): TestContext {
     if (ctx.redis) {
       let cursor = '0';
       do {
-        const [next, keys] = await ctx.redis.scan(cursor, 'MATCH', `${ctx.redisPrefix}*`, 'COUNT', 1000);
+        const [next, keys] = await ctx.redis.scan(cursor, 'MATCH', `*${ctx.redisPrefix}*`, 'COUNT', 1000);
         if (keys.length) await ctx.redis.del(...keys);
         cursor = next;
       } while (cursor !== '0');

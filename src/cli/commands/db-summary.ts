@@ -5,7 +5,6 @@ import type { Command } from '../command.js';
 /** Prints what the schema holds: migrations, and per table its rows, constraints and indexes. */
 export const dbSummary: Command = {
   name: 'db:summary',
-  summary: 'show applied migrations and, per table, its rows, constraints and indexes',
   async run(_args, config) {
     const applied = await appliedMigrations(config.DATABASE_URL);
     console.log(`Database ${new URL(config.DATABASE_URL).pathname.slice(1)}: ${applied.length} migrations applied`);

@@ -1,0 +1,100 @@
+/** The queue CLI against real BullMQ queues: status, failures, retry, pause and resume. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bullPrefix, QUEUES } from '../../src/queues/names.js';
+import { projectRoot } from '../../src/paths.js';
+import { useTestContext } from '../helpers/context.js';
+
+const ctx = useTestContext();
+const run = promisify(execFile);
+
+async function cli(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], {
+      env: { ...process.env, REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: ctx.redisPrefix, DATABASE_URL: ctx.databaseUrl, LOG_LEVEL: 'warn' },
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** The counts row of one queue in `queues:status` output, keyed by column. */
+function statusRow(output: string, queue: string): Record<string, string> {
+  const [header, ...rows] = output.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+  const row = rows.find((r) => r[0]!.startsWith(queue))!;
+  return Object.fromEntries(header!.map((h, i) => [h, row[i]!]));
+}
+
+let queue: Queue;
+beforeAll(async () => {
+  const prefix = bullPrefix(ctx.redisPrefix);
+  queue = new Queue(QUEUES.deliveries, { connection: ctx.redis, prefix });
+  const events = new QueueEvents(QUEUES.deliveries, { connection: ctx.redis.duplicate(), prefix });
+  await events.waitUntilReady();
+  const worker = new Worker(
+    QUEUES.deliveries,
+    async (job) => {
+      if (job.data.alertId === 'a-bad') throw new UnrecoverableError('mailbox does not exist');
+    },
+    { connection: ctx.redis.duplicate({ maxRetriesPerRequest: null }), prefix },
+  );
+  const jobs = await queue.addBulk(['a-1', 'a-2', 'a-bad'].map((id) => ({ name: 'deliver', data: { alertId: id }, opts: { jobId: id } })));
+  await Promise.all(jobs.map((j) => j.waitUntilFinished(events).catch(() => undefined)));
+  await worker.close();
+  await events.close();
+  await queue.add('deliver', { alertId: 'a-3' }, { jobId: 'a-3' }); // waits: no worker now
+});
+
+afterAll(async () => {
+  await queue.close();
+});
+
+describe('queue CLI', () => {
+  it('queues:status shows counts per state and the oldest waiting age', async () => {
+    const { code, stdout } = await cli('queues:status');
+    expect(code).toBe(0);
+    const row = statusRow(stdout, 'deliveries');
+    expect(row).toMatchObject({ waiting: '1', failed: '1', completed: '2', active: '0' });
+    expect(row['oldest waiting']).toMatch(/^\d+s$/);
+    expect(statusRow(stdout, 'maintenance')).toMatchObject({ waiting: '0', 'oldest waiting': '-' });
+  });
+
+  it('queues:failed lists the failure with its reason', async () => {
+    const { code, stdout } = await cli('queues:failed', 'deliveries');
+    expect(code).toBe(0);
+    expect(stdout).toContain('a-bad');
+    expect(stdout).toContain('mailbox does not exist');
+    expect(stdout).not.toContain('a-1');
+  });
+
+  it('queues:retry moves failed jobs back to waiting', async () => {
+    const { stdout } = await cli('queues:retry', 'deliveries');
+    expect(stdout).toContain('deliveries: 1 failed job(s) moved back to waiting');
+    expect(await queue.getFailedCount()).toBe(0);
+    expect(await queue.getWaitingCount()).toBe(2);
+  });
+
+  it('queues:pause and queues:resume', async () => {
+    expect((await cli('queues:pause', 'deliveries')).stdout).toContain('deliveries: paused');
+    expect(await queue.isPaused()).toBe(true);
+    expect(statusRow((await cli('queues:status')).stdout, 'deliveries').queue).toBe('deliveries (paused)');
+    expect((await cli('queues:resume', 'deliveries')).stdout).toContain('deliveries: resumed');
+    expect(await queue.isPaused()).toBe(false);
+  });
+
+  it('refuses an unknown queue or a missing name with a usage line and exit code 2', async () => {
+    const unknown = await cli('queues:pause', 'emails');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no queue named "emails" (queues: maintenance, deliveries)');
+    const missing = await cli('queues:failed');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('usage: npm run cli -- queues:failed');
+    expect(await queue.isPaused()).toBe(false);
+  });
+});
