@@ -1,0 +1,346 @@
+/**
+ * `npm run bench -- booking [--connections 16] [--duration 10] [--rounds 3] [--pairs 40000] [--keep]`:
+ * POST /api/slots/:id/hold over HTTP (autocannon against a real listening server: auth,
+ * rate limits in Redis, the locked REPEATABLE READ transaction; the server is workers/web.ts
+ * in its own process) beside pgbench running the
+ * same hold transaction (the same SQL, exported by src/booking/holds.ts) at the same
+ * concurrency on the same database. Two shapes:
+ *   - distinct: every request a different user holding a different free slot (all 201);
+ *   - hot:      every request the same slot, already held (409 after the slot lock).
+ * HTTP and pgbench take turns for --rounds rounds (the machine may be shared) and the
+ * medians are reported. Prints holds/s (requests/s for hot), p50/p99 latency, the web
+ * process's CPU per request, and HTTP ÷ pgbench; writes bench/results/booking.json. It creates its own database and drops it afterwards.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { INSERT_HOLD_SQL, LOCK_SLOT_SQL } from '../src/booking/holds.js';
+import { loadConfig } from '../src/config.js';
+import { createPool } from '../src/db/pool.js';
+import { migrate } from '../src/db/migrate.js';
+import { projectRoot } from '../src/paths.js';
+import { createRedis } from '../src/queues/redis.js';
+
+function arg(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+}
+
+function dbUrl(base: string, db: string): string {
+  const u = new URL(base);
+  u.pathname = '/' + db;
+  return u.toString();
+}
+
+async function admin(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+interface Pair {
+  userId: string;
+  slotId: string;
+  token: string;
+}
+
+/**
+ * `n` users, each with a live session, and `n` free future slots (hourly, one examiner per
+ * 5,000 so none overlap), paired one to one. `tag` keeps the HTTP and pgbench sets apart.
+ */
+async function seedPairs(pool: pg.Pool, n: number, tag: string): Promise<Pair[]> {
+  const { rows: [centre] } = await pool.query<{ id: string }>(
+    `INSERT INTO test_centers (name, postcode, latitude, longitude) VALUES ($1, 'M1 1AA', 53.48, -2.24) RETURNING id`,
+    [`Bench ${tag}`],
+  );
+  const pairs: Pair[] = [];
+  const chunk = 5000;
+  for (let from = 0; from < n; from += chunk) {
+    const size = Math.min(chunk, n - from);
+    const tokens = Array.from({ length: size }, () => 'sw_' + randomBytes(32).toString('base64url'));
+    const { rows: users } = await pool.query<{ id: string }>(
+      `INSERT INTO users (email, password_hash)
+       SELECT 'bench-' || $1::text || '-' || g || '@bench.example', 'x' FROM generate_series($2::int, $3::int) g
+       RETURNING id`,
+      [tag, from, from + size - 1],
+    );
+    await pool.query(
+      `INSERT INTO sessions (user_id, token_hash, expires_at) SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::timestamptz[])`,
+      [users.map((u) => u.id), tokens.map((t) => createHash('sha256').update(t).digest()), users.map(() => new Date(Date.now() + 86_400_000))],
+    );
+    const { rows: [spec] } = await pool.query<{ id: string }>(
+      `INSERT INTO specialists (full_name, service_type, center_id) VALUES ($1, 'driving examiner', $2) RETURNING id`,
+      [`Examiner ${tag} ${from}`, centre!.id],
+    );
+    const { rows: slots } = await pool.query<{ id: string }>(
+      `INSERT INTO time_slots (specialist_id, center_id, test_type, start_time, end_time)
+       SELECT $1::uuid, $2::uuid, 'practical', t, t + interval '57 minutes'
+         FROM (SELECT date_trunc('hour', now()) + interval '30 days' + g * interval '1 hour' AS t FROM generate_series(1, $3::int) g) x
+       ORDER BY t RETURNING id`,
+      [spec!.id, centre!.id, size],
+    );
+    for (let i = 0; i < size; i++) pairs.push({ userId: users[i]!.id, slotId: slots[i]!.id, token: tokens[i]! });
+  }
+  await pool.query('ANALYZE');
+  return pairs;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+interface Figures {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  ok: number;
+  refused: number;
+  errors: number;
+  /** CPU ms the web process spent per answered request (HTTP runs only). */
+  webCpuMsPerRequest?: number;
+}
+
+async function http(address: string, connections: number, seconds: number, next: () => { path: string; token: string }): Promise<Figures> {
+  const result = await autocannon({
+    url: address,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const { path, token } = next();
+          return { ...req, path, headers: { authorization: `Bearer ${token}` } };
+        },
+      },
+    ],
+  });
+  const codes = result.statusCodeStats as Record<string, { count: number }>;
+  const count = (re: RegExp) => Object.entries(codes).filter(([c]) => re.test(c)).reduce((n, [, v]) => n + v.count, 0);
+  const ok = count(/^2/);
+  const refused = count(/^4/);
+  return {
+    perSecond: (ok + refused) / seconds,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    ok,
+    refused,
+    errors: count(/^5/) + result.errors + result.timeouts,
+  };
+}
+
+/** Runs pgbench with `script` and reads tps and per-transaction latencies from its log. */
+async function pgbench(url: string, script: string, connections: number, seconds: number): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-pgbench-'));
+  try {
+    const file = join(dir, 'hold.sql');
+    writeFileSync(file, script);
+    const u = new URL(url);
+    const argv = [
+      '-n', '-M', 'extended', '-c', String(connections), '-j', String(Math.min(connections, cpus().length)), '-T', String(seconds),
+      '-f', file, '--log', '--log-prefix', join(dir, 'tx'),
+      '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'), u.pathname.slice(1),
+    ];
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('pgbench', argv, { env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.stderr.on('data', (d) => (text += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench exited ${code}:\n${text}`))));
+    });
+    const latencies: number[] = [];
+    let failed = 0;
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('tx'))) {
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+        const cols = line.split(' ');
+        if (cols.length < 3) continue;
+        if (cols[2] === 'failed' || cols[2] === 'skipped') failed++;
+        else latencies.push(Number(cols[2]) / 1000);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+    const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN);
+    return { perSecond: tps, p50Ms: pct(0.5), p99Ms: pct(0.99), ok: latencies.length, refused: 0, errors: failed };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The hold transaction as a pgbench script: each run takes the next unused pair. */
+function pgbenchScript(shape: 'distinct' | 'hot'): string {
+  // LOCK_SLOT_SQL is ($1 slot, $2 user); INSERT_HOLD_SQL is ($1 user, $2 slot, $3 minutes, $4 actor, $5 ip)
+  const lock = LOCK_SLOT_SQL.replace(/\$1::uuid/g, ':s::uuid').replace(/\$2::uuid/g, ':u::uuid');
+  const pick =
+    shape === 'distinct'
+      ? `SELECT user_id AS u, slot_id AS s FROM bench_pairs WHERE n = (SELECT nextval('bench_seq')::int);`
+      : `SELECT user_id AS u, (SELECT slot_id FROM bench_hot) AS s FROM bench_pairs WHERE n = 1 + (SELECT nextval('bench_seq')::int) % 1000;`;
+  const hold =
+    shape === 'distinct'
+      ? INSERT_HOLD_SQL.replace(/\$1::uuid/g, ':u::uuid').replace(/\$2::uuid/g, ':s::uuid').replace(/\$3::float8/g, '5::float8').replace(/\$4::text/g, `'user'::text`).replace(/\$5::inet/g, 'NULL::inet') + ';\nCOMMIT;'
+      : 'ROLLBACK;'; // the refused path: the slot is held, nothing is written
+  return [`${pick.replace(/;$/, '')} \\gset`, 'BEGIN ISOLATION LEVEL REPEATABLE READ;', lock.trim() + ';', hold, ''].join('\n');
+}
+
+export default async function bookingBench(args: string[]): Promise<void> {
+  const connections = Number(arg(args, '--connections', '16'));
+  const seconds = Number(arg(args, '--duration', '10'));
+  const pairsPerSide = Number(arg(args, '--pairs', '40000'));
+  const rounds = Number(arg(args, '--rounds', '3'));
+  const keep = args.includes('--keep');
+  const base = loadConfig();
+  const database = `sw_bench_booking_${randomBytes(3).toString('hex')}`;
+  const adminUrl = dbUrl(base.DATABASE_URL, 'postgres');
+  const url = dbUrl(base.DATABASE_URL, database);
+  const queuePrefix = `bench-booking-${randomBytes(3).toString('hex')}`;
+  console.log(`booking bench: ${connections} connections, ${seconds} s per run, database ${database}`);
+
+  await admin(adminUrl, `CREATE DATABASE ${database}`);
+  const pool = createPool(url, { max: connections + 4, applicationName: 'slotwatch-bench' });
+  const redis = createRedis(base.REDIS_URL, 'worker');
+  try {
+    await migrate({ databaseUrl: url, direction: 'up' });
+    console.log(`seeding ${pairsPerSide} users+sessions+slots per side ...`);
+    const httpPairs = await seedPairs(pool, pairsPerSide, 'http');
+    const pgPairs = await seedPairs(pool, pairsPerSide, 'pg');
+    await pool.query(`CREATE TABLE bench_pairs (n int PRIMARY KEY, user_id uuid NOT NULL, slot_id uuid NOT NULL)`);
+    await pool.query(`INSERT INTO bench_pairs SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[])`, [
+      pgPairs.map((_, i) => i + 1),
+      pgPairs.map((p) => p.userId),
+      pgPairs.map((p) => p.slotId),
+    ]);
+    await pool.query(`CREATE SEQUENCE bench_seq`);
+
+    // the server is the real web entry in its own process, as in production: autocannon
+    // in this process would otherwise share the server's event loop and slow it down
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const web = spawn(process.execPath, [...(process.env.BENCH_WEB_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', join(projectRoot, 'workers', 'web.ts')], {
+      cwd: projectRoot,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        DATABASE_POOL_MAX: String(connections),
+        REDIS_URL: base.REDIS_URL,
+        QUEUE_PREFIX: queuePrefix,
+        PORT: String(port),
+        LOG_LEVEL: 'error',
+        HOLD_LIMIT_PER_MINUTE: '100000',
+        HOLD_LIMIT_PER_MINUTE_IP: '1000000',
+      },
+    });
+    const address = `http://127.0.0.1:${port}`;
+    const stopWeb = () => new Promise<void>((resolve) => (web.exitCode !== null ? resolve() : (web.once('exit', () => resolve()), web.kill('SIGTERM'))));
+    for (let tries = 0; ; tries++) {
+      const ready = await fetch(`${address}/readyz`).then((r) => r.ok, () => false);
+      if (ready) break;
+      if (tries > 100 || web.exitCode !== null) throw new Error('the web process did not become ready');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    try {
+      // distinct: each request the next unused (user, slot) pair; a short run first warms
+      // the server up (JIT, pool connections), as a long-running process would be
+      let i = 0;
+      const nextDistinct = () => {
+        const p = httpPairs[i++ % httpPairs.length]!;
+        return { path: `/api/slots/${p.slotId}/hold`, token: p.token };
+      };
+      const measured = async (run: () => Promise<Figures>): Promise<Figures> => {
+        const before = cpuSeconds(web.pid);
+        const f = await run();
+        const cpu = cpuSeconds(web.pid) - before;
+        return { ...f, webCpuMsPerRequest: Math.round((cpu * 1000 * 100) / Math.max(1, f.ok + f.refused)) / 100 };
+      };
+      await http(address, connections, 2, nextDistinct);
+
+      // hot: one slot, already held; every request is refused after the slot lock.
+      // Users from the far end of the list: none of them holds a slot (one hold per user).
+      const hotSlot = httpPairs[httpPairs.length - 1]!.slotId;
+      let j = 0;
+      const nextHot = () => ({ path: `/api/slots/${hotSlot}/hold`, token: httpPairs[httpPairs.length - 1 - (j++ % 1000)]!.token });
+      await pool.query(`CREATE TABLE bench_hot AS SELECT $1::uuid AS slot_id`, [hotSlot]);
+      // held once through the endpoint (by a user outside both ranges), so both sides meet a held slot
+      const holder = httpPairs[httpPairs.length - 2000]!;
+      const first = await fetch(`${address}/api/slots/${hotSlot}/hold`, { method: 'POST', headers: { authorization: `Bearer ${holder.token}` } });
+      if (first.status !== 201) throw new Error(`could not hold the hot slot: ${first.status} ${await first.text()}`);
+
+      // the machine may be shared: HTTP and pgbench take turns, round by round, so both meet
+      // the same background load, and each figure is the median of its rounds
+      const runs = { httpDistinct: [] as Figures[], pgDistinct: [] as Figures[], httpHot: [] as Figures[], pgHot: [] as Figures[] };
+      for (let round = 1; round <= rounds; round++) {
+        runs.httpDistinct.push(await measured(() => http(address, connections, seconds, nextDistinct)));
+        runs.pgDistinct.push(await pgbench(url, pgbenchScript('distinct'), connections, seconds));
+        runs.httpHot.push(await measured(() => http(address, connections, seconds, nextHot)));
+        runs.pgHot.push(await pgbench(url, pgbenchScript('hot'), connections, seconds));
+        const last = (xs: Figures[]) => xs.at(-1)!.perSecond.toFixed(0);
+        console.log(`round ${round}/${rounds}: distinct HTTP ${last(runs.httpDistinct)}/s pgbench ${last(runs.pgDistinct)}/s; hot HTTP ${last(runs.httpHot)}/s pgbench ${last(runs.pgHot)}/s`);
+      }
+      if (i > httpPairs.length - 1000) console.log(`warning: ${i} requests for ${httpPairs.length} pairs; raise --pairs`);
+      const median = (xs: Figures[]) => [...xs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(xs.length / 2)]!;
+      const httpDistinct = median(runs.httpDistinct);
+      const pgDistinct = median(runs.pgDistinct);
+      const httpHot = median(runs.httpHot);
+      const pgHot = median(runs.pgHot);
+      const roundRatios = (a: Figures[], b: Figures[]) => a.map((x, k) => Math.round((x.perSecond / b[k]!.perSecond) * 100) / 100);
+
+      const { rows: [check] } = await pool.query<{ bad: string }>(
+        `SELECT count(*) AS bad FROM (SELECT slot_id FROM appointments WHERE status IN ('HOLD','CONFIRMED') GROUP BY slot_id HAVING count(*) > 1) x`,
+      );
+      const ratio = (a: Figures, b: Figures) => Math.round((a.perSecond / b.perSecond) * 100) / 100;
+      const results = {
+        when: new Date().toISOString(),
+        connections,
+        secondsPerRun: seconds,
+        cpus: cpus().length,
+        loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+        rounds,
+        distinct: { http: httpDistinct, pgbench: pgDistinct, ratio: ratio(httpDistinct, pgDistinct), ratioPerRound: roundRatios(runs.httpDistinct, runs.pgDistinct) },
+        hot: { http: httpHot, pgbench: pgHot, ratio: ratio(httpHot, pgHot), ratioPerRound: roundRatios(runs.httpHot, runs.pgHot) },
+        runs,
+        slotsWithTwoActiveAppointments: Number(check!.bad),
+        command: `npm run bench -- booking ${args.join(' ')}`.trim(),
+      };
+      const row = (name: string, f: Figures) =>
+        `  ${name.padEnd(16)} ${f.perSecond.toFixed(0).padStart(7)}/s   p50 ${f.p50Ms.toFixed(1).padStart(6)} ms   p99 ${f.p99Ms.toFixed(1).padStart(6)} ms   2xx ${String(f.ok).padStart(6)}   4xx ${String(f.refused).padStart(6)}   errors ${f.errors}${f.webCpuMsPerRequest !== undefined ? `   web CPU ${f.webCpuMsPerRequest} ms/request` : ''}`;
+      console.log(`\nmedians of ${rounds} rounds; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
+      console.log('distinct slots (holds/s)');
+      console.log(row('HTTP', httpDistinct));
+      console.log(row('pgbench', pgDistinct));
+      console.log(`  HTTP / pgbench = ${results.distinct.ratio} (aim: >= 0.5; per round ${results.distinct.ratioPerRound.join(', ')})`);
+      console.log('\none hot slot, already held (answers/s, all 409)');
+      console.log(row('HTTP', httpHot));
+      console.log(row('pgbench', pgHot));
+      console.log(`  HTTP / pgbench = ${results.hot.ratio} (per round ${results.hot.ratioPerRound.join(', ')})`);
+      console.log(`\nslots with two active appointments: ${results.slotsWithTwoActiveAppointments}`);
+      mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
+      writeFileSync(join(projectRoot, 'bench', 'results', 'booking.json'), JSON.stringify(results, null, 2) + '\n');
+      console.log('written to bench/results/booking.json');
+    } finally {
+      await stopWeb();
+    }
+  } finally {
+    // the rate-limit counters the run left (keys under the run's own prefix)
+    const keys = await redis.keys(`${queuePrefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await pool.end();
+    if (!keep) await admin(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    else console.log(`kept database ${database}`);
+  }
+}

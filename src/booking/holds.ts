@@ -1,0 +1,131 @@
+/**
+ * Placing a hold, the contended path. Seed 000's recipe: REPEATABLE READ, the slot row
+ * locked with SELECT ... FOR UPDATE, 40001/40P01 retried by withTransaction, and the
+ * partial unique index appointments_one_active_per_slot as the last line of defence. A
+ * taken slot is a BookingRefusal (409), never an error.
+ */
+import type pg from 'pg';
+import { withTransaction } from '../db/transaction.js';
+import { sqlState } from '../db/types.js';
+import { APPOINTMENT_COLUMNS, toView, type AppointmentRow, type AppointmentView } from './appointments.js';
+import { BookingRefusal, refusalForConstraint } from './errors.js';
+import { expireHoldInTx } from './expire-holds.js';
+import { historyCtes } from './history.js';
+import { findAnswer, storeAnswer } from './idempotency.js';
+
+export interface HoldRequest {
+  userId: string;
+  slotId: string;
+  /** HOLD_MINUTES: used while system_config has no valid 'hold_minutes' row (src/settings/). */
+  defaultHoldMinutes: number;
+  idempotencyKey?: string | undefined;
+  ip?: string | null;
+}
+
+export interface HoldAnswer {
+  statusCode: number;
+  body: { appointment: AppointmentView };
+  /** True when this is the stored answer of an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+interface SlotState {
+  status: 'AVAILABLE' | 'HOLD' | 'BOOKED';
+  started: boolean;
+  active_id: string | null;
+  active_expired: boolean | null;
+  own_hold_id: string | null;
+  own_hold_slot: string | null;
+  own_hold_expired: boolean | null;
+}
+
+const HELD = { eventType: 'HOLD_PLACED', from: null, to: 'HOLD', action: 'appointment.hold' } as const;
+
+/**
+ * The slot, locked; the active appointment on it; and the caller's own hold elsewhere (one
+ * at a time). $1 slot id, $2 user id. Exported for bench/booking.ts's pgbench script.
+ */
+export const LOCK_SLOT_SQL = `
+SELECT s.status, s.start_time <= now() AS started,
+        a.id AS active_id, a.status = 'HOLD' AND a.expires_at <= clock_timestamp() AS active_expired,
+        o.id AS own_hold_id, o.slot_id AS own_hold_slot, o.expires_at <= clock_timestamp() AS own_hold_expired
+   FROM time_slots s
+   LEFT JOIN appointments a ON a.slot_id = s.id AND a.status IN ('HOLD', 'CONFIRMED')
+   LEFT JOIN appointments o ON o.user_id = $2::uuid AND o.status = 'HOLD' AND o.slot_id <> s.id
+  WHERE s.id = $1::uuid
+    FOR UPDATE OF s`;
+
+/**
+ * The hold itself with its history, in one statement. $1 user id, $2 slot id, $3 default
+ * minutes, $4 actor, $5 ip.
+ */
+export const INSERT_HOLD_SQL = `
+WITH changed AS (
+   INSERT INTO appointments (user_id, slot_id, status, priority, expires_at)
+   SELECT u.id, $2::uuid, 'HOLD', u.priority,
+          now() + coalesce(
+            (SELECT (value #>> '{}')::float8 FROM system_config
+              WHERE key = 'hold_minutes' AND jsonb_typeof(value) = 'number'
+                AND (value #>> '{}')::float8 BETWEEN 1 AND 60), -- as src/settings/definitions.ts allows
+            $3::float8) * interval '1 minute'
+     FROM users u WHERE u.id = $1::uuid
+   RETURNING *),
+ slot AS (UPDATE time_slots SET status = 'HOLD' WHERE id = $2::uuid),
+ ${historyCtes(HELD, { actorUserId: 1, actor: 4, ip: 5 })}
+ SELECT ${APPOINTMENT_COLUMNS} FROM changed a`;
+
+async function holdOnce(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
+  const request = `POST /api/slots/${r.slotId}/hold`;
+  return withTransaction(
+    pool,
+    async (tx) => {
+      if (r.idempotencyKey) {
+        const stored = await findAnswer(tx, r.userId, r.idempotencyKey);
+        if (stored) {
+          if (stored.request !== request) {
+            throw new BookingRefusal('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another request; use a new key');
+          }
+          return { statusCode: stored.statusCode, body: stored.response as HoldAnswer['body'], replayed: true };
+        }
+      }
+
+      const { rows } = await tx.query<SlotState>(LOCK_SLOT_SQL, [r.slotId, r.userId]);
+      const slot = rows[0];
+      if (!slot) throw new BookingRefusal('SLOT_NOT_FOUND', 'no slot with this id');
+      if (slot.started) throw new BookingRefusal('SLOT_UNAVAILABLE', 'this slot has already started');
+      if (slot.active_id && !slot.active_expired) {
+        throw new BookingRefusal('SLOT_UNAVAILABLE', 'this slot is held or booked by someone else');
+      }
+      if (slot.own_hold_id && !slot.own_hold_expired) {
+        throw new BookingRefusal('ALREADY_HOLDING', 'you already hold another slot; confirm or cancel it first');
+      }
+      // an expired hold not yet swept gives way at once; this slot passes straight to the
+      // new hold (no release), the caller's own old slot is released
+      if (slot.active_id) await expireHoldInTx(tx, slot.active_id, false);
+      if (slot.own_hold_id) await expireHoldInTx(tx, slot.own_hold_id, true);
+
+      const inserted = await tx.query<AppointmentRow>(INSERT_HOLD_SQL, [r.userId, r.slotId, r.defaultHoldMinutes, 'user', r.ip ?? null]);
+      const row = inserted.rows[0];
+      if (!row) throw new BookingRefusal('SLOT_NOT_FOUND', 'no such user'); // the caller's account vanished mid-request
+      const answer: HoldAnswer = { statusCode: 201, body: { appointment: toView(row) }, replayed: false };
+      if (r.idempotencyKey) await storeAnswer(tx, r.userId, r.idempotencyKey, { request, statusCode: 201, response: answer.body });
+      return answer;
+    },
+    { isolation: 'REPEATABLE READ', maxAttempts: 8 },
+  );
+}
+
+/** Holds a slot for a user; throws BookingRefusal for every refusal the caller can act on. */
+export async function placeHold(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
+  try {
+    return await holdOnce(pool, r);
+  } catch (err) {
+    const refusal = refusalForConstraint(err);
+    if (refusal) throw refusal;
+    // a twin request with the same Idempotency-Key committed first: answer what it answered
+    if (r.idempotencyKey && sqlState(err) === '23505' && (err as { constraint?: string }).constraint === 'idempotency_keys_pkey') {
+      return holdOnce(pool, r);
+    }
+    throw err;
+  }
+}

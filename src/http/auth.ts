@@ -1,0 +1,49 @@
+/** Bearer-token (or learner-page session cookie) authentication and role checks, as hooks routes opt into. */
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { AuthUser, Role } from '../accounts/roles.js';
+import { userForToken } from '../accounts/sessions.js';
+import { HttpError } from './errors.js';
+import { CSRF_HEADER, csrfHeader, csrfMatches, isSafeMethod, sessionCookieToken } from './cookie-session.js';
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/** The bearer token of a request, if it sent one. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return (typeof header === 'string' && BEARER.exec(header)?.[1]) || undefined;
+}
+
+/** The signed-in user; for handlers behind authenticate/requireRole, where it is always set. */
+export function userOf(request: FastifyRequest): AuthUser {
+  if (!request.user) throw new HttpError(401, 'UNAUTHENTICATED', 'sign in first');
+  return request.user;
+}
+
+/** Adds app.authenticate, app.requireRole(...) and request.user. */
+export function registerAuth(app: FastifyInstance): void {
+  app.decorateRequest('user', null);
+
+  const authenticate: onRequestHookHandler = async function (request) {
+    const token = bearerToken(request);
+    // the learner pages' session cookie, only when no bearer header is sent (bearer clients are unaffected)
+    const cookieToken = token ? undefined : sessionCookieToken(request);
+    if (!token && !cookieToken) throw new HttpError(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <token> from POST /api/auth/login');
+    const user = await userForToken(app.deps.pool, (token ?? cookieToken)!);
+    if (!user) throw new HttpError(401, 'UNAUTHENTICATED', 'the token is unknown, expired or revoked; sign in again');
+    // a browser sends the cookie on cross-site requests too: state changes need the page's CSRF token
+    if (cookieToken && !isSafeMethod(request.method) && !csrfMatches(cookieToken, csrfHeader(request))) {
+      throw new HttpError(403, 'CSRF_INVALID', `send the page's CSRF token in ${CSRF_HEADER}; reload the page and try again`);
+    }
+    request.user = user;
+  };
+  app.decorate('authenticate', authenticate);
+
+  app.decorate('requireRole', (...roles: Role[]): onRequestHookHandler => {
+    return async function (request, reply) {
+      await authenticate.call(this, request, reply, () => {});
+      if (!roles.includes(request.user!.role)) {
+        throw new HttpError(403, 'FORBIDDEN', `this needs the role ${roles.join(' or ')}`);
+      }
+    };
+  });
+}

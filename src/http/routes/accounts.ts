@@ -1,0 +1,65 @@
+/** POST /api/auth/register, /api/auth/login, /api/auth/logout and GET /api/me. */
+import { createHash } from 'node:crypto';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../accounts/passwords.js';
+import { createSession, revokeSession } from '../../accounts/sessions.js';
+import { createUser, EmailTakenError, findLoginUser } from '../../accounts/users.js';
+import { bearerToken, userOf } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { Email, noBody, strictObject } from '../schemas.js';
+
+const Password = Type.String({ minLength: 8, maxLength: 200 });
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+
+const RegisterBody = strictObject({
+  email: Email,
+  password: Password,
+  firstName: Type.Optional(Name),
+  lastName: Type.Optional(Name),
+});
+const LoginBody = strictObject({ email: Email, password: Type.String({ minLength: 1, maxLength: 200 }) });
+
+// rate-limit keys carry a digest, not the address: nothing personal goes to Redis
+const emailKey = (email: string) => createHash('sha256').update(email.toLowerCase()).digest('base64url').slice(0, 22);
+
+export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { config, pool } = app.deps;
+
+  app.post('/api/auth/register', { schema: { body: RegisterBody } }, async (request, reply) => {
+    const { email, password, firstName, lastName } = request.body;
+    const passwordHash = await hashPassword(password);
+    try {
+      const user = await createUser(pool, { email, passwordHash, role: 'CLIENT', firstName, lastName });
+      return reply.code(201).send({ user });
+    } catch (err) {
+      if (err instanceof EmailTakenError) throw new HttpError(409, 'EMAIL_TAKEN', err.message);
+      throw err;
+    }
+  });
+
+  app.post(
+    '/api/auth/login',
+    {
+      schema: { body: LoginBody },
+      preHandler: app.rateLimit([
+        { name: 'login-ip', max: config.LOGIN_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
+        { name: 'login-user', max: config.LOGIN_LIMIT_PER_MINUTE, key: (r) => emailKey((r.body as { email: string }).email) },
+      ]),
+    },
+    async (request) => {
+      const { email, password } = request.body;
+      const user = await findLoginUser(pool, email);
+      const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
+      if (!user || !ok) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
+      const { token, expiresAt } = await createSession(pool, user.id, config.SESSION_HOURS, request.ip);
+      return { token, expiresAt: expiresAt.toISOString(), user: { id: user.id, email: user.email, role: user.role } };
+    },
+  );
+
+  app.post('/api/auth/logout', { onRequest: app.authenticate, preValidation: noBody }, async (request, reply) => {
+    await revokeSession(pool, bearerToken(request)!);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/me', { onRequest: app.authenticate }, async (request) => ({ user: userOf(request) }));
+};

@@ -1,0 +1,57 @@
+/** GET /healthz (the process answers) and GET /readyz (PostgreSQL and Redis answer too). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { lastHeartbeat } from '../../queues/heartbeat.js';
+import { SettingsCache } from '../../settings/settings.js';
+import { errorBody } from '../errors.js';
+
+/** The release poller counts as stuck after this many poll intervals without a completed poll. */
+export const POLLER_STALE_INTERVALS = 5;
+
+const READY_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS).unref()),
+  ]);
+}
+
+export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  const startedAt = Date.now();
+  const settings = new SettingsCache(app.deps.pool, app.deps.config);
+
+  /** Why the release poller looks stuck, or null while it keeps polling (or may still be starting). */
+  async function pollerProblem(): Promise<string | null> {
+    const { redis, config } = app.deps;
+    const intervalMs = (await settings.get('release_poll_seconds')) * 1000;
+    const last = await lastHeartbeat(redis, config.QUEUE_PREFIX, 'poll-releases');
+    // with no poll on record, allow a fresh deployment's workers the same time to start
+    const since = last ?? startedAt;
+    const ageMs = Date.now() - since;
+    if (ageMs <= POLLER_STALE_INTERVALS * intervalMs) return null;
+    return last === null
+      ? `the release poller has not completed a poll since this process started ${Math.round(ageMs / 1000)} s ago`
+      : `the release poller last completed a poll ${Math.round(ageMs / 1000)} s ago (more than ${POLLER_STALE_INTERVALS} intervals of ${intervalMs / 1000} s)`;
+  }
+
+  app.get('/readyz', async (request, reply) => {
+    const { pool, redis } = app.deps;
+    const [db, cache] = await Promise.allSettled([
+      withTimeout(pool.query('SELECT 1'), 'PostgreSQL'),
+      withTimeout(redis.ping(), 'Redis'),
+    ]);
+    const failed = [db.status === 'rejected' ? 'PostgreSQL' : null, cache.status === 'rejected' ? 'Redis' : null].filter(Boolean);
+    if (failed.length) {
+      request.log.warn({ db: db.status, redis: cache.status }, 'not ready');
+      return reply.code(503).send(errorBody('NOT_READY', `${failed.join(' and ')} not answering`));
+    }
+    const stuck = await withTimeout(pollerProblem(), 'the poller check');
+    if (stuck) {
+      request.log.warn({ reason: stuck }, 'not ready');
+      return reply.code(503).send(errorBody('POLLER_STALLED', stuck));
+    }
+    return { status: 'ready', postgres: 'ok', redis: 'ok', poller: 'ok' };
+  });
+};

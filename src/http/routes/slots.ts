@@ -1,0 +1,70 @@
+/** GET /api/slots (search, public) and POST /api/slots/:slotId/hold (any signed-in user). */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { placeHold } from '../../booking/holds.js';
+import { searchSlots } from '../../slots/search.js';
+import { userOf } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { mapRefusals, parseDate } from '../refusals.js';
+import { DateTime, noBody, strictObject, Uuid } from '../schemas.js';
+
+const DAY_MS = 86_400_000;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+const SearchQuery = strictObject({
+  lat: Type.Number({ minimum: -90, maximum: 90 }),
+  lon: Type.Number({ minimum: -180, maximum: 180 }),
+  radiusMiles: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 200 })),
+  testType: Type.Optional(Type.Union([Type.Literal('practical'), Type.Literal('theory')])),
+  from: Type.Optional(DateTime),
+  to: Type.Optional(DateTime),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+});
+
+export const slotRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { pool, config } = app.deps;
+
+  app.get('/api/slots', { schema: { querystring: SearchQuery } }, async (request) => {
+    const q = request.query;
+    const now = Date.now();
+    const from = q.from ? parseDate(q.from, 'querystring/from') : new Date(now);
+    const to = q.to ? parseDate(q.to, 'querystring/to') : new Date(Math.max(from.getTime(), now) + 90 * DAY_MS);
+    if (to <= from) throw new HttpError(400, 'VALIDATION_ERROR', 'querystring/to must be after from');
+    if (to.getTime() - from.getTime() > 366 * DAY_MS) throw new HttpError(400, 'VALIDATION_ERROR', 'querystring from..to must span at most 366 days');
+    const slots = await searchSlots(pool, {
+      latitude: q.lat,
+      longitude: q.lon,
+      radiusMiles: q.radiusMiles ?? 25,
+      testType: q.testType,
+      // slots that have started cannot be held, so they are never shown
+      from: new Date(Math.max(from.getTime(), now)),
+      to,
+      limit: q.limit ?? 50,
+    });
+    return { slots };
+  });
+
+  app.post(
+    '/api/slots/:slotId/hold',
+    {
+      onRequest: app.authenticate,
+      preValidation: noBody,
+      preHandler: app.rateLimit([
+        { name: 'hold-ip', max: config.HOLD_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
+        { name: 'hold-user', max: config.HOLD_LIMIT_PER_MINUTE, key: (r) => userOf(r).id },
+      ]),
+      schema: { params: strictObject({ slotId: Uuid }) },
+    },
+    async (request, reply) => {
+      const user = userOf(request);
+      const key = request.headers['idempotency-key'];
+      if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) {
+        throw new HttpError(400, 'VALIDATION_ERROR', 'headers/idempotency-key must be 1-200 letters, digits or _ . : -');
+      }
+      const answer = await mapRefusals(() =>
+        placeHold(pool, { userId: user.id, slotId: request.params.slotId, defaultHoldMinutes: config.HOLD_MINUTES, idempotencyKey: key, ip: request.ip }),
+      );
+      if (answer.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(answer.statusCode).send(answer.body);
+    },
+  );
+};

@@ -1,0 +1,29 @@
+/** Schema pieces routes share. Every object refuses unknown fields. */
+import { Type, type TObject, type TProperties } from '@fastify/type-provider-typebox';
+import type { preValidationHookHandler } from 'fastify';
+import { HttpError } from './errors.js';
+
+/** An object schema that refuses fields it does not name. */
+export function strictObject<T extends TProperties>(properties: T): TObject<T> {
+  return Type.Object(properties, { additionalProperties: false });
+}
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
+
+// the users_email_format check, so a bad address is a 400 here rather than a refusal there
+export const Email = Type.String({ pattern: '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$', maxLength: 254 });
+
+/** `{ id }` path params. */
+export const IdParams = strictObject({ id: Uuid });
+
+/**
+ * preValidation hook for POST routes that take no body: nothing, or `{}`. (A schema cannot
+ * say "optional body": fastify validates an absent body as undefined against it.)
+ */
+export const noBody: preValidationHookHandler = async (request) => {
+  const body = request.body;
+  if (body === undefined || body === null) return;
+  if (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return;
+  throw new HttpError(400, 'VALIDATION_ERROR', 'body must be empty: this route takes no fields');
+};

@@ -1,0 +1,149 @@
+/**
+ * Property: no input a caller can send makes any route answer 5xx. fast-check throws
+ * random and hostile requests (wrong types, missing and unknown fields, malformed ids,
+ * out-of-range numbers, oversized and SQL-looking strings, broken JSON) at every route
+ * the app registers, signed in as each role and as nobody. A second property mutates
+ * valid bodies of the booking routes one field at a time: each is a 400 naming the
+ * field, and the database is left exactly as it was.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
+import { futureSlots } from '../booking/helpers.js';
+
+const t = useTestApp({ HOLD_LIMIT_PER_MINUTE: 1_000_000, HOLD_LIMIT_PER_MINUTE_IP: 1_000_000, LOGIN_LIMIT_PER_MINUTE: 1_000_000, LOGIN_LIMIT_PER_MINUTE_IP: 1_000_000 });
+
+const FIELDS = [
+  'email', 'password', 'firstName', 'lastName', 'name', 'postcode', 'latitude', 'longitude', 'fullName', 'serviceType',
+  'centerId', 'slots', 'specialistId', 'testType', 'startTime', 'endTime', 'value', 'endpoint', 'keys', 'radiusMiles',
+  'lat', 'lon', 'from', 'to', 'limit', 'id', '__proto__', 'constructor',
+];
+
+const sqlish = fc.constantFrom(
+  "' OR '1'='1", "1; DROP TABLE time_slots; --", "'); DELETE FROM users; --", '$1::uuid', "\\'", '%', '_', '\u0000', 'NaN',
+  '00000000-0000-4000-8000-000000000000', '2030-02-30T25:61:61Z', '2030-12-31T23:59:60Z', '-0', '1e309', 'Infinity',
+);
+const scalar = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  sqlish,
+  fc.uuid(),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  fc.string({ minLength: 5000, maxLength: 6000 }),
+);
+const value = fc.letrec((tie) => ({
+  v: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.constantFrom(...FIELDS), tie('v'), { maxKeys: 5 })),
+})).v;
+const body = fc.oneof(
+  fc.dictionary(fc.constantFrom(...FIELDS), value, { maxKeys: 8 }),
+  value,
+  fc.constant(undefined),
+);
+const pathParam = fc.oneof(fc.uuid(), fc.string({ minLength: 1, maxLength: 60 }), sqlish, fc.constant('x'.repeat(3000)));
+const query = fc.dictionary(fc.constantFrom(...FIELDS), fc.oneof(scalar.map(String), sqlish), { maxKeys: 6 });
+const rawJson = fc.constantFrom('{', '{"email":', '[1,2', '{"a":1}}', 'null', '"text"', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}');
+
+describe('hostile input', () => {
+  it('never answers 5xx on any route, whoever asks', async () => {
+    const tokens = {
+      none: undefined,
+      CLIENT: (await t.signedIn('CLIENT')).token,
+      OPERATOR: (await t.signedIn('OPERATOR')).token,
+      ADMIN: (await t.signedIn('ADMIN')).token,
+    };
+    const routes = t.app.routeTable;
+    expect(routes.length).toBeGreaterThan(10);
+    const failures: string[] = [];
+    for (const route of routes) {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...(Object.keys(tokens) as (keyof typeof tokens)[])),
+          pathParam,
+          query,
+          fc.oneof({ weight: 4, arbitrary: body.map((b) => ({ json: b })) }, { weight: 1, arbitrary: rawJson.map((raw) => ({ raw })) }),
+          async (who, param, q, payload) => {
+            const path = route.url.replace(/:(\w+)/g, () => encodeURIComponent(param)).replace(/\*/g, encodeURIComponent(param));
+            const search = new URLSearchParams(q as Record<string, string>).toString();
+            const token = tokens[who];
+            const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+            const withBody = route.method !== 'GET' && route.method !== 'DELETE' ? true : route.method === 'DELETE';
+            let res;
+            if (withBody && 'raw' in payload) {
+              res = await t.app.inject({ method: route.method as 'POST', url: `${path}?${search}`, headers: { ...headers, 'content-type': 'application/json' }, payload: payload.raw });
+            } else if (withBody && 'json' in payload && payload.json !== undefined) {
+              res = await t.app.inject({ method: route.method as 'POST', url: `${path}?${search}`, headers: { ...headers, 'content-type': 'application/json' }, payload: JSON.stringify(payload.json) });
+            } else {
+              res = await t.app.inject({ method: route.method as 'GET', url: `${path}?${search}`, headers });
+            }
+            if (res.statusCode >= 500) {
+              failures.push(`${route.method} ${route.url} as ${who} -> ${res.statusCode} ${res.body.slice(0, 200)} (param ${param.slice(0, 40)}, query ${search.slice(0, 80)})`);
+              return false;
+            }
+            if (res.statusCode >= 400 && String(res.headers['content-type']).startsWith('application/json')) {
+              const err = res.json().error;
+              expect(typeof err?.code, `${route.method} ${route.url}: ${res.body.slice(0, 200)}`).toBe('string');
+              expect(typeof err?.message).toBe('string');
+            }
+            return true;
+          },
+        ),
+        { numRuns: 40, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+      ).catch((err: Error) => failures.push(`${route.method} ${route.url}: ${err.message.slice(0, 600)}`));
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('a valid booking-route body broken in one field is a 400 naming the field, and changes nothing', async () => {
+    const op = await t.signedIn('OPERATOR');
+    const { center, specialist } = await futureSlots(t.ctx.pool, 1);
+    const valid: Record<string, { url: string; body: Record<string, unknown> }> = {
+      register: { url: '/api/auth/register', body: { email: 'new.person@example.com', password: 'long enough password', firstName: 'A', lastName: 'B' } },
+      login: { url: '/api/auth/login', body: { email: 'new.person@example.com', password: 'long enough password' } },
+      center: { url: '/api/operator/centers', body: { name: 'Centre', postcode: 'M1 1AA', latitude: 53.4, longitude: -2.2 } },
+      specialist: { url: '/api/operator/specialists', body: { fullName: 'Ex Aminer', serviceType: 'driving examiner', centerId: center.id } },
+      slots: {
+        url: '/api/operator/slots',
+        body: { slots: [{ specialistId: specialist.id, testType: 'practical', startTime: '2034-01-01T09:00:00Z', endTime: '2034-01-01T10:00:00Z' }] },
+      },
+    };
+    const snapshot = async () =>
+      (await t.ctx.pool.query(`SELECT (SELECT count(*) FROM users) AS u, (SELECT count(*) FROM test_centers) AS c, (SELECT count(*) FROM specialists) AS s,
+                                      (SELECT count(*) FROM time_slots) AS t, (SELECT count(*) FROM audit_logs) AS a, (SELECT count(*) FROM sessions) AS x`)).rows[0];
+    const before = await snapshot();
+    const breakers = fc.constantFrom(
+      { how: 'wrong type', apply: (_v: unknown) => ({ set: 12345 }) },
+      { how: 'null', apply: () => ({ set: null }) },
+      { how: 'missing', apply: () => ({ remove: true }) },
+      { how: 'sql string', apply: () => ({ set: "x'; DROP TABLE users; --" }) },
+      { how: 'huge string', apply: () => ({ set: 'y'.repeat(5000) }) },
+      { how: 'out of range', apply: () => ({ set: 1e9 }) },
+      { how: 'object', apply: () => ({ set: { nested: true } }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...Object.keys(valid)), fc.nat(), breakers, fc.boolean(), async (name, pick, breaker, addUnknown) => {
+        const { url, body } = valid[name]!;
+        const keys = Object.keys(body);
+        const field = keys[pick % keys.length]!;
+        const broken: Record<string, unknown> = { ...body };
+        const change = breaker.apply(body[field]) as { set?: unknown; remove?: boolean };
+        // firstName/lastName are optional and a long sql-ish password is still a password: skip those
+        if (['firstName', 'lastName'].includes(field) && change.remove) return true;
+        // any text is a valid name or password: only length and type can be wrong there
+        if (['firstName', 'lastName', 'name', 'fullName', 'serviceType', 'password'].includes(field) && breaker.how === 'sql string') return true;
+        if (change.remove) delete broken[field];
+        else broken[field] = change.set;
+        if (addUnknown) broken.unexpected = 'field';
+        const res = await t.app.inject({ method: 'POST', url, headers: t.auth(op.token), payload: broken });
+        expect(res.statusCode, `${name} ${field} ${breaker.how}: ${res.body.slice(0, 200)}`).toBe(400);
+        expect(res.json().error.code).toBe('VALIDATION_ERROR');
+        expect(res.json().error.message).toMatch(addUnknown ? /body(\/\w+)? has unknown field|body\/\w+|missing required field/ : new RegExp(`${field}`));
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+    expect(await snapshot()).toEqual(before);
+  });
+});

@@ -1,0 +1,90 @@
+/** `users:create` and `centers:import` as operators run them: a real process against the file's database. */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { verifyPassword } from '../../src/accounts/passwords.js';
+import { projectRoot } from '../../src/paths.js';
+import { useTestContext } from '../helpers/context.js';
+
+const ctx = useTestContext();
+const run = promisify(execFile);
+const DVSA = join(projectRoot, '..', 'shared', 'data', 'dvsa-test-centres.csv');
+
+async function cli(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], {
+      env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, LOG_LEVEL: 'warn' },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('users:create', () => {
+  it('creates a staff account whose password verifies, and refuses bad arguments', async () => {
+    const ok = await cli('users:create', '--email', 'Ops@Example.com', '--password', 'a long staff password', '--role', 'OPERATOR');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^created OPERATOR [0-9a-f-]{36}$/m);
+    const { rows } = await ctx.pool.query(`SELECT role, password_hash FROM users WHERE email = 'Ops@Example.com'`);
+    expect(rows[0].role).toBe('OPERATOR');
+    expect(await verifyPassword('a long staff password', rows[0].password_hash)).toBe(true);
+
+    const taken = await cli('users:create', '--email', 'ops@example.com', '--password', 'another password', '--role', 'ADMIN');
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/already exists/);
+    const badRole = await cli('users:create', '--email', 'x@example.com', '--password', 'long enough', '--role', 'ROOT');
+    expect(badRole.code).toBe(2);
+    expect(badRole.stderr).toMatch(/--role must be one of CLIENT, OPERATOR, ADMIN/);
+    const short = await cli('users:create', '--email', 'x@example.com', '--password', 'short');
+    expect(short.code).toBe(2);
+  });
+});
+
+describe('centers:import', () => {
+  it('imports a DVSA-format file idempotently, updating changed rows and skipping bad ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sw-centres-'));
+    const header = 'id,name,latitude,longitude,addrLine1,addrLine2,addrLine3,addrLine4,addrLine5,postcode';
+    const rows = Array.from({ length: 250 }, (_, i) => `${9000 + i},Centre ${i},${(51 + i / 100).toFixed(4)},${(-1 + i / 100).toFixed(4)},1 High St,"Town, Shire",,,,AB${i % 90} 1CD`);
+    const file = join(dir, 'centres.csv');
+    await writeFile(file, [header, ...rows].join('\n') + '\n');
+
+    const first = await cli('centers:import', file);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.trim()).toBe('centers:import: 250 rows: 250 created, 0 updated, 0 unchanged, 0 skipped');
+    const again = await cli('centers:import', file);
+    expect(again.stdout.trim()).toBe('centers:import: 250 rows: 0 created, 0 updated, 250 unchanged, 0 skipped');
+
+    const changed = [header, ...rows.slice(0, 249), `9249,Renamed,52.0,-0.5,,,,,,ZZ1 1ZZ`, `9999,Bad lat,95,0,,,,,,AB1 1AA`, `9998,,51,0,,,,,,AB1 1AA`].join('\n');
+    await writeFile(file, changed);
+    const third = await cli('centers:import', file);
+    expect(third.code).toBe(1); // some rows were skipped
+    expect(third.stdout.trim()).toBe('centers:import: 252 rows: 0 created, 1 updated, 249 unchanged, 2 skipped');
+    expect(third.stderr).toMatch(/line 252: latitude must be a number from -90 to 90/);
+    expect(third.stderr).toMatch(/line 253: name is missing/);
+    const { rows: r } = await ctx.pool.query(`SELECT name, postcode, address, round(ST_Y(location::geometry)::numeric, 1) AS lat FROM test_centers WHERE external_id = 'dvsa:9249'`);
+    expect(r[0]).toEqual({ name: 'Renamed', postcode: 'ZZ1 1ZZ', address: null, lat: '52.0' });
+    const { rows: a } = await ctx.pool.query(`SELECT address FROM test_centers WHERE external_id = 'dvsa:9000'`);
+    expect(a[0].address).toBe('1 High St, Town, Shire');
+
+    const missing = await cli('centers:import', join(dir, 'nope.csv'));
+    expect(missing.code).toBe(2);
+  });
+
+  it.runIf(existsSync(DVSA))('loads the real DVSA list, then finds nothing to change', async () => {
+    const first = await cli('centers:import', DVSA);
+    expect(first.code, first.stderr).toBe(0);
+    const m = /(\d+) rows: (\d+) created, 0 updated, 0 unchanged, 0 skipped/.exec(first.stdout);
+    expect(m, first.stdout).not.toBeNull();
+    expect(Number(m![2])).toBe(Number(m![1]));
+    expect(Number(m![1])).toBeGreaterThan(300);
+    const again = await cli('centers:import', DVSA);
+    expect(again.stdout).toMatch(new RegExp(`${m![1]} rows: 0 created, 0 updated, ${m![1]} unchanged, 0 skipped`));
+  });
+});

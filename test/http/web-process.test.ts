@@ -1,0 +1,46 @@
+/** workers/web.ts as the Procfile runs it: refuses bad config in one line, serves, stops cleanly on SIGTERM. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../src/paths.js';
+import { useTestContext } from '../helpers/context.js';
+
+const ctx = useTestContext();
+
+function startWeb(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'workers/web.ts')], {
+    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, PORT: '0', LOG_LEVEL: 'info', QUEUE_PREFIX: 'swt-web', ...env },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => out, err: () => err };
+}
+
+describe('web process', () => {
+  it('stops at start with one line naming a bad variable', async () => {
+    const web = startWeb({ PORT: 'eighty' });
+    expect(await web.exited).toBe(1);
+    expect(web.err().trim()).toBe('slotwatch: bad configuration: PORT must be a whole number');
+  });
+
+  it('serves, then on SIGTERM finishes and exits 0 with its connections closed', async () => {
+    const web = startWeb({});
+    let address: string | undefined;
+    while (!address) {
+      if (web.child.exitCode !== null) throw new Error(`web exited: ${web.err()}`);
+      await new Promise((r) => setTimeout(r, 100));
+      address = /"address":"([^"]+)"/.exec(web.out())?.[1];
+    }
+    const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    const slots = await fetch(`${url}/api/slots?lat=51.5&lon=-0.1`);
+    expect(slots.status).toBe(200);
+    web.child.kill('SIGTERM');
+    expect(await web.exited).toBe(0);
+    expect(web.out()).toContain('web stopped');
+  });
+});
