@@ -1,0 +1,245 @@
+/**
+ * `npm run bench -- match [--sizes 100000,1000000] [--slots 1000] [--keep]`: the alert matcher
+ * against 100,000 and then 1,000,000 active watches placed like real learners (clustered
+ * around the test centres, a few centres much busier than the rest; radii 5 to 50 miles,
+ * mostly small; mixed test types; 95% with a date window of one to four weeks), releasing 1,000 slots at real
+ * centres. Per size it reports seconds, alerts written and alerts/s beside the floor
+ * measured in the same run on the same database (a bare INSERT INTO user_alerts ... SELECT
+ * of the same pairs from a prepared table), the cost per alert against the smallest size,
+ * the commit time of one release with about 1,000 matches, and the plan of one batch.
+ * It creates its own database and drops it afterwards. Figures go to bench/results/match.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { createPool } from '../src/db/pool.js';
+import { migrate } from '../src/db/migrate.js';
+import { log } from '../src/log.js';
+import { INSERT_ALERTS_SQL } from '../src/matching/alerts.js';
+import { matchReleaseBatch } from '../src/matching/match-releases.js';
+import { projectRoot } from '../src/paths.js';
+import { insertCentres, loadCentres } from '../test/fixtures/centres.js';
+
+const BATCH = 200;
+
+function arg(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+}
+
+function dbUrl(base: string, db: string): string {
+  const u = new URL(base);
+  u.pathname = '/' + db;
+  return u.toString();
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const r = await fn();
+  return [r, (performance.now() - t0) / 1000];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Grows users to 0.8 x target and watches to target, continuing from what is there. */
+async function growWatches(pool: pg.Pool, target: number): Promise<void> {
+  const have = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM user_preferences`)).rows[0]!.n);
+  const users = Math.round(target * 0.8);
+  const haveUsers = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM bench_users`)).rows[0]!.n);
+  await pool.query(
+    `INSERT INTO bench_users (n, id) SELECT g, gen_random_uuid() FROM generate_series($1::int + 1, $2::int) g`,
+    [haveUsers, users],
+  );
+  await pool.query(
+    `INSERT INTO users (id, email, password_hash, priority)
+     SELECT id, 'learner' || n || '@bench.example', 'x',
+            (CASE WHEN n % 50 = 0 THEN 'URGENT' WHEN n % 10 = 0 THEN 'VIP' ELSE 'NORMAL' END)::appointment_priority
+       FROM bench_users WHERE n > $1::int`,
+    [haveUsers],
+  );
+  const step = 100_000;
+  for (let from = have + 1; from <= target; from += step) {
+    const to = Math.min(target, from + step - 1);
+    await pool.query(
+      `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, notification_method,
+                                     preferred_test_types, earliest_date, latest_date)
+       SELECT u.id,
+              p.latitude + x.d * cos(x.b) / 111320.0,
+              p.longitude + x.d * sin(x.b) / (111320.0 * cos(radians(p.latitude))),
+              round((5 + 45 * x.r3 * x.r3 * x.r3)::numeric, 2),
+              (CASE WHEN x.r4 < 0.7 THEN 'email' ELSE 'push' END)::notification_method,
+              CASE WHEN x.r5 < 0.6 THEN '["practical"]' WHEN x.r5 < 0.75 THEN '["theory"]' ELSE '["practical","theory"]' END::jsonb,
+              CASE WHEN x.r6 < 0.95 THEN date '2031-01-01' + floor(x.r7 * 170)::int END,
+              CASE WHEN x.r6 < 0.95 THEN date '2031-01-01' + floor(x.r7 * 170)::int + 7 + floor(x.r8 * 21)::int END
+         FROM (SELECT g,
+                      -- distance from the centre: most learners live within a few miles of one
+                      least(80000, -12000 * ln(1 - random())) AS d,
+                      2 * pi() * random() AS b,
+                      random() AS r3, random() AS r4, random() AS r5, random() AS r6, random() AS r7, random() AS r8,
+                      1 + floor(random() * (SELECT count(*) FROM bench_pick))::int AS pick
+                 FROM generate_series($1::int, $2::int) g) x
+         JOIN bench_pick p ON p.rn = x.pick
+         JOIN bench_users u ON u.n = 1 + (x.g % $3::int)`,
+      [from, to, users],
+    );
+    process.stdout.write(`  watches ${to.toLocaleString()}\r`);
+  }
+  process.stdout.write('\n');
+  await pool.query(`VACUUM ANALYZE users`);
+  await pool.query(`VACUUM ANALYZE user_preferences`);
+}
+
+async function explainOneBatch(pool: pg.Pool, slotIds: string[]): Promise<string[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${INSERT_ALERTS_SQL}`, [slotIds]);
+    await client.query('ROLLBACK');
+    return rows.map((r) => r['QUERY PLAN']);
+  } finally {
+    client.release();
+  }
+}
+
+export default async function main(args: string[]): Promise<void> {
+  const sizes = arg(args, '--sizes', '100000,1000000').split(',').map(Number);
+  const slotCount = Number(arg(args, '--slots', '1000'));
+  log.level = 'warn';
+  const adminUrl = dbUrl(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
+  const database = `sw_bench_match_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = dbUrl(adminUrl, database);
+  const pool = createPool(url, { max: 4, applicationName: 'slotwatch-bench-match' });
+  const results: Record<string, unknown>[] = [];
+  try {
+    await migrate({ databaseUrl: url, direction: 'up' });
+    const { centres, real } = loadCentres();
+    console.log(`bench match: ${centres.length} ${real ? 'DVSA' : 'generated'} centres, ${slotCount} slots, sizes ${sizes.join(', ')}`);
+    await insertCentres(pool, centres);
+    await pool.query(`SELECT setseed(0.42)`);
+    // busier centres (cities) draw more learners: weights from 1 to ~200, heavy-tailed
+    await pool.query(`CREATE TABLE bench_users (n int PRIMARY KEY, id uuid NOT NULL)`);
+    await pool.query(
+      `CREATE TABLE bench_pick AS
+       SELECT row_number() OVER ()::int AS rn, c.id AS center_id, c.latitude, c.longitude
+         FROM test_centers c, LATERAL generate_series(1, 1 + floor(200 * power(random(), 4))::int)`,
+    );
+    await pool.query(`ALTER TABLE bench_pick ADD PRIMARY KEY (rn)`);
+    // the slots, at centres drawn the same way, over six months; releasing them is the work
+    await pool.query(
+      `INSERT INTO time_slots (center_id, test_type, start_time, end_time, source, external_id)
+       SELECT p.center_id, x.test_type, x.start_time, x.start_time + interval '57 minutes', 'bench', x.g::text
+         FROM (SELECT g,
+                      (CASE WHEN random() < 0.85 THEN 'practical' ELSE 'theory' END)::test_type AS test_type,
+                      timestamptz '2031-01-01 09:00 Europe/London' + floor(random() * 180) * interval '1 day'
+                        + floor(random() * 8) * interval '1 hour' AS start_time,
+                      1 + floor(random() * (SELECT count(*) FROM bench_pick))::int AS pick
+                 FROM generate_series(1, $1::int) g) x
+         JOIN bench_pick p ON p.rn = x.pick`,
+      [slotCount],
+    );
+    const slotIds = (await pool.query<{ id: string }>(`SELECT id FROM time_slots ORDER BY id`)).rows.map((r) => r.id);
+
+    for (const size of sizes) {
+      console.log(`\n== ${size.toLocaleString()} active watches`);
+      const [, genSeconds] = await timed(() => growWatches(pool, size));
+      console.log(`  generated in ${genSeconds.toFixed(1)} s`);
+      await pool.query(`TRUNCATE user_alerts`);
+      await pool.query(`DELETE FROM slot_releases`);
+      await pool.query(`INSERT INTO slot_releases (slot_id, reason) SELECT id, 'bench' FROM time_slots`);
+      await pool.query(`VACUUM ANALYZE slot_releases`);
+      await pool.query(`VACUUM ANALYZE user_alerts`);
+
+      const plan = await explainOneBatch(pool, slotIds.slice(0, BATCH));
+      const [alerts, seconds] = await timed(async () => {
+        let n = 0;
+        for (;;) {
+          const b = await matchReleaseBatch(pool, BATCH);
+          n += b.alerts.length;
+          if (b.releases < BATCH) return n;
+        }
+      });
+
+      // the floor: the same pairs inserted by one bare INSERT ... SELECT, same table, same indexes
+      await pool.query(`DROP TABLE IF EXISTS bench_pairs`);
+      await pool.query(`CREATE TABLE bench_pairs AS SELECT user_id, slot_id, preference_id, distance_m, channel FROM user_alerts ORDER BY user_id, slot_id`);
+      await pool.query(`TRUNCATE user_alerts`);
+      await pool.query(`VACUUM ANALYZE user_alerts`);
+      const [floorRows, floorSeconds] = await timed(async () =>
+        (await pool.query(
+          `INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel)
+           SELECT user_id, slot_id, preference_id, distance_m, channel FROM bench_pairs`,
+        )).rowCount ?? 0,
+      );
+
+      // one release with about 1,000 matches, matched and committed alone
+      const target = (
+        await pool.query<{ slot_id: string; n: number }>(
+          `SELECT slot_id, count(*)::int AS n FROM bench_pairs GROUP BY slot_id ORDER BY abs(count(*) - 1000), slot_id LIMIT 1`,
+        )
+      ).rows[0];
+      const single: number[] = [];
+      let singleAlerts = 0;
+      if (target) {
+        for (let i = 0; i < 7; i++) {
+          await pool.query(`DELETE FROM user_alerts WHERE slot_id = $1`, [target.slot_id]);
+          await pool.query(`INSERT INTO slot_releases (slot_id, reason) VALUES ($1, 'bench')`, [target.slot_id]);
+          const [b, s] = await timed(() => matchReleaseBatch(pool, 1));
+          singleAlerts = b.alerts.length;
+          single.push(s * 1000);
+        }
+      }
+
+      const rate = alerts / seconds;
+      const floorRate = floorRows / floorSeconds;
+      const r = {
+        watches: size,
+        releases: slotIds.length,
+        seconds: +seconds.toFixed(3),
+        alerts,
+        alertsPerSecond: Math.round(rate),
+        floorSeconds: +floorSeconds.toFixed(3),
+        floorAlertsPerSecond: Math.round(floorRate),
+        rateVsFloor: +(rate / floorRate).toFixed(3),
+        microsecondsPerAlert: +((seconds / Math.max(1, alerts)) * 1e6).toFixed(2),
+        singleRelease: { matches: singleAlerts, medianMs: single.length ? +median(single).toFixed(1) : null, runsMs: single.map((x) => +x.toFixed(1)) },
+        plan: plan.filter((l) => /Scan|Join|Loop|Insert|Execution Time|Planning Time/.test(l)).map((l) => l.trimEnd()),
+      };
+      results.push(r);
+      console.log(`  matching: ${seconds.toFixed(2)} s, ${alerts.toLocaleString()} alerts, ${Math.round(rate).toLocaleString()} alerts/s`);
+      console.log(`  floor:    ${floorSeconds.toFixed(2)} s, ${floorRows.toLocaleString()} alerts, ${Math.round(floorRate).toLocaleString()} alerts/s`);
+      console.log(`  matching rate / floor rate: ${(rate / floorRate).toFixed(2)} (goal >= 0.5)`);
+      console.log(`  one release with ${singleAlerts} matches: median ${r.singleRelease.medianMs} ms over ${single.length} runs (goal < 50 ms)`);
+      console.log('  plan of one batch of ' + BATCH + ' releases:');
+      for (const l of r.plan) console.log('    ' + l);
+    }
+
+    const first = results[0] as { microsecondsPerAlert: number } | undefined;
+    for (const r of results as { watches: number; microsecondsPerAlert: number; costVsFirst?: number }[]) {
+      r.costVsFirst = first ? +(r.microsecondsPerAlert / first.microsecondsPerAlert).toFixed(3) : 1;
+    }
+    console.log('\nsummary');
+    for (const r of results as { watches: number; seconds: number; alerts: number; alertsPerSecond: number; rateVsFloor: number; microsecondsPerAlert: number; costVsFirst: number; singleRelease: { medianMs: number | null; matches: number } }[]) {
+      console.log(
+        `  ${String(r.watches).padStart(8)} watches: ${r.seconds.toFixed(2)} s, ${r.alerts} alerts, ${r.alertsPerSecond} alerts/s, ` +
+          `${r.rateVsFloor}x floor rate, ${r.microsecondsPerAlert} us/alert (${r.costVsFirst}x the first size; goal <= 1.5), ` +
+          `single release ${r.singleRelease.matches} matches in ${r.singleRelease.medianMs} ms`,
+      );
+    }
+    const dir = join(projectRoot, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'match.json'),
+      JSON.stringify({ when: new Date().toISOString(), centres: real ? 'DVSA' : 'generated', batchSize: BATCH, results }, null, 2) + '\n',
+    );
+    console.log(`\nwrote bench/results/match.json`);
+  } finally {
+    await pool.end();
+    if (args.includes('--keep')) console.log(`kept database ${database}`);
+    else await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The safety net of the hand-off. An alert still PENDING is handed to the deliveries
+ * queue again when it was never enqueued (a crash between the commit that wrote it and
+ * the enqueue) and is older than the grace period, or when it was enqueued long ago and
+ * is still PENDING (its job was lost with Redis, or completed and was removed without
+ * the alert moving on). Re-adding is safe: a job with that id still in the queue makes
+ * the add a no-op.
+ */
+import type { Queue } from 'bullmq';
+import type { Queryable } from '../db/types.js';
+import type { PriorityTier } from './alerts.js';
+import { enqueueAlerts } from './handoff.js';
+
+export interface SweepOptions {
+  /** Seconds an alert may wait for its first enqueue before the sweep takes it. */
+  graceSeconds: number;
+  /** Seconds after its last enqueue at which a still-PENDING alert is handed over again. */
+  requeueSeconds: number;
+  /** Most alerts per run. */
+  limit: number;
+}
+
+/** Alerts the sweep should hand over again, oldest first. */
+export async function findStrandedAlerts(db: Queryable, o: SweepOptions): Promise<{ id: string; priority: PriorityTier }[]> {
+  const { rows } = await db.query<{ id: string; priority: PriorityTier }>(
+    `SELECT a.id, u.priority::text AS priority
+       FROM user_alerts a
+       JOIN users u ON u.id = a.user_id
+      WHERE a.status = 'PENDING'
+        AND ((a.enqueued_at IS NULL AND a.created_at < now() - make_interval(secs => $1::double precision))
+          OR a.enqueued_at < now() - make_interval(secs => $2::double precision))
+      ORDER BY a.created_at
+      LIMIT $3::int`,
+    [o.graceSeconds, o.requeueSeconds, o.limit],
+  );
+  return rows;
+}
+
+/** Re-enqueues stranded PENDING alerts; returns how many were handed over. */
+export async function sweepPendingAlerts(queue: Queue, db: Queryable, o: SweepOptions): Promise<number> {
+  const stranded = await findStrandedAlerts(db, o);
+  await enqueueAlerts(queue, db, stranded);
+  return stranded.length;
+}
