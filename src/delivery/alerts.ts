@@ -1,0 +1,268 @@
+/**
+ * The delivery side of user_alerts: reading an alert with everything a message needs,
+ * claiming it for one sender under a lease, and recording how it ended.
+ */
+import type { QueryResult, QueryResultRow } from 'pg';
+import type { Queryable } from '../db/types.js';
+
+/**
+ * Runs one of the hot queries below as a named prepared statement: each pooled connection
+ * parses and plans it once instead of on every message (the claim joins four tables), which
+ * is most of PostgreSQL's work per alert at high rates. Every Queryable here is a pg pool or
+ * client, whose query() takes the config form too.
+ */
+function prepared<R extends QueryResultRow>(db: Queryable, name: string, text: string, values: unknown[]): Promise<QueryResult<R>> {
+  return (db as unknown as { query(config: { name: string; text: string; values: unknown[] }): Promise<QueryResult<R>> }).query({ name, text, values });
+}
+
+export type Channel = 'email' | 'push';
+
+export interface LiveSubscription {
+  id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+}
+
+/** An alert joined with its slot, centre, user and watch, as the processors see it. */
+export interface AlertContext {
+  id: string;
+  status: 'PENDING' | 'SENDING' | 'SENT' | 'SKIPPED' | 'FAILED';
+  userId: string;
+  slotId: string;
+  attempts: number;
+  distanceM: number | null;
+  /** The claim's lease, when the alert is SENDING and the lease has not run out. */
+  leaseLiveUntil: Date | null;
+  slotStatus: 'AVAILABLE' | 'HOLD' | 'BOOKED';
+  slotInFuture: boolean;
+  startTime: Date;
+  endTime: Date;
+  testType: 'practical' | 'theory';
+  centerName: string;
+  centerPostcode: string;
+  email: string;
+  firstName: string | null;
+  userActive: boolean;
+  /** Null when the watch was deleted (preference_id ON DELETE SET NULL). */
+  watchActive: boolean | null;
+  method: Channel | null;
+  unsubscribeToken: string | null;
+  /** When the user's quiet hours end, if they are in them now. */
+  quietUntil: Date | null;
+  liveSubscriptions: number;
+}
+
+interface Row {
+  id: string;
+  status: AlertContext['status'];
+  user_id: string;
+  slot_id: string;
+  attempts: number;
+  distance_m: number | null;
+  lease_live_until: Date | null;
+  slot_status: AlertContext['slotStatus'];
+  slot_in_future: boolean;
+  start_time: Date;
+  end_time: Date;
+  test_type: AlertContext['testType'];
+  center_name: string;
+  center_postcode: string;
+  email: string;
+  first_name: string | null;
+  user_active: boolean;
+  watch_active: boolean | null;
+  method: Channel | null;
+  unsubscribe_token: string | null;
+  quiet_until: Date | null;
+  live_subscriptions: number;
+}
+
+// the columns both the plain read and the claim return; `a` is the alert as it now stands
+const CONTEXT_COLUMNS = `
+  a.id, a.status, a.user_id, a.slot_id, a.attempts, a.distance_m,
+  CASE WHEN a.status = 'SENDING' AND a.lease_until > now() THEN a.lease_until END AS lease_live_until,
+  s.status AS slot_status, s.start_time > now() AS slot_in_future, s.start_time, s.end_time, s.test_type,
+  c.name AS center_name, c.postcode AS center_postcode,
+  u.email, u.first_name, u.is_active AS user_active,
+  p.is_active AS watch_active, p.notification_method AS method, p.unsubscribe_token,
+  quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) AS quiet_until,
+  (SELECT count(*)::int FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active) AS live_subscriptions`;
+
+function toContext(r: Row): AlertContext {
+  return {
+    id: r.id,
+    status: r.status,
+    userId: r.user_id,
+    slotId: r.slot_id,
+    attempts: r.attempts,
+    distanceM: r.distance_m,
+    leaseLiveUntil: r.lease_live_until,
+    slotStatus: r.slot_status,
+    slotInFuture: r.slot_in_future,
+    startTime: r.start_time,
+    endTime: r.end_time,
+    testType: r.test_type,
+    centerName: r.center_name,
+    centerPostcode: r.center_postcode,
+    email: r.email,
+    firstName: r.first_name,
+    userActive: r.user_active,
+    watchActive: r.watch_active,
+    method: r.method,
+    unsubscribeToken: r.unsubscribe_token,
+    quietUntil: r.quiet_until,
+    liveSubscriptions: r.live_subscriptions,
+  };
+}
+
+/** Alerts with their slot, centre, user and watch, by id; ids no longer there are absent. */
+export async function readAlertContexts(db: Queryable, alertIds: string[]): Promise<Map<string, AlertContext>> {
+  const { rows } = await prepared<Row>(
+    db,
+    'slotwatch_delivery_read_alerts',
+    `SELECT ${CONTEXT_COLUMNS}
+       FROM user_alerts a
+       JOIN time_slots s ON s.id = a.slot_id
+       JOIN test_centers c ON c.id = s.center_id
+       JOIN users u ON u.id = a.user_id
+       LEFT JOIN user_preferences p ON p.id = a.preference_id
+      WHERE a.id = ANY($1::uuid[])`,
+    [alertIds],
+  );
+  return new Map(rows.map((r) => [r.id, toContext(r)]));
+}
+
+/** The alert with its slot, centre, user and watch; null when the alert no longer exists. */
+export async function readAlertContext(db: Queryable, alertId: string): Promise<AlertContext | null> {
+  return (await readAlertContexts(db, [alertId])).get(alertId) ?? null;
+}
+
+/** Why an alert must not be sent any more, or null when it still should be. */
+export function skipReason(c: AlertContext): string | null {
+  if (c.slotStatus !== 'AVAILABLE') return `slot is ${c.slotStatus}`;
+  if (!c.slotInFuture) return 'slot has started';
+  if (!c.userActive) return 'user is inactive';
+  if (c.watchActive === null) return 'watch was deleted';
+  if (!c.watchActive) return 'watch is inactive';
+  return null;
+}
+
+export interface Claimed {
+  context: AlertContext;
+  subscriptions: LiveSubscription[];
+}
+
+/**
+ * Claims alerts for one send each on `channel`: PENDING (or SENDING whose lease ran out,
+ * i.e. a sender that crashed) becomes SENDING with a fresh lease and one more attempt,
+ * but only while the slot is still free, the user and watch active and quiet hours not
+ * in force. Returns the claimed ones; an id missing from the result was not claimed (the
+ * caller re-reads to learn why). One statement, so the check and the claim cannot drift.
+ */
+export async function claimAlerts(db: Queryable, alertIds: string[], channel: Channel, leaseSeconds: number): Promise<Map<string, Claimed>> {
+  const { rows } = await prepared<Row & { subscriptions: LiveSubscription[] | null }>(
+    db,
+    'slotwatch_delivery_claim_alerts',
+    `UPDATE user_alerts a
+        SET status = 'SENDING', lease_until = now() + make_interval(secs => $3::int),
+            attempts = a.attempts + 1, channel = $2::notification_method
+       FROM time_slots s
+       JOIN test_centers c ON c.id = s.center_id, users u, user_preferences p
+      WHERE a.id = ANY($1::uuid[])
+        AND s.id = a.slot_id AND u.id = a.user_id AND p.id = a.preference_id
+        AND (a.status = 'PENDING' OR (a.status = 'SENDING' AND a.lease_until <= now()))
+        AND s.status = 'AVAILABLE' AND s.start_time > now()
+        AND u.is_active AND p.is_active
+        AND quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) IS NULL
+      RETURNING ${CONTEXT_COLUMNS},
+        CASE WHEN $2::notification_method = 'push' THEN
+          (SELECT json_agg(json_build_object('id', ps.id, 'endpoint', ps.endpoint, 'p256dh', ps.p256dh, 'auth', ps.auth) ORDER BY ps.created_at)
+             FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active)
+        END AS subscriptions`,
+    [alertIds, channel, leaseSeconds],
+  );
+  return new Map(rows.map((r) => [r.id, { context: toContext(r), subscriptions: r.subscriptions ?? [] }]));
+}
+
+/** Claims one alert (see claimAlerts); null when it could not be claimed. */
+export async function claimAlert(db: Queryable, alertId: string, channel: Channel, leaseSeconds: number): Promise<Claimed | null> {
+  return (await claimAlerts(db, [alertId], channel, leaseSeconds)).get(alertId) ?? null;
+}
+
+export interface SentMark {
+  alertId: string;
+  channel: Channel;
+  providerMessageId: string | null;
+  /** Push subscriptions that accepted it: they get last_success_at. */
+  acceptedSubscriptionIds: string[];
+}
+
+/** Marks claimed alerts SENT; returns the ids that were still SENDING (and so are now SENT). */
+export async function markSentMany(db: Queryable, marks: SentMark[]): Promise<Set<string>> {
+  const { rows } = await prepared<{ id: string }>(
+    db,
+    'slotwatch_delivery_mark_sent',
+    `WITH ok AS (
+       UPDATE push_subscriptions SET last_success_at = now() WHERE id = ANY($4::uuid[])
+     )
+     UPDATE user_alerts a
+        SET status = 'SENT', sent = true, sent_at = now(), lease_until = NULL,
+            channel = m.channel, provider_message_id = m.provider_message_id, last_error = NULL
+       FROM unnest($1::uuid[], $2::notification_method[], $3::text[]) AS m(id, channel, provider_message_id)
+      WHERE a.id = m.id AND a.status = 'SENDING'
+      RETURNING a.id`,
+    [marks.map((m) => m.alertId), marks.map((m) => m.channel), marks.map((m) => m.providerMessageId), marks.flatMap((m) => m.acceptedSubscriptionIds)],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Marks one claimed alert SENT (see markSentMany). */
+export async function markSent(
+  db: Queryable,
+  alertId: string,
+  channel: Channel,
+  providerMessageId: string | null,
+  acceptedSubscriptionIds: string[] = [],
+): Promise<boolean> {
+  return (await markSentMany(db, [{ alertId, channel, providerMessageId, acceptedSubscriptionIds }])).has(alertId);
+}
+
+/** Marks an unfinished alert SKIPPED with the reason; a finished one is left alone. */
+export async function markSkipped(db: Queryable, alertId: string, reason: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE user_alerts SET status = 'SKIPPED', lease_until = NULL, last_error = $2::text
+      WHERE id = $1::uuid AND status IN ('PENDING', 'SENDING')`,
+    [alertId, reason],
+  );
+  return rowCount === 1;
+}
+
+/** Gives a claim back (to be retried later): PENDING again, with the error recorded. */
+export async function releaseClaim(db: Queryable, alertId: string, error: string | null): Promise<void> {
+  await db.query(
+    `UPDATE user_alerts SET status = 'PENDING', lease_until = NULL, last_error = coalesce($2::text, last_error)
+      WHERE id = $1::uuid AND status = 'SENDING'`,
+    [alertId, error],
+  );
+}
+
+/** Marks an alert FAILED for good, with the error. */
+export async function markFailed(db: Queryable, alertId: string, error: string): Promise<void> {
+  await db.query(
+    `UPDATE user_alerts SET status = 'FAILED', lease_until = NULL, last_error = $2::text
+      WHERE id = $1::uuid AND status IN ('PENDING', 'SENDING')`,
+    [alertId, error],
+  );
+}
+
+/** Alerts whose SENDING lease ran out (a sender died mid-send), oldest first. */
+export async function expiredClaims(db: Queryable, limit: number): Promise<{ id: string; channel: Channel | null }[]> {
+  const { rows } = await db.query<{ id: string; channel: Channel | null }>(
+    `SELECT id, channel FROM user_alerts
+      WHERE status = 'SENDING' AND lease_until <= now()
+      ORDER BY lease_until LIMIT $1::int`,
+    [limit],
+  );
+  return rows;
+}

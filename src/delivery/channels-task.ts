@@ -1,0 +1,67 @@
+/**
+ * Runs the channel senders inside the worker process and keeps their claims honest.
+ * `start` opens the mailer, the push sender and one rate-limited BullMQ worker per channel
+ * queue; `run` (every lease period) re-queues alerts whose SENDING lease ran out with no
+ * live job behind them (a sender killed mid-send whose job BullMQ has since failed), so a
+ * crashed claim is always retaken.
+ */
+import { Worker } from 'bullmq';
+import type { Deps, MaintenanceTask } from '../queues/tasks.js';
+import { bullPrefix } from '../queues/names.js';
+import { batchedAlertStore } from './alert-store.js';
+import { expiredClaims, type Channel } from './alerts.js';
+import { CHANNEL_QUEUES, createChannelQueues, handOff, type ChannelQueues } from './channel-queues.js';
+import { createMailer } from './email.js';
+import { createPushSender } from './push.js';
+import { sendProcessor } from './send-processor.js';
+
+/** Re-queues alerts whose claim expired with no job left to retake it; returns how many. */
+export async function requeueExpiredClaims(deps: Deps, queues: ChannelQueues, limit = 500): Promise<number> {
+  let requeued = 0;
+  for (const { id, channel } of await expiredClaims(deps.pool, limit)) {
+    // a live job for it will retake the claim itself; handOff leaves that one alone
+    if (await handOff(queues[channel ?? 'email'], id, undefined)) requeued++;
+  }
+  return requeued;
+}
+
+export const deliveryChannelsTask: MaintenanceTask = {
+  name: 'delivery-expired-claims',
+  everyMs: (config) => config.DELIVERY_LEASE_SECONDS * 1000,
+  async run(deps) {
+    const queues = createChannelQueues(deps.redis, deps.config.QUEUE_PREFIX);
+    try {
+      const requeued = await requeueExpiredClaims(deps, queues);
+      if (requeued) deps.log.warn({ requeued }, 're-queued alerts whose send claim expired');
+      return { requeued };
+    } finally {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+    }
+  },
+  async start(deps) {
+    const { config } = deps;
+    const log = deps.log.child({ component: 'delivery' });
+    const mailer = createMailer(config, log);
+    const push = createPushSender(config);
+    const channelQueues = createChannelQueues(deps.redis, config.QUEUE_PREFIX);
+    const store = batchedAlertStore(deps.pool, config.DELIVERY_LEASE_SECONDS);
+    const sendDeps = { config, pool: deps.pool, log, mailer, push, channelQueues, store };
+    const perSecond: Record<Channel, number> = { email: config.DELIVERY_EMAIL_PER_SECOND, push: config.DELIVERY_PUSH_PER_SECOND };
+    const workers = (['email', 'push'] as const).map((channel) => {
+      const w = new Worker(CHANNEL_QUEUES[channel], sendProcessor(sendDeps, channel), {
+        connection: deps.redis,
+        prefix: bullPrefix(config.QUEUE_PREFIX),
+        concurrency: config.DELIVERY_CONCURRENCY,
+        limiter: { max: perSecond[channel], duration: 1000 },
+      });
+      w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
+      w.on('failed', (job, err) => log.warn({ err, queue: w.name, jobId: job?.id }, 'send job failed'));
+      return w;
+    });
+    return async () => {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(Object.values(channelQueues).map((q) => q.close()));
+      mailer.close();
+    };
+  },
+};

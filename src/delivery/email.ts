@@ -1,0 +1,105 @@
+/**
+ * Sending alert emails: nodemailer over SMTP_URL with pooled connections (TLS as the URL
+ * says: smtps:// is TLS from the start, smtp:// upgrades with STARTTLS when offered, and
+ * `?requireTLS=true` insists), or, without SMTP_URL, .eml files in OUTBOX_DIR.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import nodemailer from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { PermanentSendError, RetryableSendError } from './errors.js';
+import type { EmailContent } from './templates.js';
+
+export interface OutgoingEmail extends EmailContent {
+  to: string;
+  /** Makes the Message-ID stable across retries, so a receiver can drop a duplicate. */
+  alertId: string;
+  unsubscribeUrl: string;
+}
+
+export interface Mailer {
+  /** Sends one message; resolves with the provider's id, throws Retryable/PermanentSendError. */
+  send(message: OutgoingEmail): Promise<{ providerMessageId: string }>;
+  close(): void;
+}
+
+/** SMTP_URL with connection pooling switched on unless the URL already says otherwise. */
+function pooledUrl(smtpUrl: string): string {
+  const u = new URL(smtpUrl);
+  if (!u.searchParams.has('pool')) u.searchParams.set('pool', 'true');
+  if (!u.searchParams.has('maxConnections')) u.searchParams.set('maxConnections', '10');
+  if (!u.searchParams.has('maxMessages')) u.searchParams.set('maxMessages', '1000');
+  // nodemailer waits minutes by default; a send must end well inside its claim's lease
+  // (DELIVERY_LEASE_SECONDS), or a second sender could retake the alert mid-send
+  for (const [k, v] of [['connectionTimeout', '10000'], ['greetingTimeout', '10000'], ['socketTimeout', '30000']] as const) {
+    if (!u.searchParams.has(k)) u.searchParams.set(k, v);
+  }
+  return u.toString();
+}
+
+function domainOf(address: string): string {
+  return /@([^>\s]+)>?\s*$/.exec(address)?.[1] ?? 'slotwatch.localhost';
+}
+
+/**
+ * SMTP's own rule: 4xx is a passing refusal, 5xx a lasting one. Errors with no reply code
+ * (refused or dropped connections, timeouts) are passing; a malformed address is lasting.
+ */
+export function classifySmtpError(err: unknown): RetryableSendError | PermanentSendError {
+  const e = err as { responseCode?: number; code?: string; message?: string };
+  const message = `SMTP ${e.responseCode ?? e.code ?? 'error'}: ${e.message ?? String(err)}`.slice(0, 500);
+  if (typeof e.responseCode === 'number') {
+    return e.responseCode >= 500 ? new PermanentSendError(message) : new RetryableSendError(message);
+  }
+  if (e.code === 'EENVELOPE' || e.code === 'EMESSAGE') return new PermanentSendError(message);
+  return new RetryableSendError(message);
+}
+
+/** A Mailer for this configuration: SMTP when SMTP_URL is set, else the outbox folder. */
+export function createMailer(config: Config, log: Logger): Mailer {
+  const from = config.MAIL_FROM;
+  const messageIdDomain = domainOf(from);
+  const mailOptions = (m: OutgoingEmail) => ({
+    from,
+    to: m.to,
+    subject: m.subject,
+    text: m.text,
+    html: m.html,
+    messageId: `<alert-${m.alertId}@${messageIdDomain}>`,
+    list: { unsubscribe: { url: m.unsubscribeUrl, comment: 'Stop alerts for this search' } },
+    headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+  });
+
+  if (config.SMTP_URL) {
+    const transport = nodemailer.createTransport(pooledUrl(config.SMTP_URL));
+    // an idle pooled connection dropped by the server must not take the process down
+    transport.on('error', (err) => log.warn({ err }, 'SMTP transport error'));
+    return {
+      async send(m) {
+        try {
+          const info = await transport.sendMail(mailOptions(m));
+          const queued = /queued as ([^\s]+)/i.exec(String(info.response ?? ''))?.[1];
+          return { providerMessageId: queued ?? info.messageId };
+        } catch (err) {
+          throw classifySmtpError(err);
+        }
+      },
+      close: () => transport.close(),
+    };
+  }
+
+  const dir = resolve(config.OUTBOX_DIR);
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    async send(m) {
+      const info = await transport.sendMail(mailOptions(m));
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, `${m.alertId}.eml`);
+      await writeFile(path, info.message as Buffer);
+      log.info({ path, alertId: m.alertId }, 'no SMTP_URL: alert email written to the outbox');
+      return { providerMessageId: `file:${path}` };
+    },
+    close: () => transport.close(),
+  };
+}

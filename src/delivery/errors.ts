@@ -1,0 +1,33 @@
+/**
+ * How a send went wrong, as the processors need to know it: worth retrying (perhaps not
+ * before a time the receiver named), or never going to work.
+ */
+
+/** A passing failure (SMTP 4xx, push 429/5xx, a refused connection): try again later. */
+export class RetryableSendError extends Error {
+  override name = 'RetryableSendError';
+  constructor(
+    message: string,
+    /** The receiver's Retry-After, in milliseconds from now, when it gave one. */
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** A failure that will not change on retry (SMTP 5xx for the address, a malformed subscription). */
+export class PermanentSendError extends Error {
+  override name = 'PermanentSendError';
+}
+
+/**
+ * Milliseconds from `now` that a Retry-After header value asks for (delta-seconds or an
+ * HTTP date), or null when there is none or it cannot be read.
+ */
+export function parseRetryAfter(value: string | string[] | undefined | null, now = Date.now()): number | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return null;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}

@@ -1,0 +1,54 @@
+/** push_subscriptions: the browsers that asked for web push, per user. */
+import type { Queryable } from '../db/types.js';
+
+export interface SubscriptionInput {
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  userAgent?: string | null;
+}
+
+/**
+ * Saves a browser's subscription for `userId`. The same endpoint subscribing again (new
+ * keys after a browser refresh, or another account on the same browser) takes the row
+ * over and makes it live again: an endpoint belongs to exactly one browser profile.
+ */
+export async function saveSubscription(db: Queryable, userId: string, s: SubscriptionInput): Promise<{ id: string; created: boolean }> {
+  const { rows } = await db.query<{ id: string; created: boolean }>(
+    `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, user_agent)
+     VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text)
+     ON CONFLICT ON CONSTRAINT push_subscriptions_endpoint_key DO UPDATE
+       SET user_id = EXCLUDED.user_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
+           user_agent = EXCLUDED.user_agent, is_active = true, failure_reason = NULL
+     RETURNING id, (xmax = 0) AS created`,
+    [userId, s.endpoint, s.p256dh, s.auth, s.userAgent ?? null],
+  );
+  return rows[0]!;
+}
+
+/** Removes one of the user's subscriptions, by id or endpoint; false when it is not theirs. */
+export async function deleteSubscription(db: Queryable, userId: string, by: { id?: string; endpoint?: string }): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `DELETE FROM push_subscriptions
+      WHERE user_id = $1::uuid AND (id = $2::uuid OR endpoint = $3::text)`,
+    [userId, by.id ?? null, by.endpoint ?? null],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Stops sending to exactly this subscription (the push service said it is gone, or it is malformed). */
+export async function deactivateSubscription(db: Queryable, id: string, reason: string): Promise<void> {
+  await db.query(
+    `UPDATE push_subscriptions SET is_active = false, last_failure_at = now(), failure_reason = $2::text
+      WHERE id = $1::uuid`,
+    [id, reason.slice(0, 500)],
+  );
+}
+
+/** Records a passing failure on a subscription that stays live. */
+export async function noteSubscriptionFailure(db: Queryable, id: string, reason: string): Promise<void> {
+  await db.query(`UPDATE push_subscriptions SET last_failure_at = now(), failure_reason = $2::text WHERE id = $1::uuid`, [
+    id,
+    reason.slice(0, 500),
+  ]);
+}

@@ -1,0 +1,81 @@
+/**
+ * Claims and their leases: a sender that died mid-send leaves a SENDING claim; it is
+ * retaken once the lease runs out, by the job itself or by the expired-claims sweep, and
+ * a live claim is never taken over.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChannelQueues, type ChannelQueues } from '../../src/delivery/channel-queues.js';
+import { deliveryChannelsTask, requeueExpiredClaims } from '../../src/delivery/channels-task.js';
+import { useTestContext } from '../helpers/context.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
+import { alertRow, enqueue, finished, insertAlert, startHarness, testConfig, until, waitForAlert, type Harness } from './fixtures.js';
+
+const ctx = useTestContext();
+let smtp: SmtpReceiver;
+let h: Harness;
+let channels: ChannelQueues;
+
+beforeAll(async () => {
+  smtp = await startSmtpReceiver();
+  h = await startHarness(testConfig(ctx, { SMTP_URL: smtp.url }));
+  channels = createChannelQueues(h.worker.deps.redis, h.worker.deps.config.QUEUE_PREFIX);
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(channels ?? {}).map((q) => q.close()));
+  await h?.close();
+  await smtp?.close();
+});
+
+const mailsTo = (email: string) => smtp.messages.filter((m) => m.envelopeTo.includes(email));
+
+describe('a SENDING claim', () => {
+  it('that is still leased is left alone: the job waits for the lease, then retakes it and sends once', async () => {
+    const a = await insertAlert(ctx.pool);
+    await ctx.pool.query(
+      `UPDATE user_alerts SET status = 'SENDING', attempts = 1, channel = 'email', lease_until = now() + interval '1.5 seconds' WHERE id = $1`,
+      [a.alertId],
+    );
+    await enqueue(h.producer, a.alertId);
+    await until(async () => (await channels.email.getJobState(a.alertId)) === 'delayed', 'the send job to wait for the lease');
+    expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'SENDING', attempts: 1 });
+    expect(mailsTo(a.email)).toHaveLength(0);
+    expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', attempts: 2 });
+    expect(mailsTo(a.email)).toHaveLength(1);
+  });
+
+  it('whose lease ran out with no job behind it is re-queued by the sweep and sent once', async () => {
+    const a = await insertAlert(ctx.pool);
+    const b = await insertAlert(ctx.pool); // leased: not the sweep's
+    await ctx.pool.query(`UPDATE user_alerts SET status = 'SENDING', attempts = 1, channel = 'email', lease_until = now() - interval '1 second' WHERE id = $1`, [a.alertId]);
+    await ctx.pool.query(`UPDATE user_alerts SET status = 'SENDING', attempts = 1, channel = 'email', lease_until = now() + interval '1 hour' WHERE id = $1`, [b.alertId]);
+    expect(await requeueExpiredClaims(h.worker.deps, channels)).toBe(1);
+    expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', attempts: 2 });
+    expect(mailsTo(a.email)).toHaveLength(1);
+    // nothing left to retake: the sent one is finished, the other is still leased
+    expect(await requeueExpiredClaims(h.worker.deps, channels)).toBe(0);
+    expect(await alertRow(ctx.pool, b.alertId)).toMatchObject({ status: 'SENDING', attempts: 1 });
+    expect(mailsTo(b.email)).toHaveLength(0);
+  });
+
+  it('is swept by the scheduled maintenance task the worker runs', async () => {
+    expect(deliveryChannelsTask.everyMs(h.worker.deps.config, await h.worker.deps.settings.all())).toBe(h.worker.deps.config.DELIVERY_LEASE_SECONDS * 1000);
+    const a = await insertAlert(ctx.pool);
+    await ctx.pool.query(`UPDATE user_alerts SET status = 'SENDING', attempts = 1, channel = 'email', lease_until = now() - interval '1 second' WHERE id = $1`, [a.alertId]);
+    // run the schedule's job now rather than wait a lease period for it
+    await h.producer.maintenance.add(deliveryChannelsTask.name, {});
+    expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', attempts: 2 });
+    expect(mailsTo(a.email)).toHaveLength(1);
+  });
+
+  it('is not blocked by an earlier send job of the same alert that failed on infrastructure', async () => {
+    const a = await insertAlert(ctx.pool);
+    // a send job with the alert's id that can only fail (its payload is unusable)
+    await channels.email.add('send', { alertId: 'not-a-uuid' }, { jobId: a.alertId });
+    await until(async () => (await channels.email.getJobState(a.alertId)) === 'failed', 'the broken send job to fail');
+    expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'PENDING', attempts: 0 });
+    await enqueue(h.producer, a.alertId);
+    expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', attempts: 1 });
+    expect(mailsTo(a.email)).toHaveLength(1);
+  });
+});
