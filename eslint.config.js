@@ -12,7 +12,7 @@ export default tseslint.config(
   },
   {
     // command-line entry points and benchmarks talk to a terminal on purpose
-    files: ['src/cli/**', 'bench/**', 'scripts/**'],
+    files: ['src/cli/**', 'src/demo/**', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,5 +1,6 @@
 -- Audit trail of every admin/operator action and booking state change, and runtime
 -- settings that running processes read (seed 002's audit_logs and system_config).
+-- Which keys exist and what values they take is defined in src/settings/definitions.ts.
 
 -- Up Migration
 CREATE TABLE audit_logs (
@@ -25,13 +26,8 @@ CREATE TABLE system_config (
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
 
-INSERT INTO system_config (key, value, description) VALUES
-  ('hold_minutes',               '5',    'How long a hold lasts before it expires'),
-  ('hold_sweep_seconds',         '5',    'How often expired holds are swept'),
-  ('release_poll_seconds',       '5',    'How often the release poller runs when no notification wakes it'),
-  ('send_rate_email_per_second', '50',   'Most emails sent per second, across all workers'),
-  ('send_rate_push_per_second',  '500',  'Most pushes sent per second, across all workers'),
-  ('quiet_hours_default',        'null', 'Default quiet hours {start,end} in Europe/London, or null for none');
+-- No rows are seeded: a key without a row takes its default from the environment
+-- (src/settings/), so HOLD_MINUTES etc. keep working until an admin sets a value here.
 
 -- Down Migration
 DROP TABLE IF EXISTS system_config;

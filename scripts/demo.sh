@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm run demo`: the first Quick start command on a fresh machine. Brings up the
-# services, installs dependencies when they are missing or stale, migrates, and shows
-# what the database now holds.
+# `npm run demo [-- --once]`: the first Quick start command on a fresh machine. Brings up
+# the services, installs dependencies when they are missing or stale, then plays the demo
+# (src/demo/run.ts) on a database of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +15,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 export LOG_LEVEL=${LOG_LEVEL:-warn}
-echo "== migrating $DATABASE_URL"
-npx tsx src/cli/migrate.ts up
-echo "== the schema"
-npx tsx src/cli/main.ts db:summary
+exec node --import tsx src/demo/run.ts "$@"

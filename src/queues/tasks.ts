@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { Settings } from '../settings/definitions.js';
+import type { SettingsCache } from '../settings/settings.js';
 import type { Queues } from './queues.js';
 
 /** What a processor may use: everything is created once per process by the worker entry. */
@@ -13,6 +15,8 @@ export interface Deps {
   /** A worker-role Redis connection (maxRetriesPerRequest: null). */
   redis: Redis;
   log: Logger;
+  /** Runtime settings (system_config over environment defaults), re-read every few seconds. */
+  settings: SettingsCache;
 }
 
 /**
@@ -22,8 +26,8 @@ export interface Deps {
  */
 export interface MaintenanceTask {
   name: string;
-  /** Milliseconds between runs, read from config when the worker starts. */
-  everyMs(config: Config): number;
+  /** Milliseconds between runs; re-evaluated as settings change, and the schedule follows. */
+  everyMs(config: Config, settings: Settings): number;
   run(deps: Deps, job: Job): Promise<unknown>;
   /** Optional: started with the worker (e.g. a LISTEN that wakes the task early); returns a stop function. */
   start?(deps: Deps): Promise<() => Promise<void>>;

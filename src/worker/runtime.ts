@@ -1,12 +1,17 @@
-import { Worker, type Processor } from 'bullmq';
+import { MetricsTime, Worker, type Processor } from 'bullmq';
 import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { log as rootLog } from '../log.js';
+import { recordHeartbeat } from '../queues/heartbeat.js';
 import { bullPrefix, QUEUES } from '../queues/names.js';
 import { closeQueues, createQueues } from '../queues/queues.js';
 import { createRedis } from '../queues/redis.js';
 import type { Deps, MaintenanceTask } from '../queues/tasks.js';
+import { SettingsCache } from '../settings/settings.js';
 import { deliveryProcessor as defaultDeliveryProcessor, maintenanceTasks } from '../worker/registry.js';
+
+/** How often a worker re-reads settings to follow a changed interval. */
+const SETTINGS_RECHECK_MS = 5000;
 
 export interface WorkerOptions {
   tasks?: MaintenanceTask[];
@@ -35,17 +40,30 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'slotwatch-worker' });
   const redis = createRedis(config.REDIS_URL, 'worker');
   const queues = createQueues(redis, config.QUEUE_PREFIX);
-  const deps: Deps = { config, pool, queues, redis, log };
+  const settings = new SettingsCache(pool, config);
+  const deps: Deps = { config, pool, queues, redis, log, settings };
   const prefix = bullPrefix(config.QUEUE_PREFIX);
 
-  for (const task of tasks) {
-    await queues.maintenance.upsertJobScheduler(
-      task.name,
-      { every: task.everyMs(config) },
-      { name: task.name, opts: { removeOnComplete: 100, removeOnFail: 500 } },
-    );
+  // upserting by a stable id makes this safe from any number of processes at once; when
+  // an admin changes an interval, every process re-upserts the same new schedule
+  const scheduled = new Map<string, number>();
+  async function upsertSchedules(): Promise<void> {
+    const current = await settings.all();
+    for (const task of tasks) {
+      const every = task.everyMs(config, current);
+      if (scheduled.get(task.name) === every) continue;
+      await queues.maintenance.upsertJobScheduler(task.name, { every }, { name: task.name, opts: { removeOnComplete: 100, removeOnFail: 500 } });
+      scheduled.set(task.name, every);
+    }
   }
+  await upsertSchedules();
+  const rescheduler = setInterval(() => {
+    upsertSchedules().catch((err: unknown) => log.warn({ err }, 'could not update job schedules'));
+  }, SETTINGS_RECHECK_MS);
+  rescheduler.unref();
 
+  // per-minute completed/failed counts kept in Redis by BullMQ, read by GET /metrics
+  const metrics = { maxDataPoints: MetricsTime.ONE_WEEK };
   const byName = new Map(tasks.map((t) => [t.name, t]));
   const workers: Worker[] = [];
   if (tasks.length) {
@@ -55,9 +73,12 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
         async (job) => {
           const task = byName.get(job.name);
           if (!task) return { skipped: `no task named ${job.name}` }; // an old schedule from an earlier release
-          return task.run({ ...deps, log: log.child({ queue: QUEUES.maintenance, jobId: job.id, task: job.name }) }, job);
+          const result = await task.run({ ...deps, log: log.child({ queue: QUEUES.maintenance, jobId: job.id, task: job.name }) }, job);
+          // readiness checks read this: a stuck worker shows, not only a dead one
+          await recordHeartbeat(redis, config.QUEUE_PREFIX, task.name);
+          return result;
         },
-        { connection: redis, prefix, concurrency: Math.max(1, tasks.length) },
+        { connection: redis, prefix, concurrency: Math.max(1, tasks.length), metrics },
       ),
     );
   }
@@ -67,6 +88,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
         connection: redis,
         prefix,
         concurrency: options.deliveryConcurrency ?? 50,
+        metrics,
       }),
     );
   }
@@ -84,6 +106,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     workers,
     close() {
       closing ??= (async () => {
+        clearInterval(rescheduler);
         await Promise.all(stops.map((s) => s()));
         await Promise.all(workers.map((w) => w.close()));
         await closeQueues(queues);

@@ -1,0 +1,174 @@
+/**
+ * Follows the loop as it runs: prints each release when the worker has matched it, waits
+ * for the deliveries to settle, and counts what the local SMTP server and push endpoint
+ * actually received against who should have been told.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import type { PushReceiver } from '../../test/helpers/push-receiver.js';
+import type { SmtpReceiver } from '../../test/helpers/smtp-receiver.js';
+import type { PublishedSlot } from './api.js';
+import type { Seeded } from './seed.js';
+
+export interface StepReport {
+  label: string;
+  slots: number;
+  expected: number;
+  alerted: number;
+  emails: number;
+  pushes: number;
+  missing: number;
+  unexpected: number;
+  duplicates: number;
+  /** From the release to the message being accepted by the receiver, in seconds. */
+  p50: number | null;
+  p95: number | null;
+}
+
+const SLOT_LINK = /\/slots\/([0-9a-f-]{36})/;
+const TIMEOUT_MS = 90_000;
+
+function percentile(sorted: number[], p: number): number | null {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export class Progress {
+  private readonly townOf: Map<string, string>;
+  private readonly emailOf: Map<string, string>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly smtp: SmtpReceiver,
+    private readonly push: PushReceiver,
+    private readonly userBySubscription: Map<string, string>,
+    seeded: Seeded,
+    private readonly say: (line: string) => void,
+  ) {
+    this.townOf = new Map(seeded.centres.map((c) => [c.id, c.town]));
+    this.emailOf = new Map(seeded.learners.map((l) => [l.userId, l.email.toLowerCase()]));
+  }
+
+  /** Waits until no release is unmatched and no alert is still on its way. */
+  async waitForQuietPipeline(): Promise<void> {
+    const deadline = Date.now() + TIMEOUT_MS;
+    for (;;) {
+      const { rows } = await this.pool.query<{ releases: string; alerts: string }>(
+        `SELECT (SELECT count(*) FROM slot_releases WHERE processed_at IS NULL) AS releases,
+                (SELECT count(*) FROM user_alerts WHERE status IN ('PENDING', 'SENDING')) AS alerts`,
+      );
+      if (rows[0]!.releases === '0' && rows[0]!.alerts === '0') return;
+      if (Date.now() > deadline) throw new Error(`the pipeline did not settle: ${rows[0]!.releases} releases unmatched, ${rows[0]!.alerts} alerts unsent`);
+      await sleep(250);
+    }
+  }
+
+  /** Messages the receivers got for `slotIds`, as (userId, slotId, receivedAt, channel). */
+  private received(slotIds: Set<string>) {
+    const out: { userId: string; slotId: string; at: number; channel: 'email' | 'push' }[] = [];
+    const userByEmail = new Map([...this.emailOf].map(([id, email]) => [email, id]));
+    for (const m of this.smtp.messages) {
+      const slotId = SLOT_LINK.exec(m.parsed.text ?? '')?.[1];
+      const userId = userByEmail.get((m.envelopeTo[0] ?? '').toLowerCase());
+      if (slotId && userId && slotIds.has(slotId)) out.push({ userId, slotId, at: m.receivedAt, channel: 'email' });
+    }
+    for (const r of this.push.delivered()) {
+      const slotId = (r.payload as { slotId?: string } | null)?.slotId;
+      const userId = this.userBySubscription.get(r.subscriptionId);
+      if (slotId && userId && slotIds.has(slotId)) out.push({ userId, slotId, at: r.receivedAt, channel: 'push' });
+    }
+    return out;
+  }
+
+  /**
+   * Prints each of `slots`' releases as the worker matches it, waits for their alerts to be
+   * delivered, and compares them with `expected` (who should be told, computed apart).
+   */
+  async follow(label: string, slots: PublishedSlot[], expected: { userId: string; slotId: string }[]): Promise<StepReport> {
+    const ids = slots.map((s) => s.id);
+    const slotIds = new Set(ids);
+    const since = new Date(Date.now() - 1000);
+    const printed = new Set<string>();
+    const deadline = Date.now() + TIMEOUT_MS;
+    for (;;) {
+      const { rows } = await this.pool.query<{ id: string; slot_id: string; reason: string; processed: boolean; alerts: number | null; center_id: string; test_type: string; start: string }>(
+        `SELECT r.id::text, r.slot_id, r.reason, r.processed_at IS NOT NULL AS processed, r.alerts_created AS alerts,
+                s.center_id, s.test_type::text, to_char(s.start_time AT TIME ZONE 'Europe/London', 'Dy DD Mon HH24:MI') AS start
+           FROM slot_releases r JOIN time_slots s ON s.id = r.slot_id
+          WHERE r.slot_id = ANY($1::uuid[]) AND r.released_at >= $2 ORDER BY r.id`,
+        [ids, since],
+      );
+      for (const r of rows.filter((r) => r.processed && !printed.has(r.id))) {
+        printed.add(r.id);
+        this.say(`  released  ${this.townOf.get(r.center_id)} ${r.test_type} ${r.start} (${r.reason}) → ${r.alerts ?? 0} learners alerted`);
+      }
+      const { rows: pending } = await this.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM user_alerts WHERE slot_id = ANY($1::uuid[]) AND status IN ('PENDING', 'SENDING')`,
+        [ids],
+      );
+      const allMatched = rows.length >= slots.length && rows.every((r) => r.processed);
+      if (allMatched && pending[0]!.n === '0') break;
+      if (Date.now() > deadline) throw new Error(`"${label}": not every release was matched and delivered within ${TIMEOUT_MS / 1000} s`);
+      await sleep(200);
+    }
+    // give the receivers a moment for messages accepted just as the rows turned SENT
+    await sleep(300);
+
+    const { rows: alerts } = await this.pool.query<{ user_id: string; slot_id: string; status: string; released: Date }>(
+      `SELECT a.user_id, a.slot_id, a.status::text,
+              (SELECT max(r.released_at) FROM slot_releases r WHERE r.slot_id = a.slot_id AND r.released_at <= a.created_at) AS released
+         FROM user_alerts a WHERE a.slot_id = ANY($1::uuid[]) AND a.created_at >= $2`,
+      [ids, since],
+    );
+    const key = (u: string, s: string) => `${u}/${s}`;
+    const want = new Set(expected.map((e) => key(e.userId, e.slotId)));
+    const got = new Set(alerts.map((a) => key(a.user_id, a.slot_id)));
+    const messages = this.received(slotIds);
+    const counts = new Map<string, number>();
+    for (const m of messages) counts.set(key(m.userId, m.slotId), (counts.get(key(m.userId, m.slotId)) ?? 0) + 1);
+    const releasedAt = new Map(alerts.map((a) => [key(a.user_id, a.slot_id), a.released.getTime()]));
+    const latencies = messages
+      .map((m) => (m.at - (releasedAt.get(key(m.userId, m.slotId)) ?? m.at)) / 1000)
+      .sort((a, b) => a - b);
+    const report: StepReport = {
+      label,
+      slots: slots.length,
+      expected: want.size,
+      alerted: got.size,
+      emails: messages.filter((m) => m.channel === 'email').length,
+      pushes: messages.filter((m) => m.channel === 'push').length,
+      missing: [...want].filter((k) => !counts.has(k)).length,
+      unexpected: [...counts.keys()].filter((k) => !want.has(k)).length + [...got].filter((k) => !want.has(k)).length,
+      duplicates: [...counts.values()].filter((n) => n > 1).length,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+    };
+    const lat = report.p50 === null ? '' : ` · release→received p50 ${report.p50.toFixed(2)} s, p95 ${report.p95!.toFixed(2)} s`;
+    this.say(`  ${label}: ${report.alerted} alerted (expected ${report.expected}) · ${report.emails} emails, ${report.pushes} pushes received${lat}`);
+    return report;
+  }
+
+  /** Prints the summary table; true when every expected alert arrived exactly once and nothing else did. */
+  summary(steps: StepReport[]): boolean {
+    const header = ['step', 'slots', 'expected', 'alerted', 'emails', 'pushes', 'missing', 'extra', 'dupes', 'p50 s', 'p95 s'];
+    const rows = steps.map((s) => [
+      s.label,
+      s.slots,
+      s.expected,
+      s.alerted,
+      s.emails,
+      s.pushes,
+      s.missing,
+      s.unexpected,
+      s.duplicates,
+      s.p50?.toFixed(2) ?? '-',
+      s.p95?.toFixed(2) ?? '-',
+    ].map(String));
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    console.log('\nSummary\n' + line(header) + '\n' + rows.map(line).join('\n'));
+    const ok = steps.every((s) => s.missing === 0 && s.unexpected === 0 && s.duplicates === 0 && s.alerted === s.expected && s.emails + s.pushes === s.expected);
+    console.log(ok ? '\nEvery expected alert arrived exactly once.' : '\nSOME ALERTS WENT WRONG: see missing / extra / dupes above.');
+    return ok;
+  }
+}

@@ -1,0 +1,46 @@
+/** GET /metrics in Prometheus text format, and the HTTP request-duration histogram behind it. */
+import type { FastifyPluginAsync } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { databaseMetrics, queueMetrics } from '../../metrics/collectors.js';
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export const metricsRoutes: FastifyPluginAsync = async (app) => {
+  const { pool, queues } = app.deps;
+  // one registry per app, not prom-client's global one: tests build several apps in one process
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'slotwatch_' });
+  for (const metric of [...queueMetrics(queues), ...databaseMetrics(pool)]) registry.registerMetric(metric as never);
+
+  const httpDuration = new Histogram({
+    name: 'slotwatch_http_request_duration_seconds',
+    help: 'HTTP request durations by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    // the route pattern, not the URL: ids in paths would make a series per request
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  const token = app.deps.config.METRICS_TOKEN;
+  app.get('/metrics', async (request, reply) => {
+    if (token && !sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
+      return reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message: 'send Authorization: Bearer <METRICS_TOKEN>' } });
+    }
+    const body = await registry.metrics();
+    return reply.type(registry.contentType).send(body);
+  });
+};
+
+// what fastify-plugin does: register in the parent's scope, so the onResponse hook above
+// sees every route of the app and not only this plugin's own
+Object.assign(metricsRoutes, { [Symbol.for('skip-override')]: true });
