@@ -1,0 +1,359 @@
+/**
+ * The learner pages in a real headless Chromium against the app listening on a port: the
+ * whole path (sign up, add a watch by postcode, see the centres it covers, open an alert's
+ * slot link signed out, sign in and come back, hold, countdown, confirm), the taken-slot
+ * path, My appointments, failures of the network and 4xx answers shown where they belong,
+ * and axe-core on every page. Screenshots go to test-results/screenshots/learner-*.png.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/accounts/passwords.js';
+import { createUser } from '../../src/accounts/users.js';
+import { useTestApp } from '../helpers/app.js';
+import { browserMissing, launchBrowser, screenshotPath } from '../helpers/browser.js';
+import { insertAppointment, insertCenter, insertSlot } from '../helpers/factories.js';
+import { alertText, eventually, expectAccessible, watchCsp } from './browser-kit.js';
+
+const t = useTestApp({ LOGIN_LIMIT_PER_MINUTE: 1000 });
+const PASSWORD = 'correct horse battery';
+let base = '';
+let browser: Browser | undefined;
+const centres: Record<string, string> = {};
+const days = (n: number, hour = 9) => {
+  const d = new Date(Date.now() + n * 86_400_000);
+  d.setUTCHours(hour, 0, 0, 0);
+  return d;
+};
+
+beforeAll(async () => {
+  // Birmingham: two centres 7 miles apart, and Leeds far outside any watch here
+  centres.garretts = (await insertCenter(t.ctx.pool, { name: 'Birmingham (Garretts Green)', postcode: 'B33 0SS', latitude: 52.4744, longitude: -1.7766 })).id;
+  centres.kings = (await insertCenter(t.ctx.pool, { name: 'Birmingham (Kings Heath)', postcode: 'B14 6AG', latitude: 52.4306, longitude: -1.8935 })).id;
+  centres.leeds = (await insertCenter(t.ctx.pool, { name: 'Leeds', postcode: 'LS1 1UR', latitude: 53.8008, longitude: -1.5491 })).id;
+  await createUser(t.ctx.pool, { email: 'known@pages.test', passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
+  base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+  if (!browserMissing) browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function newPage(): Promise<{ context: BrowserContext; page: Page; csp: string[] }> {
+  const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-GB', timezoneId: 'Europe/London' });
+  return { context, page: await context.newPage(), csp: watchCsp(context) };
+}
+
+async function signIn(page: Page, email: string) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function signedInPage(email: string): Promise<{ context: BrowserContext; page: Page; csp: string[] }> {
+  const p = await newPage();
+  await p.page.goto(`${base}/signin`);
+  await signIn(p.page, email);
+  await p.page.waitForURL(`${base}/watches`);
+  return p;
+}
+
+async function newLearner(): Promise<string> {
+  const email = `learner-${Math.random().toString(36).slice(2, 10)}@pages.test`;
+  await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
+  return email;
+}
+
+describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, () => {
+  it('walks the whole path: sign up, watch by postcode, covered centres, alert link, sign in, hold, countdown, confirm', async () => {
+    const soonSlot = await insertSlot(t.ctx.pool, { centerId: centres.garretts!, start: days(3, 8) });
+    await insertSlot(t.ctx.pool, { centerId: centres.garretts!, start: days(4, 8) });
+    await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(5, 8) });
+    const { context, page, csp } = await newPage();
+    const email = `new-${Math.random().toString(36).slice(2, 10)}@pages.test`;
+
+    await page.goto(`${base}/`);
+    await page.waitForURL(`${base}/signin`);
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('First name (optional)').fill('Sam');
+    await page.screenshot({ path: screenshotPath('learner-signup'), fullPage: true });
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${base}/watches`);
+    await eventually(() => page.locator('#watch-list').innerText()).toContain('no watches yet');
+
+    // a watch by postcode, 10 miles: both Birmingham centres, not Leeds
+    await page.getByLabel('Name (optional)').fill('Birmingham');
+    await page.getByLabel('Postcode', { exact: true }).fill('B33 0SS');
+    await page.getByLabel('Distance (miles)').fill('10');
+    await page.getByRole('button', { name: 'Add watch' }).click();
+    const watch = page.locator('article.watch', { hasText: 'Birmingham' });
+    await eventually(() => watch.count()).toBe(1);
+    const text = await watch.innerText();
+    expect(text).toContain('Covers 2 test centres, with 3 free slots now');
+    expect(text).toMatch(/Birmingham \(Garretts Green\)[^\n]*2 free slots/);
+    expect(text).toMatch(/Birmingham \(Kings Heath\)[^\n]*1 free slot/);
+    expect(text).not.toContain('Leeds');
+    // the form was cleared only because the server took it
+    expect(await page.getByLabel('Postcode', { exact: true }).inputValue()).toBe('');
+    await page.screenshot({ path: screenshotPath('learner-watches'), fullPage: true });
+
+    // sign out; the alert's link (PUBLIC_BASE_URL/slots/<id>) opens signed out
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/signin`);
+    await page.goto(`${base}/slots/${soonSlot.id}`);
+    await eventually(() => page.locator('#slot-state').innerText()).toBe('This slot is free.');
+    const facts = await page.locator('.facts').innerText();
+    expect(facts).toContain('Birmingham (Garretts Green) (B33 0SS)');
+    await page.screenshot({ path: screenshotPath('learner-slot-signed-out'), fullPage: true });
+    await page.getByRole('link', { name: 'Sign in to hold it' }).click();
+    await signIn(page, email);
+    // back on the slot it came from, now with the distance from the learner's watch
+    await page.waitForURL(`${base}/slots/${soonSlot.id}`);
+    expect(await page.locator('.facts').innerText()).toMatch(/Distance\s+0 miles from your nearest watch/);
+
+    await page.getByRole('button', { name: 'Hold this slot' }).click();
+    await eventually(() => page.locator('#countdown').innerText()).toMatch(/^[45]:\d\d left to confirm$/);
+    expect(await page.evaluate('document.activeElement?.id')).toBe('confirm');
+    const first = Number(await page.locator('#countdown').getAttribute('data-seconds-left'));
+    await eventually(async () => Number(await page.locator('#countdown').getAttribute('data-seconds-left'))).toBeLessThan(first);
+    await page.screenshot({ path: screenshotPath('learner-slot-held'), fullPage: true });
+    await page.getByRole('button', { name: 'Confirm booking' }).click();
+    await eventually(() => page.locator('#slot-state').innerText()).toBe('Booked. Your test is confirmed.');
+    await page.screenshot({ path: screenshotPath('learner-slot-booked'), fullPage: true });
+    const { rows } = await t.ctx.pool.query(
+      `SELECT a.status::text AS status, s.status::text AS slot_status FROM appointments a JOIN users u ON u.id = a.user_id JOIN time_slots s ON s.id = a.slot_id
+        WHERE a.slot_id = $1 AND u.email = $2`,
+      [soonSlot.id, email],
+    );
+    expect(rows).toEqual([{ status: 'CONFIRMED', slot_status: 'BOOKED' }]);
+
+    await page.getByRole('link', { name: 'See my appointments' }).click();
+    await page.waitForURL(`${base}/appointments`);
+    await eventually(() => page.locator('article.appointment').first().innerText()).toContain('Booked');
+    await page.screenshot({ path: screenshotPath('learner-appointments'), fullPage: true });
+    expect(csp).toEqual([]);
+    await context.close();
+  });
+
+  it('edits, pauses, resumes and deletes a watch, and adds one from "use my location"', async () => {
+    const email = await newLearner();
+    const { context, page, csp } = await signedInPage(email);
+    await context.grantPermissions(['geolocation'], { origin: base });
+    await context.setGeolocation({ latitude: 52.4306, longitude: -1.8935 });
+    await page.getByLabel('Use my location').check();
+    await eventually(() => page.locator('#location-state').innerText()).toMatch(/^Using your location \(52\.43\d, -1\.89\d\)\.$/);
+    await page.getByLabel('Name (optional)').fill('Here');
+    await page.getByLabel('Distance (miles)').fill('3');
+    await page.getByLabel('Push alert', { exact: true }).check();
+    await page.getByRole('button', { name: 'Add watch' }).click();
+    const watch = page.locator('article.watch', { hasText: 'Here' });
+    await eventually(() => watch.count()).toBe(1);
+    // 3 miles round Kings Heath: only Kings Heath itself
+    expect(await watch.innerText()).toContain('Covers 1 test centre');
+    expect(await watch.innerText()).toContain('by push alert');
+
+    // edit: the form fills with the watch; a wider radius reaches Garretts Green too
+    await page.getByRole('button', { name: 'Edit Here' }).click();
+    expect(await page.getByLabel('Distance (miles)').inputValue()).toBe('3');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('label');
+    await page.getByLabel('Distance (miles)').fill('12');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await eventually(() => watch.innerText()).toContain('Covers 2 test centres');
+    const saved = async () =>
+      (await t.ctx.pool.query(`SELECT p.radius_miles::float8 AS radius, p.is_active, p.notification_method::text AS method, p.postcode FROM user_preferences p JOIN users u ON u.id = p.user_id WHERE u.email = $1`, [email])).rows;
+    expect(await saved()).toEqual([{ radius: 12, is_active: true, method: 'push', postcode: null }]);
+
+    await page.getByRole('button', { name: 'Pause Here' }).click();
+    await eventually(() => watch.innerText()).toContain('Paused');
+    expect((await saved())[0].is_active).toBe(false);
+    await page.screenshot({ path: screenshotPath('learner-watches-paused'), fullPage: true });
+    await expectAccessible(page, 'watches with a paused watch');
+    await page.getByRole('button', { name: 'Resume Here' }).click();
+    await eventually(async () => (await saved())[0].is_active).toBe(true);
+
+    // delete asks first; "Keep it" keeps it
+    await page.getByRole('button', { name: 'Delete Here' }).click();
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    expect(await saved()).toHaveLength(1);
+    await page.getByRole('button', { name: 'Delete Here' }).click();
+    await page.getByRole('button', { name: 'Yes, delete it' }).click();
+    await eventually(() => page.locator('#watch-list').innerText()).toContain('no watches yet');
+    expect(await saved()).toHaveLength(0);
+    expect(csp).toEqual([]);
+    await context.close();
+  });
+
+  it('says plainly that a taken slot is taken and lists the nearest free ones', async () => {
+    const other = await t.signedIn();
+    const taken = await insertSlot(t.ctx.pool, { centerId: centres.garretts!, start: days(6, 10), status: 'HOLD' });
+    await insertAppointment(t.ctx.pool, { userId: other.id, slotId: taken.id });
+    const near = await insertSlot(t.ctx.pool, { centerId: centres.garretts!, start: days(9, 10) });
+    await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(7, 10) });
+    await insertSlot(t.ctx.pool, { centerId: centres.leeds!, start: days(7, 11) });
+    const { context, page, csp } = await signedInPage(await newLearner());
+
+    await page.goto(`${base}/slots/${taken.id}`);
+    expect(await page.locator('#slot-state').innerText()).toBe('Sorry, this slot has been taken.');
+    expect(await page.getByRole('button', { name: 'Hold this slot' }).count()).toBe(0);
+    const alternatives = page.locator('#alt-list li');
+    await eventually(() => alternatives.count()).toBeGreaterThan(0);
+    const listed = await page.locator('#alt-list').innerText();
+    // nearest first: Garretts Green (0 miles) before Kings Heath; Leeds is out of reach
+    expect(listed.indexOf('Garretts Green')).toBeLessThan(listed.indexOf('Kings Heath'));
+    expect(listed).not.toContain('Leeds');
+    expect(await page.locator(`#alt-list a[href="/slots/${near.id}"]`).count()).toBe(1);
+    await page.screenshot({ path: screenshotPath('learner-slot-taken'), fullPage: true });
+    await expectAccessible(page, 'taken slot');
+
+    // taken between the page loading and the click: the hold's 409 says the same
+    const racing = await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(8, 12) });
+    await page.goto(`${base}/slots/${racing.id}`);
+    const rival = await t.signedIn();
+    const res = await t.app.inject({ method: 'POST', url: `/api/slots/${racing.id}/hold`, headers: t.auth(rival.token) });
+    expect(res.statusCode).toBe(201);
+    await page.getByRole('button', { name: 'Hold this slot' }).click();
+    await eventually(() => page.locator('#slot-state').innerText()).toBe('Sorry, this slot has been taken.');
+    await eventually(() => page.locator('#alt-list li').count()).toBeGreaterThan(0);
+    expect(csp).toEqual([]);
+    await context.close();
+  });
+
+  it('shows holds on My appointments with a live countdown, and confirms and cancels them', async () => {
+    const email = await newLearner();
+    const { context, page } = await signedInPage(email);
+    const { rows } = await t.ctx.pool.query<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [email]);
+    const slot = await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(10, 9), status: 'HOLD' });
+    await insertAppointment(t.ctx.pool, { userId: rows[0]!.id, slotId: slot.id, expiresAt: new Date(Date.now() + 150_000) });
+    await page.goto(`${base}/appointments`);
+    const hold = page.locator('article.appointment[data-status="HOLD"]');
+    await eventually(() => hold.locator('.countdown').innerText()).toMatch(/^[12]:\d\d left to confirm$/);
+    await page.screenshot({ path: screenshotPath('learner-appointments-hold'), fullPage: true });
+    await expectAccessible(page, 'appointments with a hold');
+    await hold.getByRole('button', { name: /^Cancel hold/ }).click();
+    await eventually(() => page.locator('article.appointment').first().getAttribute('data-status')).toBe('CANCELLED');
+    const { rows: after } = await t.ctx.pool.query(`SELECT status::text AS status FROM appointments WHERE slot_id = $1`, [slot.id]);
+    expect(after).toEqual([{ status: 'CANCELLED' }]);
+    await context.close();
+  });
+
+  it('keeps what was typed and says so when the network fails, and puts a 4xx next to its field', async () => {
+    const { context, page } = await newPage();
+    // sign up with an address that has an account: the 409 goes next to the email field
+    await page.goto(`${base}/signup`);
+    await page.getByLabel('Email').fill('known@pages.test');
+    // (with that account's own password the page would simply sign in: a retried sign-up)
+    await page.getByLabel('Password').fill('a different password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await eventually(() => page.locator('#email-error').innerText()).toBe('An account with this email already exists.');
+    expect(await page.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('email');
+    await page.screenshot({ path: screenshotPath('learner-signup-error'), fullPage: true });
+    await expectAccessible(page, 'sign-up with an error');
+
+    // wrong password: next to the password field
+    await page.goto(`${base}/signin`);
+    await page.getByLabel('Email').fill('known@pages.test');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await eventually(() => page.locator('#password-error').innerText()).toBe('Email or password is wrong.');
+
+    // the network drops while signing in: a clear message, nothing lost
+    await page.route('**/api/web/session', (route) => route.abort('internetdisconnected'));
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    expect(await alertText(page)).toContain('could not reach slotwatch');
+    expect(await page.getByLabel('Email').inputValue()).toBe('known@pages.test');
+    expect(await page.getByLabel('Password').inputValue()).toBe(PASSWORD);
+    await page.unroute('**/api/web/session');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/watches`);
+
+    // adding a watch with the network down keeps the form; the same form then goes through
+    await page.route('**/api/me/preferences', (route) => route.abort('internetdisconnected'));
+    await page.getByLabel('Postcode', { exact: true }).fill('B14 6AG');
+    await page.getByLabel('Distance (miles)').fill('15');
+    await page.getByLabel('Theory').check();
+    await page.getByRole('button', { name: 'Add watch' }).click();
+    expect(await alertText(page)).toContain('could not reach slotwatch');
+    expect(await page.getByLabel('Postcode', { exact: true }).inputValue()).toBe('B14 6AG');
+    expect(await page.getByLabel('Distance (miles)').inputValue()).toBe('15');
+    expect(await page.getByLabel('Theory').isChecked()).toBe(true);
+    await page.screenshot({ path: screenshotPath('learner-watches-offline'), fullPage: true });
+    await page.unroute('**/api/me/preferences');
+
+    // a distance the API refuses: its message next to the distance field, nothing saved
+    await page.getByLabel('Distance (miles)').fill('500');
+    await page.getByRole('button', { name: 'Add watch' }).click();
+    // the API's "body/radiusMiles must be <= 100", in plain words, next to the field
+    await eventually(() => page.locator('#radiusMiles-error').innerText()).toBe('Must be 100 or less.');
+    expect(await page.getByLabel('Distance (miles)').getAttribute('aria-invalid')).toBe('true');
+    const { rows } = await t.ctx.pool.query(`SELECT count(*)::int AS n FROM user_preferences p JOIN users u ON u.id = p.user_id WHERE u.email = 'known@pages.test'`);
+    expect(rows[0].n).toBe(0);
+    await page.screenshot({ path: screenshotPath('learner-watches-4xx'), fullPage: true });
+
+    // holding with the network down: a clear message, and the button still there to retry
+    const slot = await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(11, 9) });
+    await page.goto(`${base}/slots/${slot.id}`);
+    await page.route('**/hold', (route) => route.abort('internetdisconnected'));
+    await page.getByRole('button', { name: 'Hold this slot' }).click();
+    expect(await alertText(page)).toContain('could not reach slotwatch');
+    expect(await page.getByRole('button', { name: 'Hold this slot' }).isEnabled()).toBe(true);
+    await page.unroute('**/hold');
+    await page.getByRole('button', { name: 'Hold this slot' }).click();
+    await eventually(() => page.locator('#countdown').innerText()).toMatch(/left to confirm$/);
+    await context.close();
+  });
+
+  it('passes axe-core with no serious or critical violation on every page', async () => {
+    const slot = await insertSlot(t.ctx.pool, { centerId: centres.garretts!, start: days(12, 9) });
+    const anon = await newPage();
+    for (const [name, path] of [['signin', '/signin'], ['signup', '/signup'], ['slot signed out', `/slots/${slot.id}`], ['slot not found', '/slots/00000000-0000-4000-8000-000000000000']]) {
+      await anon.page.goto(`${base}${path}`);
+      await expectAccessible(anon.page, name!);
+    }
+    await anon.page.screenshot({ path: screenshotPath('learner-slot-not-found'), fullPage: true });
+    await anon.page.goto(`${base}/signin`);
+    await anon.page.screenshot({ path: screenshotPath('learner-signin'), fullPage: true });
+    await anon.context.close();
+
+    const { context, page, csp } = await signedInPage(await newLearner());
+    await t.ctx.pool.query(
+      `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, label)
+       SELECT id, 52.4744, -1.7766, 10, 'Home' FROM users WHERE email LIKE 'learner-%' ORDER BY created_at DESC LIMIT 1`,
+    );
+    await page.goto(`${base}/watches`);
+    await eventually(() => page.locator('article.watch').count()).toBeGreaterThan(0);
+    await expectAccessible(page, 'watches');
+    await page.goto(`${base}/appointments`);
+    await eventually(() => page.locator('#appointment-list').getAttribute('aria-busy')).toBe('false');
+    await expectAccessible(page, 'appointments');
+    await page.goto(`${base}/slots/${slot.id}`);
+    await expectAccessible(page, 'slot signed in');
+    await page.getByRole('button', { name: 'Hold this slot' }).click();
+    await eventually(() => page.locator('#countdown').innerText()).toMatch(/left to confirm$/);
+    await expectAccessible(page, 'slot held');
+    expect(csp).toEqual([]);
+    await context.close();
+  });
+
+  it('works by keyboard alone, with a visible focus ring', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${base}/signin`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+    // the ring is drawn: an outline on the focused control
+    await page.getByLabel('Email').focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
+    expect(outline).toBe('solid');
+    await page.keyboard.type('known@pages.test');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${base}/watches`);
+    await context.close();
+  });
+});
