@@ -44,6 +44,8 @@ const schema = z
     HOLD_SWEEP_SECONDS: int(1, 3600).default(5),
     RELEASE_POLL_SECONDS: int(1, 3600).default(5),
     SHUTDOWN_TIMEOUT_SECONDS: int(1, 28).default(25),
+    // operations: when set, GET /metrics needs Authorization: Bearer <METRICS_TOKEN>
+    METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
     // alerts engineer: release matching, pending-alert sweep, availability feed
     RELEASE_BATCH_SIZE: int(1, 10_000).default(200),
     ALERT_SWEEP_SECONDS: int(1, 3600).default(30),
@@ -61,13 +63,17 @@ const schema = z
     HOLD_LIMIT_PER_MINUTE: int(1, 100_000).default(30),
     HOLD_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(1000),
     HOLD_SWEEP_BATCH: int(1, 10_000).default(500),
+    // delivery engineer: send rates per channel, retries, claims, push TTL
     DELIVERY_EMAIL_PER_SECOND: int(1, 100_000).default(200),
     DELIVERY_PUSH_PER_SECOND: int(1, 100_000).default(1000),
     DELIVERY_CONCURRENCY: int(1, 1000).default(50),
     DELIVERY_MAX_ATTEMPTS: int(1, 100).default(10),
     DELIVERY_BACKOFF_MS: int(1, 3_600_000).default(2000),
-    DELIVERY_LEASE_SECONDS: int(5, 3600).default(60),
+    // at least the longest a send may take (SMTP socket 30 s, push request 20 s), or a slow send could be retaken
+    DELIVERY_LEASE_SECONDS: int(60, 3600).default(60),
     DELIVERY_PUSH_TTL_SECONDS: int(0, 86_400).default(900),
+    // plain http:// push endpoints are for local receivers only: real push services are https
+    PUSH_ALLOW_HTTP_ENDPOINTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.VAPID_PUBLIC_KEY) !== Boolean(c.VAPID_PRIVATE_KEY)) {

@@ -1,0 +1,127 @@
+/**
+ * The fastify app, built apart from listen() so tests drive it with app.inject(). Every
+ * route plugin is listed once in `routes` below; add yours there.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
+import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import { registerAuth } from './auth.js';
+import type { AppDeps } from './deps.js';
+import { describeValidation, errorBody, HttpError } from './errors.js';
+import { registerRateLimit } from './rate-limit.js';
+import { accountRoutes } from './routes/accounts.js';
+import { adminRoutes } from './routes/admin.js';
+import { boardRoutes } from './routes/board.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { healthRoutes } from './routes/health.js';
+import { pushRoutes } from './routes/push.js';
+import { unsubscribeRoutes } from './routes/unsubscribe.js';
+import { operatorRoutes } from './routes/operator.js';
+import { slotRoutes } from './routes/slots.js';
+import { appointmentRoutes } from './routes/appointments.js';
+import { preferenceRoutes } from './routes/preferences.js';
+import { webRoutes } from '../web/index.js';
+
+export type { AppDeps } from './deps.js';
+
+/** Every route plugin, registered in this order. Append yours (src/http/routes/<area>.ts). */
+export const routes: FastifyPluginAsync[] = [
+  metricsRoutes, // first: its onResponse hook times every route after it
+  healthRoutes,
+  accountRoutes,
+  operatorRoutes,
+  slotRoutes,
+  appointmentRoutes,
+  preferenceRoutes,
+  adminRoutes,
+  boardRoutes,
+  pushRoutes,
+  unsubscribeRoutes,
+  webRoutes, // the learner pages (src/web): helmet and CSP in their own scope
+];
+
+registerAjvFormats(); // uuid, date-time, email ... for typebox's compiler
+
+/** Builds the HTTP app on `deps` without listening; the caller listens or injects. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const hops = deps.config.TRUST_PROXY_HOPS;
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is what fastify logs with; its own type is the narrower base interface
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.config.BODY_LIMIT_BYTES,
+    // behind a PaaS router the client's address is in X-Forwarded-For; trust only that many hops
+    trustProxy: hops > 0 ? (_address: string, hop: number) => hop < hops : false,
+    return503OnClosing: true,
+    // the router's own refusals (malformed URL, a path parameter over 100 characters) in our shape
+    frameworkErrors: (err, _request, reply) => {
+      const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      (reply as FastifyReply).code(status).send(errorBody(status === 414 ? 'URI_TOO_LONG' : 'BAD_URL', status === 414 ? 'a path parameter is too long' : 'the URL is malformed'));
+    },
+  });
+  // typebox checks types strictly in bodies ("5" is not 5) and converts only query strings,
+  // params and headers, which are text by nature
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.decorate('deps', deps);
+
+  // an empty body with Content-Type: application/json is "no body", not a parse error:
+  // clients often send the header on POSTs that carry nothing (hold, confirm, cancel)
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, done);
+  });
+
+  registerAuth(app);
+  registerRateLimit(app);
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof HttpError) {
+      if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
+      return reply.headers(err.headers).code(err.statusCode).send(errorBody(err.code, err.message));
+    }
+    if (err.validation) {
+      return reply.code(400).send(errorBody('VALIDATION_ERROR', describeValidation(err.validationContext ?? 'request', err.validation)));
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // fastify's own refusals (bad JSON, body too large, wrong content type): their messages are safe
+      return reply.code(status).send(errorBody(clientErrorCode(err, status), err.message));
+    }
+    if (typeof err.code === 'string' && /^22[0-9A-Z]{3}$/.test(err.code)) {
+      // a PostgreSQL data exception means a value got past validation: the caller's mistake, and our gap
+      request.log.warn({ err }, 'invalid value reached the database');
+      return reply.code(400).send(errorBody('INVALID_VALUE', 'a value in the request is out of range or malformed'));
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(status >= 500 && status < 600 ? status : 500).send(errorBody('INTERNAL_ERROR', 'something went wrong on our side; try again'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  // every route's method and path, so tests can walk all of them (auth, bad input)
+  const routeTable: { method: string; url: string }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push({ method, url: route.url });
+  });
+
+  for (const plugin of routes) await app.register(plugin);
+  return app;
+}
+
+function clientErrorCode(err: FastifyError, status: number): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'BODY_TOO_LARGE';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'BAD_CONTENT_LENGTH';
+    default:
+      if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'INVALID_JSON';
+      return status === 404 ? 'NOT_FOUND' : status === 405 ? 'METHOD_NOT_ALLOWED' : status === 413 ? 'BODY_TOO_LARGE' : 'BAD_REQUEST';
+  }
+}
