@@ -5,7 +5,6 @@
  * (reason hold_expired) for the alert loop.
  */
 import type pg from 'pg';
-import type { Config } from '../config.js';
 import { withTransaction } from '../db/transaction.js';
 import type { Queryable } from '../db/types.js';
 import type { MaintenanceTask } from '../queues/tasks.js';
@@ -75,10 +74,10 @@ export async function expireDueHolds(pool: pg.Pool, batch: number): Promise<numb
   }
 }
 
-/** The sweep as a maintenance task, every HOLD_SWEEP_SECONDS. */
+/** The sweep as a maintenance task, every hold_sweep_seconds (system_config, else HOLD_SWEEP_SECONDS). */
 export const expireHoldsTask: MaintenanceTask = {
   name: 'expire-holds',
-  everyMs: (config: Config) => config.HOLD_SWEEP_SECONDS * 1000,
+  everyMs: (_config, settings) => settings.hold_sweep_seconds * 1000,
   async run(deps) {
     const expired = await expireDueHolds(deps.pool, deps.config.HOLD_SWEEP_BATCH);
     if (expired) deps.log.info({ expired }, 'expired holds released');

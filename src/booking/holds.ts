@@ -89,7 +89,8 @@ async function holdOnce(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
         }
       }
 
-      const { rows } = await tx.query<SlotState>(LOCK_SLOT_SQL, [r.slotId, r.userId]);
+      // named: parsed and planned once per connection, the hot path's two statements
+      const { rows } = await tx.query<SlotState>({ name: 'hold-lock-slot', text: LOCK_SLOT_SQL, values: [r.slotId, r.userId] });
       const slot = rows[0];
       if (!slot) throw new BookingRefusal('SLOT_NOT_FOUND', 'no slot with this id');
       if (slot.started) throw new BookingRefusal('SLOT_UNAVAILABLE', 'this slot has already started');
@@ -104,7 +105,7 @@ async function holdOnce(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
       if (slot.active_id) await expireHoldInTx(tx, slot.active_id, false);
       if (slot.own_hold_id) await expireHoldInTx(tx, slot.own_hold_id, true);
 
-      const inserted = await tx.query<AppointmentRow>(INSERT_HOLD_SQL, [r.userId, r.slotId, r.defaultHoldMinutes, 'user', r.ip ?? null]);
+      const inserted = await tx.query<AppointmentRow>({ name: 'hold-insert', text: INSERT_HOLD_SQL, values: [r.userId, r.slotId, r.defaultHoldMinutes, 'user', r.ip ?? null] });
       const row = inserted.rows[0];
       if (!row) throw new BookingRefusal('SLOT_NOT_FOUND', 'no such user'); // the caller's account vanished mid-request
       const answer: HoldAnswer = { statusCode: 201, body: { appointment: toView(row) }, replayed: false };

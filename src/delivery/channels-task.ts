@@ -46,7 +46,11 @@ export const deliveryChannelsTask: MaintenanceTask = {
     const channelQueues = createChannelQueues(deps.redis, config.QUEUE_PREFIX);
     const store = batchedAlertStore(deps.pool, config.DELIVERY_LEASE_SECONDS);
     const sendDeps = { config, pool: deps.pool, log, mailer, push, channelQueues, store };
-    const perSecond: Record<Channel, number> = { email: config.DELIVERY_EMAIL_PER_SECOND, push: config.DELIVERY_PUSH_PER_SECOND };
+    const rates = async (): Promise<Record<Channel, number>> => {
+      const s = await deps.settings.all(); // system_config over DELIVERY_*_PER_SECOND
+      return { email: s.send_rate_email_per_second, push: s.send_rate_push_per_second };
+    };
+    const perSecond = await rates();
     const workers = (['email', 'push'] as const).map((channel) => {
       const w = new Worker(CHANNEL_QUEUES[channel], sendProcessor(sendDeps, channel), {
         connection: deps.redis,
@@ -58,7 +62,24 @@ export const deliveryChannelsTask: MaintenanceTask = {
       w.on('failed', (job, err) => log.warn({ err, queue: w.name, jobId: job?.id }, 'send job failed'));
       return w;
     });
+    // BullMQ hands a worker's limiter options to Redis on every fetch, so changing them
+    // here retunes the rate of a running sender when an admin changes the setting
+    const retune = setInterval(() => {
+      rates()
+        .then((r) => {
+          (['email', 'push'] as const).forEach((channel, i) => {
+            const w = workers[i]!;
+            if (w.opts.limiter?.max !== r[channel]) {
+              w.opts.limiter = { max: r[channel], duration: 1000 };
+              log.info({ channel, perSecond: r[channel] }, 'send rate changed');
+            }
+          });
+        })
+        .catch((err: unknown) => log.warn({ err }, 'could not re-read send rates'));
+    }, 5000);
+    retune.unref();
     return async () => {
+      clearInterval(retune);
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all(Object.values(channelQueues).map((q) => q.close()));
       mailer.close();

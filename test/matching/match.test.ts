@@ -109,6 +109,21 @@ describe('matching released slots to watches', () => {
     expect(releases.rows).toEqual([{ n: 3, alerts: 1 }]);
   });
 
+  it('matches slot dates outside the index box clamp (before 2000, after 2199) exactly', async () => {
+    const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
+    const open = await insertUser(ctx.pool);
+    const old = await insertUser(ctx.pool);
+    const wrongOld = await insertUser(ctx.pool);
+    await watch({ userId: open.id });
+    await watch({ userId: old.id, earliest: '1999-01-01', latest: '1999-12-31' });
+    await watch({ userId: wrongOld.id, earliest: '1998-01-01', latest: '1998-12-31' });
+    const past = await insertSlot(ctx.pool, { centerId, start: new Date('1999-06-01T09:00:00Z') });
+    const future = await insertSlot(ctx.pool, { centerId, start: new Date('2250-06-01T09:00:00Z') });
+    expect(await drain()).toBe(3);
+    expect(await alertedUsers(past.id)).toEqual([open.id, old.id].sort());
+    expect(await alertedUsers(future.id)).toEqual([open.id]);
+  });
+
   it('writes no alert for a release whose slot is no longer available, and still marks it processed', async () => {
     const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
     const user = await insertUser(ctx.pool);

@@ -54,6 +54,14 @@ describe('the session cookie', () => {
     }
   });
 
+  it('is revoked by POST /api/auth/logout when that is how the cookie signs out', async () => {
+    const { cookie, body } = await signIn();
+    const out = await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie, 'x-csrf-token': body.csrfToken } });
+    expect(out.statusCode).toBe(204);
+    expect(String(out.headers['set-cookie'])).toMatch(/^sw_session=; Max-Age=0/);
+    expect((await t.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } })).statusCode).toBe(401);
+  });
+
   it('refuses a wrong password with 401 and sets no cookie', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/web/session', payload: { email: EMAIL, password: 'wrong password' } });
     expect(res.statusCode).toBe(401);

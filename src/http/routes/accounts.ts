@@ -5,6 +5,7 @@ import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../accounts
 import { createSession, revokeSession } from '../../accounts/sessions.js';
 import { createUser, EmailTakenError, findLoginUser } from '../../accounts/users.js';
 import { bearerToken, userOf } from '../auth.js';
+import { clearSessionCookie, sessionCookieToken } from '../cookie-session.js';
 import { HttpError } from '../errors.js';
 import { Email, noBody, strictObject } from '../schemas.js';
 
@@ -57,7 +58,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.post('/api/auth/logout', { onRequest: app.authenticate, preValidation: noBody }, async (request, reply) => {
-    await revokeSession(pool, bearerToken(request)!);
+    // signed in by a bearer token or by the pages' cookie: whichever authenticated this request
+    const token = bearerToken(request) ?? sessionCookieToken(request);
+    if (token) await revokeSession(pool, token);
+    if (!bearerToken(request)) clearSessionCookie(reply, config.PUBLIC_BASE_URL.startsWith('https://'));
     return reply.code(204).send();
   });
 

@@ -1,6 +1,6 @@
 /** Operator routes (role OPERATOR or ADMIN): centres, examiners, slots in bulk, no-shows. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { recordAudit } from '../../accounts/audit.js';
+import { recordAudit } from '../../audit/audit.js';
 import { markNoShow } from '../../booking/transitions.js';
 import { withTransaction } from '../../db/transaction.js';
 import { createCentre } from '../../slots/centres.js';
