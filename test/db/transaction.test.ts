@@ -45,7 +45,8 @@ describe('withTransaction', () => {
       );
     const results = await Promise.all([goOff('a'), goOff('b')]);
     expect(results.sort()).toEqual(['stayed', 'went off']);
-    expect(attempts.a + attempts.b).toBe(3); // exactly one retry
+    // at least one retry; SSI may abort both first tries, and then the retries can collide again
+    expect(attempts.a + attempts.b).toBeGreaterThanOrEqual(3);
     const { rows } = await ctx.pool.query(`SELECT count(*)::int AS n FROM tx_skew WHERE on_call`);
     expect(rows[0]).toEqual({ n: 1 });
   });
