@@ -1,15 +1,16 @@
 /**
- * `npm run bench -- booking [--connections 16] [--duration 10] [--rounds 3] [--pairs 40000] [--keep]`:
- * POST /api/slots/:id/hold over HTTP (autocannon against a real listening server: auth,
- * rate limits in Redis, the locked REPEATABLE READ transaction; the server is workers/web.ts
- * in its own process) beside pgbench running the
- * same hold transaction (the same SQL, exported by src/booking/holds.ts) at the same
- * concurrency on the same database. Two shapes:
+ * `npm run bench -- booking [--connections 16] [--duration 10] [--rounds 3] [--pairs 60000] [--keep]`:
+ * POST /api/slots/:id/hold over HTTP (autocannon against workers/web.ts in its own process:
+ * auth, rate limits in Redis, the locked REPEATABLE READ transaction) beside pgbench running
+ * the same hold transaction (the same SQL, exported by src/booking/holds.ts, prepared as
+ * the app prepares it) at the same concurrency on the same database. Two shapes:
  *   - distinct: every request a different user holding a different free slot (all 201);
  *   - hot:      every request the same slot, already held (409 after the slot lock).
  * HTTP and pgbench take turns for --rounds rounds (the machine may be shared) and the
  * medians are reported. Prints holds/s (requests/s for hot), p50/p99 latency, the web
- * process's CPU per request, and HTTP ÷ pgbench; writes bench/results/booking.json. It creates its own database and drops it afterwards.
+ * process's CPU per request, and HTTP ÷ pgbench; writes bench/results/booking.json. It
+ * creates its own database and drops it afterwards.
+ * BENCH_WEB_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the web process.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -151,7 +152,7 @@ async function pgbench(url: string, script: string, connections: number, seconds
     writeFileSync(file, script);
     const u = new URL(url);
     const argv = [
-      '-n', '-M', 'extended', '-c', String(connections), '-j', String(Math.min(connections, cpus().length)), '-T', String(seconds),
+      '-n', '-M', 'prepared', '-c', String(connections), '-j', String(Math.min(connections, cpus().length)), '-T', String(seconds),
       '-f', file, '--log', '--log-prefix', join(dir, 'tx'),
       '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'), u.pathname.slice(1),
     ];
@@ -189,7 +190,7 @@ function pgbenchScript(shape: 'distinct' | 'hot'): string {
   const pick =
     shape === 'distinct'
       ? `SELECT user_id AS u, slot_id AS s FROM bench_pairs WHERE n = (SELECT nextval('bench_seq')::int);`
-      : `SELECT user_id AS u, (SELECT slot_id FROM bench_hot) AS s FROM bench_pairs WHERE n = 1 + (SELECT nextval('bench_seq')::int) % 1000;`;
+      : `SELECT user_id AS u, (SELECT slot_id FROM bench_hot) AS s FROM bench_pairs WHERE n = 1 + (SELECT nextval('bench_hot_seq')::int) % 1000;`;
   const hold =
     shape === 'distinct'
       ? INSERT_HOLD_SQL.replace(/\$1::uuid/g, ':u::uuid').replace(/\$2::uuid/g, ':s::uuid').replace(/\$3::float8/g, '5::float8').replace(/\$4::text/g, `'user'::text`).replace(/\$5::inet/g, 'NULL::inet') + ';\nCOMMIT;'
@@ -200,7 +201,7 @@ function pgbenchScript(shape: 'distinct' | 'hot'): string {
 export default async function bookingBench(args: string[]): Promise<void> {
   const connections = Number(arg(args, '--connections', '16'));
   const seconds = Number(arg(args, '--duration', '10'));
-  const pairsPerSide = Number(arg(args, '--pairs', '40000'));
+  const pairsPerSide = Number(arg(args, '--pairs', '60000'));
   const rounds = Number(arg(args, '--rounds', '3'));
   const keep = args.includes('--keep');
   const base = loadConfig();
@@ -225,6 +226,7 @@ export default async function bookingBench(args: string[]): Promise<void> {
       pgPairs.map((p) => p.slotId),
     ]);
     await pool.query(`CREATE SEQUENCE bench_seq`);
+    await pool.query(`CREATE SEQUENCE bench_hot_seq`);
 
     // the server is the real web entry in its own process, as in production: autocannon
     // in this process would otherwise share the server's event loop and slow it down
@@ -291,7 +293,8 @@ export default async function bookingBench(args: string[]): Promise<void> {
         const last = (xs: Figures[]) => xs.at(-1)!.perSecond.toFixed(0);
         console.log(`round ${round}/${rounds}: distinct HTTP ${last(runs.httpDistinct)}/s pgbench ${last(runs.pgDistinct)}/s; hot HTTP ${last(runs.httpHot)}/s pgbench ${last(runs.pgHot)}/s`);
       }
-      if (i > httpPairs.length - 1000) console.log(`warning: ${i} requests for ${httpPairs.length} pairs; raise --pairs`);
+      const { rows: [used] } = await pool.query<{ n: string }>(`SELECT last_value AS n FROM bench_seq`);
+      if (i > httpPairs.length - 2000 || Number(used!.n) > pgPairs.length) console.log(`warning: pairs ran out (HTTP ${i}, pgbench ${used!.n} of ${pgPairs.length}); raise --pairs`);
       const median = (xs: Figures[]) => [...xs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(xs.length / 2)]!;
       const httpDistinct = median(runs.httpDistinct);
       const pgDistinct = median(runs.pgDistinct);

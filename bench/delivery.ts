@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- delivery [--push 5000] [--email 3000] [--paced-seconds 5]`: the whole
+ * `npm run bench -- delivery [--push 5000] [--email 3000] [--paced-seconds 5] [--smtp-connections 10]`: the whole
  * delivery path (deliveries queue -> channel queue -> claim -> send -> mark SENT) against
  * the local receivers the tests use: a real SMTP server parsing every message, and a push
  * endpoint that verifies every VAPID JWT and decrypts every body. Both run in this process,
@@ -135,6 +135,8 @@ export default async function main(args: string[]): Promise<void> {
   const pushN = Number(arg(args, '--push', '5000'));
   const emailN = Number(arg(args, '--email', '3000'));
   const pacedSeconds = Number(arg(args, '--paced-seconds', '5'));
+  // pooled SMTP connections per worker: the product's default is 10 (SMTP_URL ?maxConnections=)
+  const smtpConnections = Number(arg(args, '--smtp-connections', '10'));
   log.level = 'warn';
   const adminUrl = dbUrl(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -153,7 +155,7 @@ export default async function main(args: string[]): Promise<void> {
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   try {
     await migrate({ databaseUrl: url, direction: 'up' });
-    console.log(`delivery bench: ${pushN} pushes, ${emailN} emails (burst), then ${pacedSeconds} s paced per channel; concurrency ${CONCURRENCY}`);
+    console.log(`delivery bench: ${pushN} pushes, ${emailN} emails (burst), then ${pacedSeconds} s paced per channel; concurrency ${CONCURRENCY}, ${smtpConnections} SMTP connections`);
 
     console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs (other work on this machine moves every figure; compare ratios)`);
 
@@ -161,7 +163,7 @@ export default async function main(args: string[]): Promise<void> {
       ...loadConfig({
         DATABASE_URL: url,
         REDIS_URL: redisUrl,
-        SMTP_URL: smtp.url,
+        SMTP_URL: `${smtp.url}?maxConnections=${smtpConnections}`,
         VAPID_PUBLIC_KEY: vapid.publicKey,
         VAPID_PRIVATE_KEY: vapid.privateKey,
         PUSH_ALLOW_HTTP_ENDPOINTS: 'true',
@@ -259,7 +261,7 @@ export default async function main(args: string[]): Promise<void> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, 'delivery.json'),
-      JSON.stringify({ when: new Date().toISOString(), cpus: cpus().length, concurrency: CONCURRENCY, ...results, checks: { invalidPushRequests: invalid, duplicates } }, null, 2) + '\n',
+      JSON.stringify({ when: new Date().toISOString(), cpus: cpus().length, concurrency: CONCURRENCY, smtpConnections, ...results, checks: { invalidPushRequests: invalid, duplicates } }, null, 2) + '\n',
     );
     console.log('written to bench/results/delivery.json');
   } finally {
@@ -271,6 +273,13 @@ export default async function main(args: string[]): Promise<void> {
       await q.obliterate({ force: true }).catch(() => {});
       await q.close();
     }
+    // anything else under the prefix (the worker's heartbeat keys, schedules)
+    let cursor = '0';
+    do {
+      const [next, keys] = await producerRedis.scan(cursor, 'MATCH', `${bullPrefix(prefix)}*`, 'COUNT', 1000);
+      if (keys.length) await producerRedis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
     producerRedis.disconnect();
     await pool.end();
     await push.close();

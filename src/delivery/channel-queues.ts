@@ -5,10 +5,10 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { bullPrefix } from '../queues/names.js';
+import { bullPrefix, QUEUES } from '../queues/names.js';
 import type { Channel } from './alerts.js';
 
-export const CHANNEL_QUEUES: Record<Channel, string> = { email: 'deliveries-email', push: 'deliveries-push' };
+export const CHANNEL_QUEUES: Record<Channel, string> = { email: QUEUES.deliveriesEmail, push: QUEUES.deliveriesPush };
 
 export type ChannelQueues = Record<Channel, Queue>;
 

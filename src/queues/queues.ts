@@ -2,18 +2,12 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bullPrefix, QUEUES } from './names.js';
 
-export interface Queues {
-  maintenance: Queue;
-  deliveries: Queue;
-}
+export type Queues = Record<keyof typeof QUEUES, Queue>;
 
 /** The app's queues on one shared connection (producers: they fail fast when Redis is away). */
 export function createQueues(connection: Redis, queuePrefix: string): Queues {
   const prefix = bullPrefix(queuePrefix);
-  return {
-    maintenance: new Queue(QUEUES.maintenance, { connection, prefix }),
-    deliveries: new Queue(QUEUES.deliveries, { connection, prefix }),
-  };
+  return Object.fromEntries(Object.entries(QUEUES).map(([key, name]) => [key, new Queue(name, { connection, prefix })])) as Queues;
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {

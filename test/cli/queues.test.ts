@@ -27,7 +27,7 @@ async function cli(...args: string[]) {
 /** The counts row of one queue in `queues:status` output, keyed by column. */
 function statusRow(output: string, queue: string): Record<string, string> {
   const [header, ...rows] = output.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
-  const row = rows.find((r) => r[0]!.startsWith(queue))!;
+  const row = rows.find((r) => r[0] === queue || r[0] === `${queue} (paused)`)!;
   return Object.fromEntries(header!.map((h, i) => [h, row[i]!]));
 }
 
@@ -91,7 +91,7 @@ describe('queue CLI', () => {
   it('refuses an unknown queue or a missing name with a usage line and exit code 2', async () => {
     const unknown = await cli('queues:pause', 'emails');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('no queue named "emails" (queues: maintenance, deliveries)');
+    expect(unknown.stderr).toContain('no queue named "emails" (queues: maintenance, deliveries, deliveries-email, deliveries-push)');
     const missing = await cli('queues:failed');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('usage: npm run cli -- queues:failed');
