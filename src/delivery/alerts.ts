@@ -229,6 +229,23 @@ export async function markSent(
 }
 
 /** Marks an unfinished alert SKIPPED with the reason; a finished one is left alone. */
+/**
+ * What became of an alert that no longer needs sending: gone, already finished, or (marked
+ * SKIPPED here) no longer wanted. Null when it still wants sending.
+ */
+export async function settledOutcome(
+  db: Queryable,
+  alertId: string,
+  ctx: AlertContext | null,
+): Promise<{ outcome: string; reason?: string } | null> {
+  if (!ctx) return { outcome: 'gone' };
+  if (ctx.status === 'SENT' || ctx.status === 'SKIPPED' || ctx.status === 'FAILED') return { outcome: `already ${ctx.status}` };
+  const reason = skipReason(ctx);
+  if (!reason) return null;
+  await markSkipped(db, alertId, reason);
+  return { outcome: 'SKIPPED', reason };
+}
+
 export async function markSkipped(db: Queryable, alertId: string, reason: string): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE user_alerts SET status = 'SKIPPED', lease_until = NULL, last_error = $2::text

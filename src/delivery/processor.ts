@@ -6,7 +6,7 @@
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import type { Deps } from '../queues/tasks.js';
 import { batchedAlertStore } from './alert-store.js';
-import { skipReason, markSkipped, type AlertContext, type Channel } from './alerts.js';
+import { settledOutcome, type AlertContext, type Channel } from './alerts.js';
 import { createChannelQueues, handOff } from './channel-queues.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,13 +40,8 @@ export function deliveryProcessor(deps: Deps): Processor {
   return async (job, token) => {
     const alertId = alertIdOf(job);
     const ctx = await store.read(alertId);
-    if (!ctx) return { outcome: 'gone' };
-    if (ctx.status === 'SENT' || ctx.status === 'SKIPPED' || ctx.status === 'FAILED') return { outcome: `already ${ctx.status}` };
-    const reason = skipReason(ctx);
-    if (reason) {
-      await markSkipped(pool, alertId, reason);
-      return { outcome: 'SKIPPED', reason };
-    }
+    const settled = await settledOutcome(pool, alertId, ctx);
+    if (settled || !ctx) return settled;
     // quiet hours: wait here, before the channel queue, so the limiter is not held up;
     // when the job comes back every check above runs again (a slot gone by then is skipped)
     if (ctx.quietUntil) return delayJob(job, token, ctx.quietUntil.getTime());

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { Config } from '../config.js';
 import { deactivateSubscription, noteSubscriptionFailure } from '../push/subscriptions.js';
 import type { AlertStore } from './alert-store.js';
-import { markFailed, markSkipped, releaseClaim, skipReason, type AlertContext, type Channel, type LiveSubscription } from './alerts.js';
+import { markFailed, releaseClaim, settledOutcome, type AlertContext, type Channel, type LiveSubscription } from './alerts.js';
 import { retryDelayMs } from './backoff.js';
 import { handOff, type ChannelQueues } from './channel-queues.js';
 import type { Mailer } from './email.js';
@@ -79,13 +79,8 @@ export function sendProcessor(d: SendDeps, channel: Channel): Processor {
     if (!claimed) {
       // find out why: finished, no longer wanted, or someone else's live claim
       const ctx = await d.store.read(alertId);
-      if (!ctx) return { outcome: 'gone' };
-      if (ctx.status === 'SENT' || ctx.status === 'SKIPPED' || ctx.status === 'FAILED') return { outcome: `already ${ctx.status}` };
-      const reason = skipReason(ctx);
-      if (reason) {
-        await markSkipped(pool, alertId, reason);
-        return { outcome: 'SKIPPED', reason };
-      }
+      const settled = await settledOutcome(pool, alertId, ctx);
+      if (settled || !ctx) return settled;
       if (ctx.leaseLiveUntil) return delayJob(job, token, ctx.leaseLiveUntil.getTime() + 100);
       if (ctx.quietUntil) return delayJob(job, token, ctx.quietUntil.getTime());
       throw new Error('alert could not be claimed; trying again'); // it changed under us: BullMQ's attempts retry
