@@ -32,7 +32,7 @@ WITH released AS (
 ), matched AS (
   -- several watches of one user may cover the slot: keep the nearest, alert once
   SELECT DISTINCT ON (p.user_id, r.slot_id)
-         p.user_id, r.slot_id, p.id AS preference_id, p.notification_method, g.distance_m, u.priority
+         p.user_id, r.slot_id, p.id AS preference_id, p.notification_method, g.distance_m
     FROM released r
     JOIN user_preferences p ON p.match_box &&& r.probe AND p.is_active
     -- geodesic (Karney) distance on the spheroid, computed once and used for both the test and the order
@@ -51,10 +51,11 @@ WITH released AS (
   ON CONFLICT (user_id, slot_id) DO NOTHING
   RETURNING id, user_id, slot_id
 )
--- the tier read with the user above, not looked up again per alert
-SELECT i.id, i.slot_id, m.priority::text AS priority
+-- the tier by key, not by joining back to matched: a CTE has no statistics, and the
+-- planner's guess of one row made that join a nested loop, quadratic in the alerts
+SELECT i.id, i.slot_id, u.priority::text AS priority
   FROM inserted i
-  JOIN matched m ON m.user_id = i.user_id AND m.slot_id = i.slot_id`;
+  JOIN users u ON u.id = i.user_id`;
 
 /** Inserts the alerts that the given (still AVAILABLE) slots owe; returns only those newly written. */
 export async function insertAlertsForSlots(db: Queryable, slotIds: string[]): Promise<NewAlert[]> {
