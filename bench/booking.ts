@@ -25,17 +25,10 @@ import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { projectRoot } from '../src/paths.js';
 import { createRedis } from '../src/queues/redis.js';
+import { withDatabase } from '../src/db/urls.js';
+import { arg } from './_args.js';
 
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
-function dbUrl(base: string, db: string): string {
-  const u = new URL(base);
-  u.pathname = '/' + db;
-  return u.toString();
-}
 
 async function admin(url: string, sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
@@ -206,8 +199,8 @@ export default async function bookingBench(args: string[]): Promise<void> {
   const keep = args.includes('--keep');
   const base = loadConfig();
   const database = `sw_bench_booking_${randomBytes(3).toString('hex')}`;
-  const adminUrl = dbUrl(base.DATABASE_URL, 'postgres');
-  const url = dbUrl(base.DATABASE_URL, database);
+  const adminUrl = withDatabase(base.DATABASE_URL, 'postgres');
+  const url = withDatabase(base.DATABASE_URL, database);
   const queuePrefix = `bench-booking-${randomBytes(3).toString('hex')}`;
   console.log(`booking bench: ${connections} connections, ${seconds} s per run, database ${database}`);
 

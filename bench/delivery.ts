@@ -31,19 +31,12 @@ import { createRedis } from '../src/queues/redis.js';
 import { startWorker } from '../src/worker/runtime.js';
 import { startPushReceiver } from '../test/helpers/push-receiver.js';
 import { startSmtpReceiver } from '../test/helpers/smtp-receiver.js';
+import { withDatabase } from '../src/db/urls.js';
+import { arg } from './_args.js';
 
 const CONCURRENCY = 100;
 
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
-function dbUrl(base: string, db: string): string {
-  const u = new URL(base);
-  u.pathname = '/' + db;
-  return u.toString();
-}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -138,14 +131,14 @@ export default async function main(args: string[]): Promise<void> {
   // pooled SMTP connections per worker: the product's default is 10 (SMTP_URL ?maxConnections=)
   const smtpConnections = Number(arg(args, '--smtp-connections', '10'));
   log.level = 'warn';
-  const adminUrl = dbUrl(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
+  const adminUrl = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const database = `sw_bench_delivery_${process.pid}`;
   const prefix = `swbench-delivery-${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
-  const url = dbUrl(adminUrl, database);
+  const url = withDatabase(adminUrl, database);
   const vapid = webpush.generateVAPIDKeys();
   const smtp = await startSmtpReceiver();
   const push = await startPushReceiver(vapid.publicKey);

@@ -20,19 +20,12 @@ import { INSERT_ALERTS_SQL } from '../src/matching/alerts.js';
 import { matchReleaseBatch } from '../src/matching/match-releases.js';
 import { projectRoot } from '../src/paths.js';
 import { insertCentres, loadCentres } from '../test/fixtures/centres.js';
+import { withDatabase } from '../src/db/urls.js';
+import { arg } from './_args.js';
 
 const BATCH = 200;
 
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
-function dbUrl(base: string, db: string): string {
-  const u = new URL(base);
-  u.pathname = '/' + db;
-  return u.toString();
-}
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
@@ -106,12 +99,12 @@ export default async function main(args: string[]): Promise<void> {
   const sizes = arg(args, '--sizes', '100000,1000000').split(',').map(Number);
   const slotCount = Number(arg(args, '--slots', '1000'));
   log.level = 'warn';
-  const adminUrl = dbUrl(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
+  const adminUrl = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
   const database = `sw_bench_match_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
-  const url = dbUrl(adminUrl, database);
+  const url = withDatabase(adminUrl, database);
   const pool = createPool(url, { max: 4, applicationName: 'slotwatch-bench-match' });
   const results: Record<string, unknown>[] = [];
   try {

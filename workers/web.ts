@@ -7,6 +7,7 @@ const { createPool } = await import('../src/db/pool.js');
 const { createRedis } = await import('../src/queues/redis.js');
 const { createQueues, closeQueues } = await import('../src/queues/queues.js');
 const { buildApp } = await import('../src/http/app.js');
+const { exitOnSignals } = await import('../src/shutdown.js');
 log.level = config.LOG_LEVEL;
 
 const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'slotwatch-web' });
@@ -16,23 +17,15 @@ const app = await buildApp({ config, pool, redis, queues, log });
 const address = await app.listen({ port: config.PORT, host: '0.0.0.0' });
 log.info({ address }, 'web listening');
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'web stopping');
-  const timer = setTimeout(() => {
-    log.error({ seconds: config.SHUTDOWN_TIMEOUT_SECONDS }, 'shutdown timed out; exiting with requests still open');
-    process.exit(1);
-  }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
-  timer.unref();
+exitOnSignals({
+  name: 'web',
+  seconds: config.SHUTDOWN_TIMEOUT_SECONDS,
+  log,
   // reverse order of start: stop taking requests and let open ones finish, then the pools
-  await app.close();
-  await closeQueues(queues);
-  redis.disconnect();
-  await pool.end();
-  log.info('web stopped');
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+  close: async () => {
+    await app.close();
+    await closeQueues(queues);
+    redis.disconnect();
+    await pool.end();
+  },
+});

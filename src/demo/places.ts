@@ -4,6 +4,8 @@
  * list in ../shared is for tests and benchmarks and is not shipped). `weight` is a rough
  * share of learners, so demo learners crowd round the big cities as real ones do.
  */
+import { seededRandom } from '../random.js';
+
 export interface DemoPlace {
   town: string;
   postcode: string;
@@ -45,17 +47,6 @@ export const DEMO_PLACES: DemoPlace[] = [
   { town: 'Dundee', postcode: 'DD1 1DB', latitude: 56.462, longitude: -2.9707, weight: 1 },
 ];
 
-/** A small seeded PRNG (mulberry32) so every demo run places the same learners. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface DemoLearner {
   email: string;

@@ -14,6 +14,7 @@ import pg from 'pg';
 import webpush from 'web-push';
 import { loadConfigOrExit } from '../config.js';
 import { migrate } from '../db/migrate.js';
+import { withDatabase } from '../db/urls.js';
 import { projectRoot } from '../paths.js';
 import { startPushReceiver } from '../../test/helpers/push-receiver.js';
 import { startSmtpReceiver } from '../../test/helpers/smtp-receiver.js';
@@ -47,17 +48,15 @@ async function freePort(preferred: number): Promise<number> {
 }
 
 // ---- a database of its own, every run ------------------------------------------------
-const adminUrl = new URL(config.DATABASE_URL);
-adminUrl.pathname = '/postgres';
-const demoUrl = new URL(config.DATABASE_URL);
-demoUrl.pathname = '/slotwatch_demo';
-const admin = new pg.Client({ connectionString: adminUrl.toString() });
+const DEMO_DATABASE = 'slotwatch_demo';
+const demoUrl = withDatabase(config.DATABASE_URL, DEMO_DATABASE);
+const admin = new pg.Client({ connectionString: withDatabase(config.DATABASE_URL, 'postgres') });
 await admin.connect();
-await admin.query('DROP DATABASE IF EXISTS slotwatch_demo WITH (FORCE)');
-await admin.query('CREATE DATABASE slotwatch_demo');
+await admin.query(`DROP DATABASE IF EXISTS ${DEMO_DATABASE} WITH (FORCE)`);
+await admin.query(`CREATE DATABASE ${DEMO_DATABASE}`);
 await admin.end();
-await migrate({ databaseUrl: demoUrl.toString(), direction: 'up' });
-say(`demo database ${demoUrl.pathname.slice(1)} created and migrated`);
+await migrate({ databaseUrl: demoUrl, direction: 'up' });
+say(`demo database ${DEMO_DATABASE} created and migrated`);
 
 // ---- the outside world: a mail server and a push service -----------------------------
 const vapid = webpush.generateVAPIDKeys();
@@ -65,7 +64,7 @@ const smtp = await startSmtpReceiver();
 const push = await startPushReceiver(vapid.publicKey);
 say(`local SMTP server on ${smtp.url}, push endpoint on ${push.origin}`);
 
-const pool = new pg.Pool({ connectionString: demoUrl.toString(), max: 4 });
+const pool = new pg.Pool({ connectionString: demoUrl, max: 4 });
 const userBySubscription = new Map<string, string>();
 const seeded = await seedDemo(pool, learnerCount, (learner) => {
   const sub = push.subscribe();
@@ -83,7 +82,7 @@ const logFile = join(logDir, 'demo-processes.log');
 const logStream = createWriteStream(logFile);
 const env = {
   ...process.env,
-  DATABASE_URL: demoUrl.toString(),
+  DATABASE_URL: demoUrl,
   PORT: String(port),
   PUBLIC_BASE_URL: base,
   QUEUE_PREFIX: `slotwatch-demo-${process.pid}`,

@@ -7,20 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { expireDueHolds } from '../../src/booking/expire-holds.js';
 import { useTestApp } from '../helpers/app.js';
+import { seededRandom } from '../../src/random.js';
 import { futureSlots, invariantViolations } from './helpers.js';
 
 const t = useTestApp({ HOLD_LIMIT_PER_MINUTE: 100_000, HOLD_LIMIT_PER_MINUTE_IP: 1_000_000 });
 
-/** A small deterministic PRNG so a failing run can be replayed from its seed. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// seeded so a failing run can be replayed from its seed
+const prng = seededRandom;
 
 describe('concurrent booking', () => {
   it('200 simultaneous holds on one slot from 200 users: one 201, 199 × 409, no 5xx', async () => {

@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import pg from 'pg';
+import { withDatabase } from '../../src/db/urls.js';
 
 export interface FoundServices {
   /** A URL on the server whose database may be used to CREATE/DROP databases. */
@@ -17,11 +18,6 @@ export interface FoundServices {
 const LOCAL_PG = 'postgres://postgres@127.0.0.1:5432/postgres';
 const LOCAL_REDIS = 'redis://127.0.0.1:6379';
 
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + db;
-  return u.toString();
-}
 
 async function pgAnswers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
