@@ -86,7 +86,7 @@ const CONTEXT_COLUMNS = `
   c.name AS center_name, c.postcode AS center_postcode,
   u.email, u.first_name, u.is_active AS user_active,
   p.is_active AS watch_active, p.notification_method AS method, p.unsubscribe_token,
-  quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) AS quiet_until,
+  user_quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) AS quiet_until,
   (SELECT count(*)::int FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active) AS live_subscriptions`;
 
 function toContext(r: Row): AlertContext {
@@ -174,7 +174,7 @@ export async function claimAlerts(db: Queryable, alertIds: string[], channel: Ch
         AND (a.status = 'PENDING' OR (a.status = 'SENDING' AND a.lease_until <= now()))
         AND s.status = 'AVAILABLE' AND s.start_time > now()
         AND u.is_active AND p.is_active
-        AND quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) IS NULL
+        AND user_quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) IS NULL
       RETURNING ${CONTEXT_COLUMNS},
         CASE WHEN $2::notification_method = 'push' THEN
           (SELECT json_agg(json_build_object('id', ps.id, 'endpoint', ps.endpoint, 'p256dh', ps.p256dh, 'auth', ps.auth) ORDER BY ps.created_at)

@@ -85,3 +85,42 @@ describe('an alert in quiet hours', () => {
     expect(smtp.messages.filter((m) => m.envelopeTo.includes(a.email))).toHaveLength(0);
   });
 });
+
+describe('the admin’s default quiet hours', () => {
+  // the quiet_hours_default setting as PUT /api/admin/config stores it: HH:MM around now
+  const setDefault = (value: unknown) =>
+    ctx.pool.query(
+      `INSERT INTO system_config (key, value) VALUES ('quiet_hours_default', $1::jsonb)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [JSON.stringify(value)],
+    );
+  const aroundNow = async () => {
+    const { rows } = await ctx.pool.query<{ start: string; end: string }>(
+      `SELECT to_char((now() AT TIME ZONE 'Europe/London') - interval '1 hour', 'HH24:MI') AS start,
+              to_char((now() AT TIME ZONE 'Europe/London') + interval '1 hour', 'HH24:MI') AS end`,
+    );
+    return rows[0]!;
+  };
+
+  it('hold back alerts of users who set none, not of users with their own, and lift when set to null', async () => {
+    await setDefault(await aroundNow());
+    const a = await insertAlert(ctx.pool);
+    const job = await enqueue(h.producer, a.alertId);
+    await until(async () => (await job.getState()) === 'delayed', 'the job to be delayed by the default');
+    expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'PENDING', attempts: 0 });
+
+    // a user whose own quiet hours are elsewhere in the day is not held back by the default
+    const own = await insertAlert(ctx.pool);
+    await ctx.pool.query(
+      `UPDATE users SET quiet_hours_start = ((now() AT TIME ZONE 'Europe/London')::time + interval '3 hours'),
+                        quiet_hours_end   = ((now() AT TIME ZONE 'Europe/London')::time + interval '4 hours') WHERE id = $1`,
+      [own.userId],
+    );
+    await enqueue(h.producer, own.alertId);
+    expect(await waitForAlert(ctx.pool, own.alertId, finished)).toMatchObject({ status: 'SENT' });
+
+    await setDefault(null);
+    await job.promote();
+    expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', attempts: 1 });
+  });
+});
