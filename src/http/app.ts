@@ -19,6 +19,7 @@ import { operatorRoutes } from './routes/operator.js';
 import { slotRoutes } from './routes/slots.js';
 import { appointmentRoutes } from './routes/appointments.js';
 import { preferenceRoutes } from './routes/preferences.js';
+import { quietHoursRoutes } from './routes/quiet-hours.js';
 import { webRoutes } from '../web/index.js';
 
 export type { AppDeps } from './deps.js';
@@ -32,6 +33,7 @@ export const routes: FastifyPluginAsync[] = [
   slotRoutes,
   appointmentRoutes,
   preferenceRoutes,
+  quietHoursRoutes,
   adminRoutes,
   boardRoutes,
   pushRoutes,
