@@ -4,7 +4,9 @@
  * checked in one round trip with keys we name, and a Redis outage should let bookings
  * through rather than refuse them, which a counter we own makes plain.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { Config } from '../config.js';
 import { HttpError } from './errors.js';
 
 const WINDOW_MS = 60_000;
@@ -27,6 +29,20 @@ export interface Limit {
   max: number;
   /** Whose counter: an id, an IP, a digest. Nothing personal: it is stored in Redis. */
   key: (request: FastifyRequest) => string;
+}
+
+/**
+ * The sign-in limits every login form shares (the API, the learner pages, the admin board),
+ * so trying one more door does not reset the count: per IP, and per email address. The
+ * email is counted by a digest: nothing personal goes to Redis.
+ */
+export function loginLimits(config: Config): Limit[] {
+  const emailKey = (r: FastifyRequest) =>
+    createHash('sha256').update(String((r.body as { email?: unknown }).email ?? '').toLowerCase()).digest('base64url').slice(0, 22);
+  return [
+    { name: 'login-ip', max: config.LOGIN_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
+    { name: 'login-user', max: config.LOGIN_LIMIT_PER_MINUTE, key: emailKey },
+  ];
 }
 
 /** Adds app.rateLimit(name, max, key) and app.rateLimit([limits]) (all in one round trip). */

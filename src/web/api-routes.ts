@@ -3,21 +3,17 @@
  * cookie session: sign in, sign out) and GET /api/web/watches (each watch with the centres
  * it covers and their free slots).
  */
-import { createHash } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { verifyAgainstDummy, verifyPassword } from '../accounts/passwords.js';
+import { checkCredentials } from '../accounts/credentials.js';
 import { createSession, revokeSession } from '../accounts/sessions.js';
-import { findLoginUser } from '../accounts/users.js';
 import { userOf } from '../http/auth.js';
 import { clearSessionCookie, csrfHeader, csrfMatches, csrfTokenFor, sessionCookieToken, setSessionCookie } from '../http/cookie-session.js';
 import { HttpError } from '../http/errors.js';
 import { Email, noBody, strictObject } from '../http/schemas.js';
+import { loginLimits } from '../http/rate-limit.js';
 import { watchCoverage } from './coverage.js';
 
 const SignInBody = strictObject({ email: Email, password: Type.String({ minLength: 1, maxLength: 200 }) });
-
-// the same counters as POST /api/auth/login: two doors to one account share one limit
-const emailKey = (email: string) => createHash('sha256').update(email.toLowerCase()).digest('base64url').slice(0, 22);
 
 export const webApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { pool, config } = app.deps;
@@ -27,16 +23,12 @@ export const webApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/web/session',
     {
       schema: { body: SignInBody },
-      preHandler: [
-        app.rateLimit('login-ip', config.LOGIN_LIMIT_PER_MINUTE_IP, (r) => r.ip),
-        app.rateLimit('login-user', config.LOGIN_LIMIT_PER_MINUTE, (r) => emailKey((r.body as { email: string }).email)),
-      ],
+      preHandler: app.rateLimit(loginLimits(config)),
     },
     async (request, reply) => {
       const { email, password } = request.body;
-      const user = await findLoginUser(pool, email);
-      const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
-      if (!user || !ok) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
+      const user = await checkCredentials(pool, email, password);
+      if (!user) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
       const previous = sessionCookieToken(request);
       if (previous) await revokeSession(pool, previous);
       const { token, expiresAt } = await createSession(pool, user.id, config.SESSION_HOURS, request.ip);

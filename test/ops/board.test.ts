@@ -57,6 +57,22 @@ describe('the queue board over HTTP', () => {
     expect(await api.text()).not.toContain('alert-broken');
   });
 
+  it('limits sign-in attempts per email like every other login, answering 429 with Retry-After', async () => {
+    const attempt = () =>
+      fetch(`${base}/admin/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'email=guess%40board.test&password=wrong',
+        redirect: 'manual',
+      });
+    const codes: number[] = [];
+    for (let i = 0; i < t.config.LOGIN_LIMIT_PER_MINUTE; i++) codes.push((await attempt()).status);
+    expect(codes.every((c) => c === 401)).toBe(true);
+    const limited = await attempt();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   it('does not take a token in the URL', async () => {
     const { token } = await t.signedIn('ADMIN');
     const res = await fetch(`${base}/admin/queues/api/queues?token=${token}`);

@@ -1,12 +1,13 @@
 /** POST /api/auth/register, /api/auth/login, /api/auth/logout and GET /api/me. */
-import { createHash } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../accounts/passwords.js';
+import { checkCredentials } from '../../accounts/credentials.js';
+import { hashPassword } from '../../accounts/passwords.js';
 import { createSession, revokeSession } from '../../accounts/sessions.js';
-import { createUser, EmailTakenError, findLoginUser } from '../../accounts/users.js';
+import { createUser, EmailTakenError } from '../../accounts/users.js';
 import { bearerToken, userOf } from '../auth.js';
 import { clearSessionCookie, sessionCookieToken } from '../cookie-session.js';
 import { HttpError } from '../errors.js';
+import { loginLimits } from '../rate-limit.js';
 import { Email, noBody, strictObject } from '../schemas.js';
 
 const Password = Type.String({ minLength: 8, maxLength: 200 });
@@ -20,8 +21,6 @@ const RegisterBody = strictObject({
 });
 const LoginBody = strictObject({ email: Email, password: Type.String({ minLength: 1, maxLength: 200 }) });
 
-// rate-limit keys carry a digest, not the address: nothing personal goes to Redis
-const emailKey = (email: string) => createHash('sha256').update(email.toLowerCase()).digest('base64url').slice(0, 22);
 
 export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, pool } = app.deps;
@@ -42,16 +41,12 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/auth/login',
     {
       schema: { body: LoginBody },
-      preHandler: app.rateLimit([
-        { name: 'login-ip', max: config.LOGIN_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
-        { name: 'login-user', max: config.LOGIN_LIMIT_PER_MINUTE, key: (r) => emailKey((r.body as { email: string }).email) },
-      ]),
+      preHandler: app.rateLimit(loginLimits(config)),
     },
     async (request) => {
       const { email, password } = request.body;
-      const user = await findLoginUser(pool, email);
-      const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
-      if (!user || !ok) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
+      const user = await checkCredentials(pool, email, password);
+      if (!user) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
       const { token, expiresAt } = await createSession(pool, user.id, config.SESSION_HOURS, request.ip);
       return { token, expiresAt: expiresAt.toISOString(), user: { id: user.id, email: user.email, role: user.role } };
     },

@@ -11,10 +11,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { createBullBoard } from '@bull-board/api';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { verifyAgainstDummy, verifyPassword } from '../../accounts/passwords.js';
+import { checkCredentials } from '../../accounts/credentials.js';
 import { createSession, revokeSession, userForToken } from '../../accounts/sessions.js';
-import { findLoginUser } from '../../accounts/users.js';
 import { errorBody } from '../errors.js';
+import { loginLimits } from '../rate-limit.js';
 import { loginPage, refusedPage } from '../pages/admin-login.js';
 import { strictObject } from '../schemas.js';
 
@@ -47,11 +47,10 @@ export const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/admin/login', async (request, reply) => html(reply, 200, loginPage({ next: BOARD_PATH })));
 
-  app.post('/admin/login', { schema: { body: LoginForm } }, async (request, reply) => {
+  app.post('/admin/login', { schema: { body: LoginForm }, preHandler: app.rateLimit(loginLimits(config)) }, async (request, reply) => {
     const { email, password } = request.body;
-    const user = await findLoginUser(pool, email);
-    const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
-    if (!user || !ok) return html(reply, 401, loginPage({ next: BOARD_PATH, error: 'Email or password is wrong.' }));
+    const user = await checkCredentials(pool, email, password);
+    if (!user) return html(reply, 401, loginPage({ next: BOARD_PATH, error: 'Email or password is wrong.' }));
     if (user.role !== 'ADMIN') return html(reply, 403, refusedPage());
     const { token, expiresAt } = await createSession(pool, user.id, Math.min(config.SESSION_HOURS, 12), request.ip);
     reply.setCookie(COOKIE, token, { httpOnly: true, secure, sameSite: 'strict', path: '/admin', expires: expiresAt });

@@ -1,0 +1,14 @@
+import type { Queryable } from '../db/types.js';
+import { verifyAgainstDummy, verifyPassword } from './passwords.js';
+import type { AuthUser } from './roles.js';
+import { findLoginUser } from './users.js';
+
+/**
+ * The active user with this email and password, or null. An unknown email still costs one
+ * password verification, so response time does not tell which emails have accounts.
+ */
+export async function checkCredentials(db: Queryable, email: string, password: string): Promise<AuthUser | null> {
+  const user = await findLoginUser(db, email);
+  const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
+  return user && ok ? { id: user.id, email: user.email, role: user.role } : null;
+}
