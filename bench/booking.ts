@@ -1,18 +1,20 @@
 /**
- * `npm run bench -- booking [--connections 16] [--duration 10] [--rounds 3] [--pairs 60000] [--keep]`:
- * POST /api/slots/:id/hold over HTTP (autocannon against workers/web.ts in its own process:
- * auth, rate limits in Redis, the locked REPEATABLE READ transaction) beside pgbench running
- * the same hold transaction (the same SQL, exported by src/booking/holds.ts, prepared as
- * the app prepares it) at the same concurrency on the same database. Two shapes:
+ * `npm run bench -- booking [--connections 16] [--duration 10] [--rounds 3] [--pairs 100000] [--keep]`:
+ * POST /api/slots/:id/hold over HTTP against workers/web.ts in its own process (auth, rate
+ * limits in Redis, the locked REPEATABLE READ transaction) beside pgbench running the same
+ * hold transaction (the same SQL, exported by src/booking/holds.ts, prepared as the app
+ * prepares it) at the same concurrency on the same database. Two shapes:
  *   - distinct: every request a different user holding a different free slot (all 201);
  *   - hot:      every request the same slot, already held (409 after the slot lock).
- * HTTP and pgbench take turns for --rounds rounds (the machine may be shared) and the
- * medians are reported. Prints holds/s (requests/s for hot), p50/p99 latency, the web
- * process's CPU per request, and HTTP ÷ pgbench; writes bench/results/booking.json. It
- * creates its own database and drops it afterwards.
+ * HTTP is driven by autocannon and, where installed (apt-get install wrk; the bench
+ * installs it when it runs as root on Debian), by wrk, a C load generator like pgbench.
+ * The tools take turns for --rounds rounds (the machine may be shared) and the medians are
+ * reported. Prints requests/s, p50/p99 latency, the CPU milliseconds each request cost in
+ * the web process, PostgreSQL, Redis and the load generator (bench/_cpu.ts), and HTTP ÷
+ * pgbench; writes bench/results/booking.json. It creates its own database and drops it.
  * BENCH_WEB_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the web process.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -27,6 +29,7 @@ import { projectRoot } from '../src/paths.js';
 import { createRedis } from '../src/queues/redis.js';
 import { withDatabase } from '../src/db/urls.js';
 import { arg } from './_args.js';
+import { BackendCpu, databaseOf, processCpuSeconds, redisCpuSeconds, selfCpuSeconds } from './_cpu.js';
 
 
 
@@ -87,16 +90,6 @@ async function seedPairs(pool: pg.Pool, n: number, tag: string): Promise<Pair[]>
   return pairs;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
-}
-
 interface Figures {
   perSecond: number;
   p50Ms: number;
@@ -104,8 +97,107 @@ interface Figures {
   ok: number;
   refused: number;
   errors: number;
-  /** CPU ms the web process spent per answered request (HTTP runs only). */
-  webCpuMsPerRequest?: number;
+  /** CPU ms per answered request, by process (see bench/_cpu.ts). */
+  cpuMsPerRequest?: CpuPerRequest;
+}
+
+interface CpuPerRequest {
+  /** The web process (HTTP runs only). */
+  web?: number;
+  /** The backends serving the bench database. */
+  postgres: number;
+  redis: number;
+  /** autocannon (in this process), wrk or pgbench (child processes). */
+  loadGenerator: number;
+  total: number;
+}
+
+/** The Lua that has wrk send POST <path> with each line's bearer token, spread over its threads. */
+const WRK_SCRIPT = `
+local threads = {}
+function setup(thread)
+  thread:set("index", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  local nthreads = tonumber(args[2])
+  lines, sent, server_errors = {}, 0, 0
+  local n = 0
+  for line in io.lines(args[1]) do
+    if n % nthreads == index then table.insert(lines, line) end
+    n = n + 1
+  end
+end
+function request()
+  sent = sent + 1
+  local line = lines[(sent - 1) % #lines + 1]
+  local space = line:find(" ", 1, true)
+  return wrk.format("POST", line:sub(1, space - 1), { ["Authorization"] = "Bearer " .. line:sub(space + 1), ["Content-Length"] = "0" })
+end
+function response(status)
+  if status >= 500 then server_errors = server_errors + 1 end
+end
+function done(summary, latency)
+  local most, errors = 0, 0
+  for _, t in ipairs(threads) do
+    most = math.max(most, t:get("sent"))
+    errors = errors + t:get("server_errors")
+  end
+  io.write(string.format('WRK_RESULT {"requests":%d,"non2xx":%d,"serverErrors":%d,"socketErrors":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"linesUsed":%d}\\n',
+    summary.requests, summary.errors.status, errors,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.duration, latency:percentile(50), latency:percentile(99), most * #threads))
+end
+`;
+
+/** wrk on PATH, installed from Debian's archive when missing and allowed (root with apt-get); else undefined. */
+function findWrk(): string | undefined {
+  const has = () => spawnSync('wrk', ['--version']).error === undefined;
+  if (has()) return 'wrk';
+  if (process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).error === undefined) {
+    console.log('wrk is not installed: apt-get install -y wrk ...');
+    spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'ignore' });
+    if (has()) return 'wrk';
+  }
+  console.log('wrk is not available (apt-get install wrk): measuring with autocannon only');
+  return undefined;
+}
+
+/**
+ * wrk (C, like pgbench) sending each request to the next line of \`lines\` ("path token"),
+ * one line per request; returns the figures and how many lines it used.
+ */
+async function wrk(address: string, connections: number, seconds: number, lines: string[]): Promise<Figures & { linesUsed: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-wrk-'));
+  try {
+    const threads = Math.min(connections, cpus().length);
+    writeFileSync(join(dir, 'hold.lua'), WRK_SCRIPT);
+    writeFileSync(join(dir, 'lines.txt'), lines.join('\n') + '\n');
+    const argv = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '-s', join(dir, 'hold.lua'), address, '--', join(dir, 'lines.txt'), String(threads)];
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('wrk', argv);
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.stderr.on('data', (d) => (text += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}:\n${text}`))));
+    });
+    const json = /WRK_RESULT (\{.*\})/.exec(out)?.[1];
+    if (!json) throw new Error(`wrk printed no result:\n${out}`);
+    const r = JSON.parse(json) as { requests: number; non2xx: number; serverErrors: number; socketErrors: number; durationUs: number; p50Us: number; p99Us: number; linesUsed: number };
+    const answered = r.requests - r.serverErrors;
+    return {
+      perSecond: answered / (r.durationUs / 1e6),
+      p50Ms: r.p50Us / 1000,
+      p99Ms: r.p99Us / 1000,
+      ok: r.requests - r.non2xx,
+      refused: r.non2xx - r.serverErrors,
+      errors: r.serverErrors + r.socketErrors,
+      linesUsed: r.linesUsed,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function http(address: string, connections: number, seconds: number, next: () => { path: string; token: string }): Promise<Figures> {
@@ -194,7 +286,7 @@ function pgbenchScript(shape: 'distinct' | 'hot'): string {
 export default async function bookingBench(args: string[]): Promise<void> {
   const connections = Number(arg(args, '--connections', '16'));
   const seconds = Number(arg(args, '--duration', '10'));
-  const pairsPerSide = Number(arg(args, '--pairs', '60000'));
+  const pairsPerSide = Number(arg(args, '--pairs', '100000'));
   const rounds = Number(arg(args, '--rounds', '3'));
   const keep = args.includes('--keep');
   const base = loadConfig();
@@ -249,56 +341,113 @@ export default async function bookingBench(args: string[]): Promise<void> {
     }
 
     try {
-      // distinct: each request the next unused (user, slot) pair; a short run first warms
-      // the server up (JIT, pool connections), as a long-running process would be
+      // distinct: each request the next unused (user, slot) pair, whichever tool sends it
       let i = 0;
+      const takeDistinct = (n: number) => Array.from({ length: n }, () => httpPairs[i++ % httpPairs.length]!);
+      const line = (p: Pair, slotId = p.slotId) => `/api/slots/${slotId}/hold ${p.token}`;
       const nextDistinct = () => {
-        const p = httpPairs[i++ % httpPairs.length]!;
+        const p = takeDistinct(1)[0]!;
         return { path: `/api/slots/${p.slotId}/hold`, token: p.token };
       };
-      const measured = async (run: () => Promise<Figures>): Promise<Figures> => {
-        const before = cpuSeconds(web.pid);
+      const database = await databaseOf(pool);
+      /** Runs one load run and adds where its CPU went, per answered request. */
+      const measured = async (kind: 'autocannon' | 'child', run: () => Promise<Figures>): Promise<Figures> => {
+        const backends = new BackendCpu(database);
+        const before = { web: processCpuSeconds(web.pid), redis: await redisCpuSeconds(redis), self: selfCpuSeconds() };
+        backends.start();
         const f = await run();
-        const cpu = cpuSeconds(web.pid) - before;
-        return { ...f, webCpuMsPerRequest: Math.round((cpu * 1000 * 100) / Math.max(1, f.ok + f.refused)) / 100 };
+        const postgres = backends.stop();
+        const self = selfCpuSeconds();
+        const answered = Math.max(1, f.ok + f.refused);
+        const per = (seconds: number) => Math.round((seconds * 1000 * 100) / answered) / 100;
+        const cpu: CpuPerRequest = {
+          postgres: per(postgres),
+          redis: per((await redisCpuSeconds(redis)) - before.redis),
+          loadGenerator: per(kind === 'autocannon' ? self.own - before.self.own : self.children - before.self.children),
+          total: 0,
+        };
+        return { ...f, cpuMsPerRequest: cpu };
       };
+      const withWeb = async (run: () => Promise<Figures>, kind: 'autocannon' | 'child'): Promise<Figures> => {
+        const before = processCpuSeconds(web.pid);
+        const f = await measured(kind, run);
+        const cpu = f.cpuMsPerRequest!;
+        cpu.web = Math.round(((processCpuSeconds(web.pid) - before) * 1000 * 100) / Math.max(1, f.ok + f.refused)) / 100;
+        cpu.total = Math.round((cpu.web + cpu.postgres + cpu.redis + cpu.loadGenerator) * 100) / 100;
+        return f;
+      };
+      const withoutWeb = async (run: () => Promise<Figures>): Promise<Figures> => {
+        const f = await measured('child', run);
+        const cpu = f.cpuMsPerRequest!;
+        cpu.total = Math.round((cpu.postgres + cpu.redis + cpu.loadGenerator) * 100) / 100;
+        return f;
+      };
+      // a short run first warms the server up (JIT, pool connections), as a long-running process would be
       await http(address, connections, 2, nextDistinct);
 
       // hot: one slot, already held; every request is refused after the slot lock.
       // Users from the far end of the list: none of them holds a slot (one hold per user).
       const hotSlot = httpPairs[httpPairs.length - 1]!.slotId;
+      const hotUsers = httpPairs.slice(-1000);
       let j = 0;
-      const nextHot = () => ({ path: `/api/slots/${hotSlot}/hold`, token: httpPairs[httpPairs.length - 1 - (j++ % 1000)]!.token });
+      const nextHot = () => ({ path: `/api/slots/${hotSlot}/hold`, token: hotUsers[j++ % hotUsers.length]!.token });
       await pool.query(`CREATE TABLE bench_hot AS SELECT $1::uuid AS slot_id`, [hotSlot]);
       // held once through the endpoint (by a user outside both ranges), so both sides meet a held slot
       const holder = httpPairs[httpPairs.length - 2000]!;
       const first = await fetch(`${address}/api/slots/${hotSlot}/hold`, { method: 'POST', headers: { authorization: `Bearer ${holder.token}` } });
       if (first.status !== 201) throw new Error(`could not hold the hot slot: ${first.status} ${await first.text()}`);
 
-      // the machine may be shared: HTTP and pgbench take turns, round by round, so both meet
-      // the same background load, and each figure is the median of its rounds
-      const runs = { httpDistinct: [] as Figures[], pgDistinct: [] as Figures[], httpHot: [] as Figures[], pgHot: [] as Figures[] };
+      // HTTP is driven twice: by autocannon (Node, as the issue suggests) and, where it is
+      // installed, by wrk (C, like pgbench). On 2 cores the load generator takes CPU from
+      // the server it measures, and autocannon takes several times what wrk does (see
+      // cpuMsPerRequest.loadGenerator), so wrk's figure is the endpoint's, autocannon's a floor.
+      const wrkBin = findWrk();
+      const wrkDistinct = async () => {
+        const start = i;
+        // the last 2,000 pairs are kept for the hot runs
+        const f = await wrk(address, connections, seconds, takeDistinct(Math.max(1000, Math.min(httpPairs.length - 2000 - i, seconds * 5000))).map((p) => line(p)));
+        i = start + f.linesUsed + 64; // the lines it did not reach stay unused
+        return f;
+      };
+      const hotLines = hotUsers.map((p) => line(p, hotSlot));
+
+      // the machine may be shared: the tools take turns, round by round, so all meet the
+      // same background load, and each figure is the median of its rounds
+      type Run = 'autocannonDistinct' | 'wrkDistinct' | 'pgbenchDistinct' | 'autocannonHot' | 'wrkHot' | 'pgbenchHot';
+      const runs: Partial<Record<Run, Figures[]>> = {};
+      const record = async (name: Run, run: () => Promise<Figures>) => (runs[name] ??= []).push(await run());
       for (let round = 1; round <= rounds; round++) {
-        runs.httpDistinct.push(await measured(() => http(address, connections, seconds, nextDistinct)));
-        runs.pgDistinct.push(await pgbench(url, pgbenchScript('distinct'), connections, seconds));
-        runs.httpHot.push(await measured(() => http(address, connections, seconds, nextHot)));
-        runs.pgHot.push(await pgbench(url, pgbenchScript('hot'), connections, seconds));
-        const last = (xs: Figures[]) => xs.at(-1)!.perSecond.toFixed(0);
-        console.log(`round ${round}/${rounds}: distinct HTTP ${last(runs.httpDistinct)}/s pgbench ${last(runs.pgDistinct)}/s; hot HTTP ${last(runs.httpHot)}/s pgbench ${last(runs.pgHot)}/s`);
+        await record('autocannonDistinct', () => withWeb(() => http(address, connections, seconds, nextDistinct), 'autocannon'));
+        if (wrkBin) await record('wrkDistinct', () => withWeb(wrkDistinct, 'child'));
+        await record('pgbenchDistinct', () => withoutWeb(() => pgbench(url, pgbenchScript('distinct'), connections, seconds)));
+        await record('autocannonHot', () => withWeb(() => http(address, connections, seconds, nextHot), 'autocannon'));
+        if (wrkBin) await record('wrkHot', () => withWeb(() => wrk(address, connections, seconds, hotLines), 'child'));
+        await record('pgbenchHot', () => withoutWeb(() => pgbench(url, pgbenchScript('hot'), connections, seconds)));
+        const last = (name: Run) => runs[name]?.at(-1)?.perSecond.toFixed(0) ?? '-';
+        console.log(
+          `round ${round}/${rounds}: distinct autocannon ${last('autocannonDistinct')}/s wrk ${last('wrkDistinct')}/s pgbench ${last('pgbenchDistinct')}/s; ` +
+            `hot autocannon ${last('autocannonHot')}/s wrk ${last('wrkHot')}/s pgbench ${last('pgbenchHot')}/s`,
+        );
       }
       const { rows: [used] } = await pool.query<{ n: string }>(`SELECT last_value AS n FROM bench_seq`);
       if (i > httpPairs.length - 2000 || Number(used!.n) > pgPairs.length) console.log(`warning: pairs ran out (HTTP ${i}, pgbench ${used!.n} of ${pgPairs.length}); raise --pairs`);
       const median = (xs: Figures[]) => [...xs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(xs.length / 2)]!;
-      const httpDistinct = median(runs.httpDistinct);
-      const pgDistinct = median(runs.pgDistinct);
-      const httpHot = median(runs.httpHot);
-      const pgHot = median(runs.pgHot);
-      const roundRatios = (a: Figures[], b: Figures[]) => a.map((x, k) => Math.round((x.perSecond / b[k]!.perSecond) * 100) / 100);
+      const medians = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Partial<Record<Run, Figures>>;
+      const ratio = (a: Figures | undefined, b: Figures | undefined) => (a && b ? Math.round((a.perSecond / b.perSecond) * 100) / 100 : null);
+      const roundRatios = (a: Figures[] | undefined, b: Figures[] | undefined) => (a && b ? a.map((x, k) => Math.round((x.perSecond / b[k]!.perSecond) * 100) / 100) : null);
+      const shape = (kind: 'Distinct' | 'Hot') => ({
+        autocannon: medians[`autocannon${kind}`],
+        wrk: medians[`wrk${kind}`] ?? null,
+        pgbench: medians[`pgbench${kind}`],
+        ratioAutocannon: ratio(medians[`autocannon${kind}`], medians[`pgbench${kind}`]),
+        ratioWrk: ratio(medians[`wrk${kind}`], medians[`pgbench${kind}`]),
+        ratioPerRoundAutocannon: roundRatios(runs[`autocannon${kind}`], runs[`pgbench${kind}`]),
+        ratioPerRoundWrk: roundRatios(runs[`wrk${kind}`], runs[`pgbench${kind}`]),
+      });
 
       const { rows: [check] } = await pool.query<{ bad: string }>(
         `SELECT count(*) AS bad FROM (SELECT slot_id FROM appointments WHERE status IN ('HOLD','CONFIRMED') GROUP BY slot_id HAVING count(*) > 1) x`,
       );
-      const ratio = (a: Figures, b: Figures) => Math.round((a.perSecond / b.perSecond) * 100) / 100;
       const results = {
         when: new Date().toISOString(),
         connections,
@@ -306,23 +455,29 @@ export default async function bookingBench(args: string[]): Promise<void> {
         cpus: cpus().length,
         loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
         rounds,
-        distinct: { http: httpDistinct, pgbench: pgDistinct, ratio: ratio(httpDistinct, pgDistinct), ratioPerRound: roundRatios(runs.httpDistinct, runs.pgDistinct) },
-        hot: { http: httpHot, pgbench: pgHot, ratio: ratio(httpHot, pgHot), ratioPerRound: roundRatios(runs.httpHot, runs.pgHot) },
+        distinct: shape('Distinct'),
+        hot: shape('Hot'),
         runs,
         slotsWithTwoActiveAppointments: Number(check!.bad),
         command: `npm run bench -- booking ${args.join(' ')}`.trim(),
       };
-      const row = (name: string, f: Figures) =>
-        `  ${name.padEnd(16)} ${f.perSecond.toFixed(0).padStart(7)}/s   p50 ${f.p50Ms.toFixed(1).padStart(6)} ms   p99 ${f.p99Ms.toFixed(1).padStart(6)} ms   2xx ${String(f.ok).padStart(6)}   4xx ${String(f.refused).padStart(6)}   errors ${f.errors}${f.webCpuMsPerRequest !== undefined ? `   web CPU ${f.webCpuMsPerRequest} ms/request` : ''}`;
+      const row = (name: string, f: Figures | null | undefined) => {
+        if (!f) return `  ${name.padEnd(11)} (not run)`;
+        const c = f.cpuMsPerRequest;
+        const cpu = c ? `   CPU ms/req: ${c.web !== undefined ? `web ${c.web} + ` : ''}pg ${c.postgres} + redis ${c.redis} + load ${c.loadGenerator} = ${c.total}` : '';
+        return `  ${name.padEnd(11)} ${f.perSecond.toFixed(0).padStart(6)}/s  p50 ${f.p50Ms.toFixed(1).padStart(5)} ms  p99 ${f.p99Ms.toFixed(1).padStart(5)} ms  2xx ${String(f.ok).padStart(6)}  4xx ${String(f.refused).padStart(6)}  errors ${f.errors}${cpu}`;
+      };
+      const report = (title: string, r: ReturnType<typeof shape>, aim: string) => {
+        console.log(title);
+        console.log(row('autocannon', r.autocannon));
+        console.log(row('wrk', r.wrk));
+        console.log(row('pgbench', r.pgbench));
+        console.log(`  HTTP / pgbench: wrk ${r.ratioWrk ?? '-'} (per round ${r.ratioPerRoundWrk?.join(', ') ?? '-'}), autocannon ${r.ratioAutocannon} (per round ${r.ratioPerRoundAutocannon?.join(', ')})${aim}`);
+      };
       console.log(`\nmedians of ${rounds} rounds; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
-      console.log('distinct slots (holds/s)');
-      console.log(row('HTTP', httpDistinct));
-      console.log(row('pgbench', pgDistinct));
-      console.log(`  HTTP / pgbench = ${results.distinct.ratio} (aim: >= 0.5; per round ${results.distinct.ratioPerRound.join(', ')})`);
-      console.log('\none hot slot, already held (answers/s, all 409)');
-      console.log(row('HTTP', httpHot));
-      console.log(row('pgbench', pgHot));
-      console.log(`  HTTP / pgbench = ${results.hot.ratio} (per round ${results.hot.ratioPerRound.join(', ')})`);
+      report('distinct slots (holds/s)', results.distinct, '; aim >= 0.5');
+      console.log();
+      report('one hot slot, already held (answers/s, all 409)', results.hot, '');
       console.log(`\nslots with two active appointments: ${results.slotsWithTwoActiveAppointments}`);
       mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
       writeFileSync(join(projectRoot, 'bench', 'results', 'booking.json'), JSON.stringify(results, null, 2) + '\n');

@@ -34,12 +34,14 @@ export async function createSession(
 /** The active user behind a token, or null when it is malformed, unknown, expired or revoked. */
 export async function userForToken(db: Queryable, token: string): Promise<AuthUser | null> {
   if (!TOKEN_SHAPE.test(token)) return null;
-  const { rows } = await db.query<AuthUser>(
-    `SELECT u.id, u.email, u.role::text AS role
-       FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.token_hash = $1::bytea AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active`,
-    [tokenHash(token)],
-  );
+  // named: parsed and planned once per connection, as it runs before every signed-in request
+  const { rows } = await db.query<AuthUser>({
+    name: 'session-user',
+    text: `SELECT u.id, u.email, u.role::text AS role
+             FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.token_hash = $1::bytea AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active`,
+    values: [tokenHash(token)],
+  });
   return rows[0] ?? null;
 }
 

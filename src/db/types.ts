@@ -1,8 +1,10 @@
-import type { QueryResult, QueryResultRow } from 'pg';
+import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 
 /** Anything SQL can be run on: the pool or a client inside a transaction. */
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+  /** A named statement ({ name, text, values }) is prepared once per connection. */
+  query<R extends QueryResultRow = QueryResultRow>(config: QueryConfig<unknown[]>): Promise<QueryResult<R>>;
 }
 
 /** SQLSTATEs a transaction may simply be run again for. */
