@@ -4,6 +4,7 @@
  * `?requireTLS=true` insists), or, without SMTP_URL, .eml files in OUTBOX_DIR.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { join, resolve } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
@@ -36,6 +37,41 @@ function pooledUrl(smtpUrl: string): string {
     if (!u.searchParams.has(k)) u.searchParams.set(k, v);
   }
   return u.toString();
+}
+
+type SocketCallback = (err: Error | null, socketOptions?: { connection: net.Socket }) => void;
+
+/**
+ * Opens each pooled connection's TCP socket ourselves, only to switch Nagle's algorithm off
+ * (nodemailer has no option for it). nodemailer writes a message as several small writes and
+ * ends it with a small "\r\n.\r\n"; with Nagle on, that last write waits for the server's
+ * ACK of the previous one, which a server holds back (delayed ACK, 40 ms on Linux) while it
+ * waits for the end of the data: every message then costs ~40 ms of a connection's time,
+ * capping a pool of 10 near 200 messages a second with the CPU idle. nodemailer then runs
+ * TLS (smtps://, or STARTTLS) over this socket as it would over its own.
+ */
+function connectWithoutNagle(options: { host?: string; port?: number; secure?: boolean; connectionTimeout?: number }, callback: SocketCallback): void {
+  const port = Number(options.port) || (options.secure ? 465 : 587); // nodemailer's own defaults
+  const socket = net.connect({ host: options.host || 'localhost', port, noDelay: true });
+  let done = false;
+  const finish = (err: Error | null) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    socket.off('error', finish);
+    if (err) {
+      socket.destroy();
+      callback(err);
+    } else {
+      callback(null, { connection: socket });
+    }
+  };
+  const timer = setTimeout(
+    () => finish(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })),
+    Number(options.connectionTimeout) || 10_000,
+  );
+  socket.once('error', finish);
+  socket.once('connect', () => finish(null));
 }
 
 function domainOf(address: string): string {
@@ -73,6 +109,9 @@ export function createMailer(config: Config, log: Logger): Mailer {
 
   if (config.SMTP_URL) {
     const transport = nodemailer.createTransport(pooledUrl(config.SMTP_URL));
+    // the pool (or a single-connection transport) asks its getSocket for every connection;
+    // a URL cannot carry a function, and the options object is taken from the URL alone
+    (transport.transporter as unknown as { getSocket: typeof connectWithoutNagle }).getSocket = connectWithoutNagle;
     // an idle pooled connection dropped by the server must not take the process down
     transport.on('error', (err) => log.warn({ err }, 'SMTP transport error'));
     return {
