@@ -1,20 +1,27 @@
 /**
- * `npm run bench -- delivery [--push 5000] [--email 3000] [--paced-seconds 5] [--smtp-connections 10]`: the whole
- * delivery path (deliveries queue -> channel queue -> claim -> send -> mark SENT) against
- * the local receivers the tests use: a real SMTP server parsing every message, and a push
- * endpoint that verifies every VAPID JWT and decrypts every body. Both run in this process,
- * so their cost is counted against us. For each channel it reports
+ * `npm run bench -- delivery [--push 5000] [--email 3000] [--paced-seconds 5] [--smtp-connections 10]
+ *  [--concurrency 100] [--rate-limit 100000]`: the whole delivery path, as the worker runs it
+ * (deliveries queue -> channel queue -> claim -> send -> mark SENT), against the local
+ * receivers the tests use: a real SMTP server parsing every message, and a push endpoint
+ * that verifies every VAPID JWT and decrypts every body. The receivers run in a child
+ * process (bench/_receivers.ts), so that their CPU is not taken from the sender, and every
+ * message is counted and timed there, when the receiver accepts it. For each channel:
  *   - burst: every alert enqueued at once, messages accepted per second;
  *   - paced: alerts enqueued at half the burst rate, p50/p99 from enqueue to accepted;
+ *   - duplicates: messages accepted more than once for one alert (counted at the receiver);
+ *   - CPU per message of this process, the receivers, Redis and PostgreSQL;
  * beside BullMQ's own rate for no-op jobs on the same Redis in the same run (the ceiling
- * any BullMQ-based sender has here). Goals: 1,000 pushes/s and 500 emails/s.
- * It creates its own database and queue prefix and removes both. Figures go to
+ * any BullMQ-based sender has here). The per-channel rate limit it runs with is printed; it
+ * is set high so that the limiter is not what is measured. Goals: 1,000 pushes/s and 500
+ * emails/s. It creates its own database and queue prefix and removes both. Figures go to
  * bench/results/delivery.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import pg from 'pg';
 import webpush from 'web-push';
@@ -29,14 +36,9 @@ import { bullPrefix } from '../src/queues/names.js';
 import { PRIORITY_BY_TIER } from '../src/queues/queues.js';
 import { createRedis } from '../src/queues/redis.js';
 import { startWorker } from '../src/worker/runtime.js';
-import { startPushReceiver } from '../test/helpers/push-receiver.js';
-import { startSmtpReceiver } from '../test/helpers/smtp-receiver.js';
+import type { TestSubscription } from '../test/helpers/push-receiver.js';
 import { withDatabase } from '../src/db/urls.js';
 import { arg } from './_args.js';
-
-const CONCURRENCY = 100;
-
-
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,20 +46,69 @@ const pct = (xs: number[], p: number) => {
 };
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
-async function waitUntil(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number, everyMs = 5): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
+/** The receivers' process (bench/_receivers.ts), spoken to over IPC. */
+function startReceivers(): { call<T>(op: string, args?: Record<string, unknown>): Promise<T>; child: ChildProcess } {
+  const child = fork(fileURLToPath(new URL('./_receivers.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  child.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.error !== undefined) p?.reject(new Error(`receivers: ${m.error}`));
+    else p?.resolve(m.result);
+  });
+  child.on('exit', (code) => {
+    for (const p of pending.values()) p.reject(new Error(`receivers exited with ${code}`));
+    pending.clear();
+  });
+  return {
+    child,
+    call<T>(op: string, args: Record<string, unknown> = {}) {
+      return new Promise<T>((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        child.send({ id, op, ...args });
+      });
+    },
+  };
+}
+
+/** CPU milliseconds used so far by every process named `name` (Linux /proc; 0 elsewhere). */
+function cpuMsOf(name: string): number {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (!comm.startsWith(name)) continue;
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(f[11]) + Number(f[12]); // utime, stime
+      } catch {
+        // the process ended while we looked
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 /** BullMQ's own rate on this Redis: `n` no-op jobs added in bulk, processed at our concurrency. */
-async function bullmqNoopRate(redisUrl: string, prefix: string, n: number): Promise<number> {
+async function bullmqNoopRate(redisUrl: string, prefix: string, n: number, concurrency: number): Promise<number> {
   const connection = createRedis(redisUrl, 'worker');
   const queue = new Queue('bench-noop', { connection, prefix: bullPrefix(prefix) });
   let done = 0;
-  const worker = new Worker('bench-noop', async () => undefined, { connection, prefix: bullPrefix(prefix), concurrency: CONCURRENCY, autorun: false });
+  const worker = new Worker('bench-noop', async () => undefined, { connection, prefix: bullPrefix(prefix), concurrency, autorun: false });
   worker.on('completed', () => done++);
   for (let i = 0; i < n; i += 1000) {
     await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ name: 'noop', data: { alertId: `${i + k}` }, opts: { removeOnComplete: true } })));
@@ -80,7 +131,7 @@ interface Seeded {
 }
 
 /** `n` users, each with one watch, one free slot alert; push users get one live subscription. */
-async function seed(pool: pg.Pool, n: number, method: 'email' | 'push', tag: string, subscribe: () => { id: string; endpoint: string; keys: { p256dh: string; auth: string } }): Promise<Seeded> {
+async function seed(pool: pg.Pool, n: number, method: 'email' | 'push', tag: string, subscribe: (n: number) => Promise<TestSubscription[]>): Promise<Seeded> {
   const { rows: centre } = await pool.query<{ id: string }>(
     `INSERT INTO test_centers (name, postcode, latitude, longitude) VALUES ($1, 'NW7 1AA', 51.6, -0.24) RETURNING id`,
     [`Bench ${tag}`],
@@ -111,7 +162,7 @@ async function seed(pool: pg.Pool, n: number, method: 'email' | 'push', tag: str
   );
   const keyOf = new Map<string, string>();
   if (method === 'push') {
-    const subs = rows.map(() => subscribe());
+    const subs = await subscribe(rows.length);
     await pool.query(
       `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])`,
@@ -128,8 +179,11 @@ export default async function main(args: string[]): Promise<void> {
   const pushN = Number(arg(args, '--push', '5000'));
   const emailN = Number(arg(args, '--email', '3000'));
   const pacedSeconds = Number(arg(args, '--paced-seconds', '5'));
-  // pooled SMTP connections per worker: the product's default is 10 (SMTP_URL ?maxConnections=)
-  const smtpConnections = Number(arg(args, '--smtp-connections', '10'));
+  const concurrency = Number(arg(args, '--concurrency', '100'));
+  // pooled SMTP connections per worker: the product's default (SMTP_URL ?maxConnections=)
+  const smtpConnections = arg(args, '--smtp-connections', '');
+  // BullMQ's limiter per channel queue: high, so that it is not what this measures
+  const rateLimit = Number(arg(args, '--rate-limit', '100000'));
   log.level = 'warn';
   const adminUrl = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -140,72 +194,85 @@ export default async function main(args: string[]): Promise<void> {
   await admin.query(`CREATE DATABASE ${database}`);
   const url = withDatabase(adminUrl, database);
   const vapid = webpush.generateVAPIDKeys();
-  const smtp = await startSmtpReceiver();
-  const push = await startPushReceiver(vapid.publicKey);
+  const receivers = startReceivers();
+  const { smtpUrl } = await receivers.call<{ smtpUrl: string }>('start', { vapidPublicKey: vapid.publicKey });
   const pool = createPool(url, { max: 4, applicationName: 'slotwatch-bench-delivery' });
   const producerRedis = createRedis(redisUrl, 'worker');
   const deliveries = new Queue('deliveries', { connection: producerRedis, prefix: bullPrefix(prefix) });
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   try {
     await migrate({ databaseUrl: url, direction: 'up' });
-    console.log(`delivery bench: ${pushN} pushes, ${emailN} emails (burst), then ${pacedSeconds} s paced per channel; concurrency ${CONCURRENCY}, ${smtpConnections} SMTP connections`);
-
-    console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs (other work on this machine moves every figure; compare ratios)`);
-
     const config = {
       ...loadConfig({
         DATABASE_URL: url,
         REDIS_URL: redisUrl,
-        SMTP_URL: `${smtp.url}?maxConnections=${smtpConnections}`,
+        SMTP_URL: smtpConnections ? `${smtpUrl}?maxConnections=${smtpConnections}` : smtpUrl,
         VAPID_PUBLIC_KEY: vapid.publicKey,
         VAPID_PRIVATE_KEY: vapid.privateKey,
         PUSH_ALLOW_HTTP_ENDPOINTS: 'true',
         LOG_LEVEL: 'warn',
         DATABASE_POOL_MAX: '20',
-        DELIVERY_CONCURRENCY: String(CONCURRENCY),
-        // the limiter is measured elsewhere; here it must not be what caps the rate
-        DELIVERY_EMAIL_PER_SECOND: '100000',
-        DELIVERY_PUSH_PER_SECOND: '100000',
+        DELIVERY_CONCURRENCY: String(concurrency),
+        DELIVERY_EMAIL_PER_SECOND: String(rateLimit),
+        DELIVERY_PUSH_PER_SECOND: String(rateLimit),
       }),
       QUEUE_PREFIX: prefix,
     };
-    worker = await startWorker(config, { tasks: [deliveryChannelsTask], deliveryProcessor, deliveryConcurrency: CONCURRENCY });
+    worker = await startWorker(config, { tasks: [deliveryChannelsTask], deliveryProcessor, deliveryConcurrency: concurrency });
+    // what the running senders were actually given (system_config could override the environment)
+    const settings = await worker.deps.settings.all();
+    const limits = { email: settings.send_rate_email_per_second, push: settings.send_rate_push_per_second };
+    console.log(
+      `delivery bench: ${pushN} pushes, ${emailN} emails (burst), then ${pacedSeconds} s paced per channel; ` +
+        `concurrency ${concurrency} per queue, SMTP pool ${smtpConnections || 'default'} connections, ` +
+        `rate limit ${limits.push} pushes/s and ${limits.email} emails/s (BullMQ limiter per channel queue); receivers in a child process`,
+    );
+    console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs (other work on this machine moves every figure; compare ratios)`);
 
-    const accepted = (channel: 'push' | 'email') => (channel === 'push' ? push.delivered().length : smtp.messages.length);
-    const acceptedAt = (channel: 'push' | 'email'): Map<string, number> =>
-      channel === 'push'
-        ? new Map(push.delivered().map((r) => [r.subscriptionId, r.receivedAt]))
-        : new Map(smtp.messages.map((m) => [m.envelopeTo[0]!, m.receivedAt]));
+    const counts = () => receivers.call<{ push: number; email: number; cpuMs: number }>('counts');
+    const acceptedSince = (channel: 'push' | 'email', from: number) => receivers.call<[string, number][]>('accepted', { channel, from });
+    const cpuNow = async () => ({ sender: process.cpuUsage(), receivers: (await counts()).cpuMs, redis: cpuMsOf('redis-server'), postgres: cpuMsOf('postgres') });
     const results: Record<string, unknown> = {};
+    // every message accepted, per alert key, across both phases: more than one is a duplicate
+    const seen = new Map<string, number>();
+    let duplicates = 0;
 
     for (const channel of ['push', 'email'] as const) {
       const n = channel === 'push' ? pushN : emailN;
       if (!n) continue;
-      const subscribe = () => push.subscribe();
+      const subscribe = (k: number) => receivers.call<TestSubscription[]>('subscribe', { n: k });
+      const accepted = async () => (await counts())[channel];
       // the baseline right before this channel's burst, so both see the same machine load
-      const noopRate = await bullmqNoopRate(redisUrl, prefix, n);
-      console.log(`BullMQ no-op jobs: ${round(noopRate)} jobs/s (${n} jobs, concurrency ${CONCURRENCY})`);
+      const noopRate = await bullmqNoopRate(redisUrl, prefix, n, concurrency);
+      console.log(`BullMQ no-op jobs: ${round(noopRate)} jobs/s (${n} jobs, concurrency ${concurrency})`);
       // burst
       const burst = await seed(pool, n, channel, `${channel}-burst`, subscribe);
-      const before = accepted(channel);
+      const before = await accepted();
+      const cpu0 = await cpuNow();
       const t0 = Date.now();
       for (let i = 0; i < burst.alertIds.length; i += 1000) {
         await deliveries.addBulk(
           burst.alertIds.slice(i, i + 1000).map((alertId) => ({ name: 'deliver', data: { alertId }, opts: { jobId: alertId, priority: PRIORITY_BY_TIER.NORMAL, removeOnComplete: true } })),
         );
       }
-      await waitUntil(() => accepted(channel) - before >= n, `${channel} burst`, 600_000);
+      await waitUntil(async () => (await accepted()) - before >= n, `${channel} burst`, 600_000, 10);
       const burstSeconds = (Date.now() - t0) / 1000;
+      const cpu1 = await cpuNow();
       const burstRate = n / burstSeconds;
-      const at = acceptedAt(channel);
-      const burstLat = burst.alertIds.map((id) => at.get(burst.keyOf.get(id)!)! - t0);
+      const burstAccepted = await acceptedSince(channel, before);
+      const cpuPerMessage = {
+        sender: round((cpu1.sender.user + cpu1.sender.system - cpu0.sender.user - cpu0.sender.system) / 1000 / n, 3),
+        receivers: round((cpu1.receivers - cpu0.receivers) / n, 3),
+        redis: round((cpu1.redis - cpu0.redis) / n, 3),
+        postgres: round((cpu1.postgres - cpu0.postgres) / n, 3),
+      };
 
       // paced at half the burst rate: latency without a backlog of our own making
       const rate = Math.max(10, Math.floor(burstRate / 2));
       const pacedN = Math.max(50, Math.round(rate * pacedSeconds));
       const paced = await seed(pool, pacedN, channel, `${channel}-paced`, subscribe);
       const enqueuedAt = new Map<string, number>();
-      const before2 = accepted(channel);
+      const before2 = before + burstAccepted.length;
       const start = Date.now();
       const tick = 20; // ms: enqueue in small batches to keep the offered rate even
       for (let i = 0; i < pacedN; ) {
@@ -220,41 +287,55 @@ export default async function main(args: string[]): Promise<void> {
           await new Promise((r) => setTimeout(r, tick));
         }
       }
-      await waitUntil(() => accepted(channel) - before2 >= pacedN, `${channel} paced`, 600_000);
-      const at2 = acceptedAt(channel);
-      const lat = paced.alertIds.map((id) => at2.get(paced.keyOf.get(id)!)! - enqueuedAt.get(id)!);
+      await waitUntil(async () => (await accepted()) - before2 >= pacedN, `${channel} paced`, 600_000, 10);
+      // a late duplicate would arrive after the count was reached: give it a moment
+      await new Promise((r) => setTimeout(r, 500));
+      const pacedAccepted = await acceptedSince(channel, before2);
+      const firstAt = new Map<string, number>();
+      for (const [key, at] of [...burstAccepted, ...pacedAccepted]) {
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+        if (seen.get(key)! > 1) duplicates++;
+        if (!firstAt.has(key)) firstAt.set(key, at);
+      }
+      const missing = [...burst.alertIds, ...paced.alertIds].filter((id) => !firstAt.has(burst.keyOf.get(id) ?? paced.keyOf.get(id)!)).length;
+      const lat = paced.alertIds.map((id) => firstAt.get(paced.keyOf.get(id)!)! - enqueuedAt.get(id)!);
       const { rows } = await pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM user_alerts GROUP BY status`);
 
       const goal = channel === 'push' ? 1000 : 500;
       results[channel] = {
-        burst: { messages: n, seconds: round(burstSeconds, 2), perSecond: round(burstRate), lastAcceptedMs: Math.max(...burstLat) },
+        burst: { messages: n, seconds: round(burstSeconds, 2), perSecond: round(burstRate), cpuMsPerMessage: cpuPerMessage },
         paced: { offeredPerSecond: rate, messages: pacedN, p50Ms: pct(lat, 50), p99Ms: pct(lat, 99), maxMs: Math.max(...lat) },
+        rateLimitPerSecond: limits[channel],
         bullmqNoopPerSecond: round(noopRate),
         loadAverage: round(loadavg()[0]!, 2),
         goalPerSecond: goal,
         ofGoal: round(burstRate / goal, 2),
         ofBullmqNoop: round(burstRate / noopRate, 3),
+        missing,
         alertStatuses: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
       };
       console.log(
-        `${channel.padEnd(5)} burst ${n} in ${round(burstSeconds, 2)} s = ${round(burstRate)} msg/s ` +
+        `${channel.padEnd(5)} burst ${n} in ${round(burstSeconds, 2)} s = ${round(burstRate)} msg/s accepted at the receiver ` +
           `(${round(burstRate / goal, 2)}x the ${goal}/s goal, ${round((burstRate / noopRate) * 100, 1)}% of BullMQ no-op); ` +
           `paced at ${rate}/s: p50 ${pct(lat, 50)} ms, p99 ${pct(lat, 99)} ms enqueue->accepted`,
+      );
+      console.log(
+        `      CPU ms per message: sender ${cpuPerMessage.sender}, receivers ${cpuPerMessage.receivers}, redis ${cpuPerMessage.redis}, postgres ${cpuPerMessage.postgres}` +
+          (missing ? `; ${missing} alerts never arrived` : ''),
       );
     }
     const { rows: retried } = await pool.query<{ attempts: number; n: string; err: string | null }>(
       `SELECT attempts, count(*) AS n, min(last_error) AS err FROM user_alerts GROUP BY attempts ORDER BY attempts`,
     );
     console.log(`attempts per alert: ${retried.map((r) => `${r.attempts}: ${r.n}${r.err ? ` (e.g. ${r.err})` : ''}`).join('; ')}`);
-    const invalid = push.requests.filter((r) => !r.vapid.valid || r.payload === null).length;
-    const duplicates = push.delivered().length - new Set(push.delivered().map((r) => r.subscriptionId)).size + (smtp.messages.length - new Set(smtp.messages.map((m) => m.envelopeTo[0])).size);
-    console.log(`checks: ${invalid} push requests failed VAPID or decryption; ${duplicates} duplicate messages`);
+    const { invalidPush: invalid } = await receivers.call<{ invalidPush: number }>('checks');
+    console.log(`checks: ${invalid} push requests failed VAPID or decryption; ${duplicates} duplicate messages (counted at the receivers)`);
 
     const dir = join(projectRoot, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, 'delivery.json'),
-      JSON.stringify({ when: new Date().toISOString(), cpus: cpus().length, concurrency: CONCURRENCY, smtpConnections, ...results, checks: { invalidPushRequests: invalid, duplicates } }, null, 2) + '\n',
+      JSON.stringify({ when: new Date().toISOString(), cpus: cpus().length, concurrency, smtpConnections: smtpConnections || 'default', receivers: 'child process', ...results, checks: { invalidPushRequests: invalid, duplicates } }, null, 2) + '\n',
     );
     console.log('written to bench/results/delivery.json');
   } finally {
@@ -275,8 +356,8 @@ export default async function main(args: string[]): Promise<void> {
     } while (cursor !== '0');
     producerRedis.disconnect();
     await pool.end();
-    await push.close();
-    await smtp.close();
+    await receivers.call('close').catch(() => {});
+    if (receivers.child.connected) receivers.child.kill();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   }
