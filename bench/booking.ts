@@ -21,7 +21,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { INSERT_HOLD_SQL, LOCK_SLOT_SQL } from '../src/booking/holds.js';
+import { HOLD_SQL } from '../src/booking/holds.js';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
@@ -270,17 +270,19 @@ async function pgbench(url: string, script: string, connections: number, seconds
 
 /** The hold transaction as a pgbench script: each run takes the next unused pair. */
 function pgbenchScript(shape: 'distinct' | 'hot'): string {
-  // LOCK_SLOT_SQL is ($1 slot, $2 user); INSERT_HOLD_SQL is ($1 user, $2 slot, $3 minutes, $4 actor, $5 ip)
-  const lock = LOCK_SLOT_SQL.replace(/\$1::uuid/g, ':s::uuid').replace(/\$2::uuid/g, ':u::uuid');
+  // HOLD_SQL is ($1 user, $2 slot, $3 minutes, $4 actor, $5 ip)
+  const hold = HOLD_SQL.replace(/\$1::uuid/g, ':u::uuid')
+    .replace(/\$2::uuid/g, ':s::uuid')
+    .replace(/\$3::float8/g, '5::float8')
+    .replace(/\$4::text/g, `'user'::text`)
+    .replace(/\$5::inet/g, 'NULL::inet');
   const pick =
     shape === 'distinct'
-      ? `SELECT user_id AS u, slot_id AS s FROM bench_pairs WHERE n = (SELECT nextval('bench_seq')::int);`
-      : `SELECT user_id AS u, (SELECT slot_id FROM bench_hot) AS s FROM bench_pairs WHERE n = 1 + (SELECT nextval('bench_hot_seq')::int) % 1000;`;
-  const hold =
-    shape === 'distinct'
-      ? INSERT_HOLD_SQL.replace(/\$1::uuid/g, ':u::uuid').replace(/\$2::uuid/g, ':s::uuid').replace(/\$3::float8/g, '5::float8').replace(/\$4::text/g, `'user'::text`).replace(/\$5::inet/g, 'NULL::inet') + ';\nCOMMIT;'
-      : 'ROLLBACK;'; // the refused path: the slot is held, nothing is written
-  return [`${pick.replace(/;$/, '')} \\gset`, 'BEGIN ISOLATION LEVEL REPEATABLE READ;', lock.trim() + ';', hold, ''].join('\n');
+      ? `SELECT user_id AS u, slot_id AS s FROM bench_pairs WHERE n = (SELECT nextval('bench_seq')::int)`
+      : `SELECT user_id AS u, (SELECT slot_id FROM bench_hot) AS s FROM bench_pairs WHERE n = 1 + (SELECT nextval('bench_hot_seq')::int) % 1000`;
+  // the app commits a hold and rolls a refusal back (the hot slot is held: nothing is written)
+  const end = shape === 'distinct' ? 'COMMIT;' : 'ROLLBACK;';
+  return [`${pick} \\gset`, 'BEGIN ISOLATION LEVEL REPEATABLE READ;', hold.trim() + ';', end, ''].join('\n');
 }
 
 export default async function bookingBench(args: string[]): Promise<void> {

@@ -39,13 +39,67 @@ interface SlotState {
   own_hold_expired: boolean | null;
 }
 
+/** A row of HOLD_SQL: the slot's state, and the appointment columns (null when nothing was written). */
+type HoldRow = Omit<SlotState, 'status' | 'own_hold_slot'> & { slot_status: SlotState['status'] | null } & AppointmentRow & { id: string | null };
+
 const HELD = { eventType: 'HOLD_PLACED', from: null, to: 'HOLD', action: 'appointment.hold' } as const;
+
+/** The appointment row and history of a new hold. $1 user id, $2 slot id, $3 default minutes, $4 actor, $5 ip. */
+function insertHold(slot: { id: string; from: string }): string {
+  return `
+ changed AS (
+   INSERT INTO appointments (user_id, slot_id, status, priority, expires_at)
+   SELECT u.id, ${slot.id}, 'HOLD', u.priority,
+          now() + coalesce(
+            (SELECT (value #>> '{}')::float8 FROM system_config
+              WHERE key = 'hold_minutes' AND jsonb_typeof(value) = 'number'
+                AND (value #>> '{}')::float8 BETWEEN 1 AND 60), -- as src/settings/definitions.ts allows
+            $3::float8) * interval '1 minute'
+     FROM users u${slot.from} WHERE u.id = $1::uuid
+   RETURNING *),
+ mark AS (UPDATE time_slots SET status = 'HOLD' WHERE id = (SELECT slot_id FROM changed)),
+ ${historyCtes(HELD, { actorUserId: 1, actor: 4, ip: 5 })}`;
+}
+
+/**
+ * The usual hold in one statement: what the slot and the caller's own holds look like, and,
+ * only when the slot looks free and the caller holds nothing else, the slot locked FOR
+ * UPDATE and the hold written with its history. A slot that is visibly taken is refused
+ * without waiting for its lock, so a crowd on one slot is answered at once. Under
+ * REPEATABLE READ a slot taken after this statement's snapshot fails the lock with 40001,
+ * and withTransaction runs it again on a fresh snapshot, which then sees it taken.
+ * Returns one row: the slot's state (null status: no such slot), the caller's other hold,
+ * and the new appointment (null id: nothing written). Exported for bench/booking.ts.
+ */
+export const HOLD_SQL = `
+WITH slot AS (
+   SELECT s.id, s.status, s.start_time <= now() AS started,
+          a.id AS active_id, a.status = 'HOLD' AND a.expires_at <= clock_timestamp() AS active_expired
+     FROM time_slots s
+     LEFT JOIN appointments a ON a.slot_id = s.id AND a.status IN ('HOLD', 'CONFIRMED')
+    WHERE s.id = $2::uuid),
+ own AS (
+   SELECT o.id AS own_hold_id, o.expires_at <= clock_timestamp() AS own_hold_expired
+     FROM appointments o WHERE o.user_id = $1::uuid AND o.status = 'HOLD' AND o.slot_id <> $2::uuid),
+ locked AS (
+   SELECT s.id FROM time_slots s
+    WHERE s.id = (SELECT id FROM slot WHERE status = 'AVAILABLE' AND NOT started AND active_id IS NULL)
+      AND NOT EXISTS (SELECT 1 FROM own)
+      FOR UPDATE),
+ ${insertHold({ id: 'l.id', from: ' JOIN locked l ON true' })}
+SELECT slot.status AS slot_status, slot.started, slot.active_id, slot.active_expired, own.own_hold_id, own.own_hold_expired,
+       ${APPOINTMENT_COLUMNS}
+  FROM (SELECT) one
+  LEFT JOIN slot ON true
+  LEFT JOIN own ON true
+  LEFT JOIN changed a ON true`;
 
 /**
  * The slot, locked; the active appointment on it; and the caller's own hold elsewhere (one
- * at a time). $1 slot id, $2 user id. Exported for bench/booking.ts's pgbench script.
+ * at a time). $1 slot id, $2 user id. For the rare hold that finds an expired, unswept
+ * hold in its way.
  */
-export const LOCK_SLOT_SQL = `
+const LOCK_SLOT_SQL = `
 SELECT s.status, s.start_time <= now() AS started,
         a.id AS active_id, a.status = 'HOLD' AND a.expires_at <= clock_timestamp() AS active_expired,
         o.id AS own_hold_id, o.slot_id AS own_hold_slot, o.expires_at <= clock_timestamp() AS own_hold_expired
@@ -55,24 +109,38 @@ SELECT s.status, s.start_time <= now() AS started,
   WHERE s.id = $1::uuid
     FOR UPDATE OF s`;
 
-/**
- * The hold itself with its history, in one statement. $1 user id, $2 slot id, $3 default
- * minutes, $4 actor, $5 ip.
- */
-export const INSERT_HOLD_SQL = `
-WITH changed AS (
-   INSERT INTO appointments (user_id, slot_id, status, priority, expires_at)
-   SELECT u.id, $2::uuid, 'HOLD', u.priority,
-          now() + coalesce(
-            (SELECT (value #>> '{}')::float8 FROM system_config
-              WHERE key = 'hold_minutes' AND jsonb_typeof(value) = 'number'
-                AND (value #>> '{}')::float8 BETWEEN 1 AND 60), -- as src/settings/definitions.ts allows
-            $3::float8) * interval '1 minute'
-     FROM users u WHERE u.id = $1::uuid
-   RETURNING *),
- slot AS (UPDATE time_slots SET status = 'HOLD' WHERE id = $2::uuid),
- ${historyCtes(HELD, { actorUserId: 1, actor: 4, ip: 5 })}
+/** The hold itself with its history, once the slot is locked and free. */
+const INSERT_HOLD_SQL = `WITH ${insertHold({ id: '$2::uuid', from: '' })}
  SELECT ${APPOINTMENT_COLUMNS} FROM changed a`;
+
+/** The refusal a slot's state calls for, if any (expired holds in the way are not refusals). */
+function refusalFor(slot: Pick<SlotState, 'started' | 'active_id' | 'active_expired' | 'own_hold_id' | 'own_hold_expired'>): BookingRefusal | undefined {
+  if (slot.started) return new BookingRefusal('SLOT_UNAVAILABLE', 'this slot has already started');
+  if (slot.active_id && !slot.active_expired) return new BookingRefusal('SLOT_UNAVAILABLE', 'this slot is held or booked by someone else');
+  if (slot.own_hold_id && !slot.own_hold_expired) {
+    return new BookingRefusal('ALREADY_HOLDING', 'you already hold another slot; confirm or cancel it first');
+  }
+  return undefined;
+}
+
+/**
+ * The slow path, when an expired but unswept hold stands in the way (on this slot, or the
+ * caller's own elsewhere): the slot locked, the expired holds expired, then the hold.
+ */
+async function holdPastExpired(tx: pg.PoolClient, r: HoldRequest, values: unknown[]): Promise<AppointmentRow> {
+  const { rows } = await tx.query<SlotState>(LOCK_SLOT_SQL, [r.slotId, r.userId]);
+  const slot = rows[0];
+  if (!slot) throw new BookingRefusal('SLOT_NOT_FOUND', 'no slot with this id');
+  const refusal = refusalFor(slot);
+  if (refusal) throw refusal;
+  // this slot passes straight to the new hold (no release); the caller's own old slot is released
+  if (slot.active_id) await expireHoldInTx(tx, slot.active_id, false);
+  if (slot.own_hold_id) await expireHoldInTx(tx, slot.own_hold_id, true);
+  const inserted = await tx.query<AppointmentRow>(INSERT_HOLD_SQL, values);
+  const row = inserted.rows[0];
+  if (!row) throw new BookingRefusal('SLOT_NOT_FOUND', 'no such user'); // the caller's account vanished mid-request
+  return row;
+}
 
 async function holdOnce(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
   const request = `POST /api/slots/${r.slotId}/hold`;
@@ -89,25 +157,17 @@ async function holdOnce(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
         }
       }
 
-      // named: parsed and planned once per connection, the hot path's two statements
-      const { rows } = await tx.query<SlotState>({ name: 'hold-lock-slot', text: LOCK_SLOT_SQL, values: [r.slotId, r.userId] });
-      const slot = rows[0];
-      if (!slot) throw new BookingRefusal('SLOT_NOT_FOUND', 'no slot with this id');
-      if (slot.started) throw new BookingRefusal('SLOT_UNAVAILABLE', 'this slot has already started');
-      if (slot.active_id && !slot.active_expired) {
-        throw new BookingRefusal('SLOT_UNAVAILABLE', 'this slot is held or booked by someone else');
+      // named: parsed and planned once per connection
+      const values = [r.userId, r.slotId, r.defaultHoldMinutes, 'user', r.ip ?? null];
+      const { rows: [fast] } = await tx.query<HoldRow>({ name: 'hold', text: HOLD_SQL, values });
+      if (!fast?.slot_status) throw new BookingRefusal('SLOT_NOT_FOUND', 'no slot with this id');
+      let row: AppointmentRow | undefined = fast.id ? fast : undefined;
+      if (!row) {
+        const refusal = refusalFor(fast);
+        if (refusal) throw refusal;
+        if (fast.slot_status !== 'AVAILABLE' && !fast.active_id) throw new BookingRefusal('SLOT_UNAVAILABLE', 'this slot is not available');
+        row = await holdPastExpired(tx, r, values);
       }
-      if (slot.own_hold_id && !slot.own_hold_expired) {
-        throw new BookingRefusal('ALREADY_HOLDING', 'you already hold another slot; confirm or cancel it first');
-      }
-      // an expired hold not yet swept gives way at once; this slot passes straight to the
-      // new hold (no release), the caller's own old slot is released
-      if (slot.active_id) await expireHoldInTx(tx, slot.active_id, false);
-      if (slot.own_hold_id) await expireHoldInTx(tx, slot.own_hold_id, true);
-
-      const inserted = await tx.query<AppointmentRow>({ name: 'hold-insert', text: INSERT_HOLD_SQL, values: [r.userId, r.slotId, r.defaultHoldMinutes, 'user', r.ip ?? null] });
-      const row = inserted.rows[0];
-      if (!row) throw new BookingRefusal('SLOT_NOT_FOUND', 'no such user'); // the caller's account vanished mid-request
       const answer: HoldAnswer = { statusCode: 201, body: { appointment: toView(row) }, replayed: false };
       if (r.idempotencyKey) await storeAnswer(tx, r.userId, r.idempotencyKey, { request, statusCode: 201, response: answer.body });
       return answer;
