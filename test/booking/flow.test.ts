@@ -175,4 +175,29 @@ describe('booking', () => {
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('SLOT_UNAVAILABLE');
   });
+
+  it('refuses a taken slot at once, without waiting for a row lock another transaction holds on it', async () => {
+    const { slots } = await futureSlots(t.ctx.pool, 1);
+    const slot = slots[0]!;
+    const holder = await t.signedIn();
+    expect((await hold(holder.token, slot.id)).statusCode).toBe(201);
+    // a transaction that keeps the slot row locked (as a confirm in flight does) until released
+    const locker = await t.ctx.pool.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM time_slots WHERE id = $1 FOR UPDATE', [slot.id]);
+      const other = await t.signedIn();
+      let timer: NodeJS.Timeout | undefined;
+      const answered = await Promise.race([
+        hold(other.token, slot.id),
+        new Promise<'blocked'>((resolve) => (timer = setTimeout(() => resolve('blocked'), 10_000))),
+      ]);
+      clearTimeout(timer);
+      // a request that waited for the lock would still be waiting when the lock is let go
+      expect(answered === 'blocked' ? 'blocked on the row lock' : answered.statusCode).toBe(409);
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+  });
 });
