@@ -47,31 +47,17 @@ type SocketCallback = (err: Error | null, socketOptions?: { connection: net.Sock
  * ends it with a small "\r\n.\r\n"; with Nagle on, that last write waits for the server's
  * ACK of the previous one, which a server holds back (delayed ACK, 40 ms on Linux) while it
  * waits for the end of the data: every message then costs ~40 ms of a connection's time,
- * capping a pool of 10 near 200 messages a second with the CPU idle. nodemailer then runs
- * TLS (smtps://, or STARTTLS) over this socket as it would over its own.
+ * capping a pool of 10 near 200 messages a second with the CPU idle.
+ *
+ * The socket is handed over while it is still connecting: nodemailer then owns it as it
+ * owns its own, so a refused or dropped connection fails through nodemailer's error path
+ * (which also takes the connection out of the pool; failing here instead would leave the
+ * pool a dead connection that it waits on for ever), its greeting timeout covers a
+ * connect that hangs, and TLS (smtps:// or STARTTLS) runs over this socket as usual.
  */
-function connectWithoutNagle(options: { host?: string; port?: number; secure?: boolean; connectionTimeout?: number }, callback: SocketCallback): void {
+function connectWithoutNagle(options: { host?: string; port?: number; secure?: boolean }, callback: SocketCallback): void {
   const port = Number(options.port) || (options.secure ? 465 : 587); // nodemailer's own defaults
-  const socket = net.connect({ host: options.host || 'localhost', port, noDelay: true });
-  let done = false;
-  const finish = (err: Error | null) => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    socket.off('error', finish);
-    if (err) {
-      socket.destroy();
-      callback(err);
-    } else {
-      callback(null, { connection: socket });
-    }
-  };
-  const timer = setTimeout(
-    () => finish(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })),
-    Number(options.connectionTimeout) || 10_000,
-  );
-  socket.once('error', finish);
-  socket.once('connect', () => finish(null));
+  callback(null, { connection: net.connect({ host: options.host || 'localhost', port, noDelay: true }) });
 }
 
 function domainOf(address: string): string {
@@ -105,6 +91,9 @@ export function createMailer(config: Config, log: Logger): Mailer {
     messageId: `<alert-${m.alertId}@${messageIdDomain}>`,
     list: { unsubscribe: { url: m.unsubscribeUrl, comment: 'Stop alerts for this search' } },
     headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    // our bodies are mostly ASCII, for which nodemailer would choose quoted-printable after
+    // scanning every body for it; saying so skips the scan (a noticeable share of a send)
+    textEncoding: 'quoted-printable' as const,
   });
 
   if (config.SMTP_URL) {
