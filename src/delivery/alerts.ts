@@ -255,6 +255,20 @@ export async function markSkipped(db: Queryable, alertId: string, reason: string
   return rowCount === 1;
 }
 
+/**
+ * Pushes the lease of a claim whose send is still in progress out by `leaseSeconds` from
+ * now, so that a slow send is not taken for a dead sender and retaken (sent twice). False
+ * when the alert is no longer SENDING.
+ */
+export async function extendLease(db: Queryable, alertId: string, leaseSeconds: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE user_alerts SET lease_until = now() + make_interval(secs => $2::int)
+      WHERE id = $1::uuid AND status = 'SENDING'`,
+    [alertId, leaseSeconds],
+  );
+  return rowCount === 1;
+}
+
 /** Gives a claim back (to be retried later): PENDING again, with the error recorded. */
 export async function releaseClaim(db: Queryable, alertId: string, error: string | null): Promise<void> {
   await db.query(

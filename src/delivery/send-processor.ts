@@ -3,13 +3,13 @@
  * send it, record the outcome. A passing failure gives the claim back and moves the job
  * to delayed with backoff (honouring Retry-After); a lasting one marks the alert FAILED.
  */
-import { UnrecoverableError, type Processor } from 'bullmq';
+import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { deactivateSubscription, noteSubscriptionFailure } from '../push/subscriptions.js';
 import type { AlertStore } from './alert-store.js';
-import { markFailed, releaseClaim, settledOutcome, type AlertContext, type Channel, type LiveSubscription } from './alerts.js';
+import { extendLease, markFailed, releaseClaim, settledOutcome, type AlertContext, type Channel, type Claimed, type LiveSubscription, type SentMark } from './alerts.js';
 import { retryDelayMs } from './backoff.js';
 import { handOff, type ChannelQueues } from './channel-queues.js';
 import type { Mailer } from './email.js';
@@ -68,9 +68,83 @@ async function sendPush(d: SendDeps, c: AlertContext, subs: LiveSubscription[]):
   return { kind: 'fallback to email' }; // every subscription is gone (or some gone, the rest malformed)
 }
 
+/** Tries of the SENT mark after a message went out, and the pause before the first retry. */
+const MARK_TRIES = 5;
+const MARK_RETRY_MS = 500;
+
+/**
+ * Keeps a claim's lease ahead of a send that is still running (a slow SMTP server, a
+ * message waiting for a pooled connection), renewing it every third of the lease. The
+ * lease exists to find senders that died; a live one must not have its alert retaken
+ * and sent a second time. Returns the function that stops renewing.
+ */
+function keepLeased(d: SendDeps, alertId: string, log: () => Logger): () => void {
+  const leaseSeconds = d.config.DELIVERY_LEASE_SECONDS;
+  const timer = setInterval(() => {
+    extendLease(d.pool, alertId, leaseSeconds).catch((err: unknown) => log().warn({ err, alertId }, 'could not renew the send claim'));
+  }, (leaseSeconds * 1000) / 3);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Records a message that has gone out. A database error here must not send it again: the
+ * mark is retried in place with a growing pause (the lease still renewed) before giving
+ * up, which leaves the alert SENDING for BullMQ's own retry to find once the lease ends.
+ */
+async function recordSent(d: SendDeps, mark: SentMark, log: () => Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await d.store.markSent(mark);
+      return;
+    } catch (err) {
+      if (attempt >= MARK_TRIES) throw err;
+      log().warn({ err, alertId: mark.alertId, attempt }, 'sent, but could not record it yet; retrying the record, not the send');
+      await new Promise((r) => setTimeout(r, MARK_RETRY_MS * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/**
+ * Sends a claimed alert and records how it went: SENT, FAILED for good, given back to be
+ * retried after a backoff (the job moved to delayed), or handed to email.
+ */
+async function sendClaimed(d: SendDeps, channel: Channel, job: Job, token: string | undefined, claimed: Claimed, log: () => Logger): Promise<unknown> {
+  const { pool, config } = d;
+  const { context: ctx, subscriptions } = claimed;
+  const alertId = ctx.id;
+  let result: SendResult;
+  try {
+    result = channel === 'email' ? await sendEmail(d, ctx) : await sendPush(d, ctx, subscriptions);
+  } catch (err) {
+    if (err instanceof PermanentSendError) {
+      await markFailed(pool, alertId, err.message);
+      log().warn({ err, alertId }, 'alert failed for good');
+      throw new UnrecoverableError(err.message);
+    }
+    const retry = err instanceof RetryableSendError ? err : new RetryableSendError((err as Error).message);
+    if (ctx.attempts >= config.DELIVERY_MAX_ATTEMPTS) {
+      await markFailed(pool, alertId, `gave up after ${ctx.attempts} attempts: ${retry.message}`);
+      throw new UnrecoverableError(retry.message);
+    }
+    await releaseClaim(pool, alertId, retry.message);
+    const delay = retryDelayMs(ctx.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs);
+    log().info({ alertId, attempts: ctx.attempts, delay, reason: retry.message }, 'send refused for now; will retry');
+    return delayJob(job, token, Date.now() + delay);
+  }
+  // outside the try: a database error after a successful send must not be taken for a
+  // refused send and sent again (see recordSent)
+  if (result.kind === 'fallback to email') {
+    await releaseClaim(pool, alertId, 'no live push subscription');
+    await handOff(d.channelQueues.email, alertId, job.opts.priority);
+    return { outcome: 'fallback to email' };
+  }
+  await recordSent(d, { alertId, channel, providerMessageId: result.providerMessageId, acceptedSubscriptionIds: result.acceptedSubscriptionIds }, log);
+  return { outcome: 'SENT', channel };
+}
+
 /** The processor for one channel queue. */
 export function sendProcessor(d: SendDeps, channel: Channel): Processor {
-  const { pool, config } = d;
   return async (job, token) => {
     const alertId = alertIdOf(job);
     // a child logger per job only when there is something to say (this path runs per message)
@@ -79,40 +153,17 @@ export function sendProcessor(d: SendDeps, channel: Channel): Processor {
     if (!claimed) {
       // find out why: finished, no longer wanted, or someone else's live claim
       const ctx = await d.store.read(alertId);
-      const settled = await settledOutcome(pool, alertId, ctx);
+      const settled = await settledOutcome(d.pool, alertId, ctx);
       if (settled || !ctx) return settled;
       if (ctx.leaseLiveUntil) return delayJob(job, token, ctx.leaseLiveUntil.getTime() + 100);
       if (ctx.quietUntil) return delayJob(job, token, ctx.quietUntil.getTime());
       throw new Error('alert could not be claimed; trying again'); // it changed under us: BullMQ's attempts retry
     }
-    const { context: ctx, subscriptions } = claimed;
-    let result: SendResult;
+    const stopRenewing = keepLeased(d, alertId, log);
     try {
-      result = channel === 'email' ? await sendEmail(d, ctx) : await sendPush(d, ctx, subscriptions);
-    } catch (err) {
-      if (err instanceof PermanentSendError) {
-        await markFailed(pool, alertId, err.message);
-        log().warn({ err, alertId }, 'alert failed for good');
-        throw new UnrecoverableError(err.message);
-      }
-      const retry = err instanceof RetryableSendError ? err : new RetryableSendError((err as Error).message);
-      if (ctx.attempts >= config.DELIVERY_MAX_ATTEMPTS) {
-        await markFailed(pool, alertId, `gave up after ${ctx.attempts} attempts: ${retry.message}`);
-        throw new UnrecoverableError(retry.message);
-      }
-      await releaseClaim(pool, alertId, retry.message);
-      const delay = retryDelayMs(ctx.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs);
-      log().info({ alertId, attempts: ctx.attempts, delay, reason: retry.message }, 'send refused for now; will retry');
-      return delayJob(job, token, Date.now() + delay);
+      return await sendClaimed(d, channel, job, token, claimed, log);
+    } finally {
+      stopRenewing();
     }
-    // outside the try: a database error after a successful send must not be taken for a
-    // refused send and sent again; the alert keeps its SENDING lease and BullMQ retries
-    if (result.kind === 'fallback to email') {
-      await releaseClaim(pool, alertId, 'no live push subscription');
-      await handOff(d.channelQueues.email, alertId, job.opts.priority);
-      return { outcome: 'fallback to email' };
-    }
-    await d.store.markSent({ alertId, channel, providerMessageId: result.providerMessageId, acceptedSubscriptionIds: result.acceptedSubscriptionIds });
-    return { outcome: 'SENT', channel };
   };
 }

@@ -3,9 +3,14 @@
  * retaken once the lease runs out, by the job itself or by the expired-claims sweep, and
  * a live claim is never taken over.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { batchedAlertStore } from '../../src/delivery/alert-store.js';
 import { createChannelQueues, type ChannelQueues } from '../../src/delivery/channel-queues.js';
 import { deliveryChannelsTask, requeueExpiredClaims } from '../../src/delivery/channels-task.js';
+import { createMailer, type Mailer } from '../../src/delivery/email.js';
+import { sendProcessor, type SendDeps } from '../../src/delivery/send-processor.js';
+import { log } from '../../src/log.js';
 import { useTestContext } from '../helpers/context.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
 import { alertRow, enqueue, finished, insertAlert, startHarness, testConfig, until, waitForAlert, type Harness } from './fixtures.js';
@@ -76,6 +81,65 @@ describe('a SENDING claim', () => {
     expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'PENDING', attempts: 0 });
     await enqueue(h.producer, a.alertId);
     expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', attempts: 1 });
+    expect(mailsTo(a.email)).toHaveLength(1);
+  });
+});
+
+describe('a claim whose send is under way', () => {
+  // the channel queue's processor on its own, driven with a job as BullMQ would hand it over
+  function sendDeps(mailer: Mailer, store = batchedAlertStore(ctx.pool, h.worker.deps.config.DELIVERY_LEASE_SECONDS)): SendDeps {
+    return { config: h.worker.deps.config, pool: ctx.pool, log, mailer, push: null, channelQueues: channels, store };
+  }
+  const jobFor = (alertId: string) => ({ id: alertId, data: { alertId }, queueName: 'deliveries-email', opts: {} }) as unknown as Job;
+
+  it('keeps its lease while a slow send runs, so it is not retaken and sent twice', async () => {
+    const a = await insertAlert(ctx.pool);
+    const real = createMailer(h.worker.deps.config, log);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = false;
+    const slow: Mailer = {
+      async send(m) {
+        started = true;
+        await gate; // the SMTP server is taking its time
+        return real.send(m);
+      },
+      close: () => real.close(),
+    };
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const running = sendProcessor(sendDeps(slow), 'email')(jobFor(a.alertId), 'token');
+      await until(() => started, 'the send to start');
+      // the lease nearly run out, as it would be after most of a minute
+      await ctx.pool.query(`UPDATE user_alerts SET lease_until = now() + interval '2 seconds' WHERE id = $1`, [a.alertId]);
+      vi.advanceTimersByTime((h.worker.deps.config.DELIVERY_LEASE_SECONDS * 1000) / 3);
+      await until(async () => (await alertRow(ctx.pool, a.alertId)).lease_until!.getTime() > Date.now() + 30_000, 'the lease to be renewed');
+      release();
+      expect(await running).toMatchObject({ outcome: 'SENT' });
+    } finally {
+      vi.useRealTimers();
+      real.close();
+    }
+    expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'SENT', attempts: 1, lease_until: null });
+    expect(mailsTo(a.email)).toHaveLength(1);
+  });
+
+  it('that went out is recorded again, not sent again, when the database fails the first record', async () => {
+    const a = await insertAlert(ctx.pool);
+    const mailer = createMailer(h.worker.deps.config, log);
+    const store = batchedAlertStore(ctx.pool, h.worker.deps.config.DELIVERY_LEASE_SECONDS);
+    let failures = 0;
+    const flaky = {
+      ...store,
+      markSent: (mark: Parameters<typeof store.markSent>[0]) => (failures++ === 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : store.markSent(mark)),
+    };
+    try {
+      expect(await sendProcessor(sendDeps(mailer, flaky), 'email')(jobFor(a.alertId), 'token')).toMatchObject({ outcome: 'SENT' });
+    } finally {
+      mailer.close();
+    }
+    expect(failures).toBe(2);
+    expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'SENT', attempts: 1 });
     expect(mailsTo(a.email)).toHaveLength(1);
   });
 });
