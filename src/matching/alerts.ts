@@ -1,9 +1,10 @@
 /**
  * Released slots -> user_alerts, as one set-based statement. The n-D GiST index on each
  * watch's match box (migration 0008: a lon/lat box holding its circle, its date window,
- * its test types) finds only the watches that could want the slot; the exact geodesic
- * distance on the WGS84 spheroid and the active flags keep the true matches. So the work
- * follows the matches, not the number of watches, near or far.
+ * its test types; migration 0011: only live watches of active users) finds only the
+ * watches that could want the slot; the exact geodesic distance on the WGS84 spheroid
+ * keeps the true matches. So the work follows the matches, not the number of watches,
+ * near or far, and no other table is read per candidate.
  */
 import type { Queryable } from '../db/types.js';
 
@@ -34,10 +35,10 @@ WITH released AS (
   SELECT DISTINCT ON (p.user_id, r.slot_id)
          p.user_id, r.slot_id, p.id AS preference_id, p.notification_method, g.distance_m
     FROM released r
-    JOIN user_preferences p ON p.match_box &&& r.probe AND p.is_active
+    -- user_active is the user's is_active, kept on the watch by triggers (migration 0011)
+    JOIN user_preferences p ON p.match_box &&& r.probe AND p.is_active AND p.user_active
     -- geodesic (Karney) distance on the spheroid, computed once and used for both the test and the order
     CROSS JOIN LATERAL (SELECT ST_Distance(p.location, r.location, true) AS distance_m) g
-    JOIN users u ON u.id = p.user_id AND u.is_active
    WHERE g.distance_m <= p.radius_miles::double precision * 1609.344
      -- the box is a bound (stored as float4 in the index): the exact rules are checked again
      AND p.preferred_test_types ? r.test_type

@@ -124,6 +124,29 @@ describe('matching released slots to watches', () => {
     expect(await alertedUsers(future.id)).toEqual([open.id]);
   });
 
+  it("follows a user's active flag changed after their watches were made", async () => {
+    const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
+    const user = await insertUser(ctx.pool);
+    await watch({ userId: user.id });
+    await watch({ userId: user.id, radiusMiles: 20 });
+    const setActive = (active: boolean) => ctx.pool.query(`UPDATE users SET is_active = $2 WHERE id = $1`, [user.id, active]);
+    await setActive(false);
+    const whileInactive = await insertSlot(ctx.pool, { centerId });
+    expect(await drain()).toBe(0);
+    // a watch made while the user is inactive takes the user's flag too
+    await watch({ userId: user.id, radiusMiles: 30 });
+    expect(await drain()).toBe(0);
+    await setActive(true);
+    const afterwards = await insertSlot(ctx.pool, { centerId });
+    expect(await drain()).toBe(1);
+    expect(await alertedUsers(whileInactive.id)).toEqual([]);
+    expect(await alertedUsers(afterwards.id)).toEqual([user.id]);
+    // the flag on the watch cannot be set apart from the user's
+    await ctx.pool.query(`UPDATE user_preferences SET user_active = false WHERE user_id = $1`, [user.id]);
+    const { rows } = await ctx.pool.query(`SELECT DISTINCT user_active FROM user_preferences WHERE user_id = $1`, [user.id]);
+    expect(rows).toEqual([{ user_active: true }]);
+  });
+
   it('writes no alert for a release whose slot is no longer available, and still marks it processed', async () => {
     const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
     const user = await insertUser(ctx.pool);
