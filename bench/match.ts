@@ -156,9 +156,10 @@ export default async function main(args: string[]): Promise<void> {
         }
       });
 
-      // the floor: the same pairs inserted by one bare INSERT ... SELECT, same table, same indexes
+      // the floor: the same pairs inserted by one bare INSERT ... SELECT, same table, same
+      // indexes and constraints, in the order the matcher writes them (its unique key's)
       await pool.query(`DROP TABLE IF EXISTS bench_pairs`);
-      await pool.query(`CREATE TABLE bench_pairs AS SELECT user_id, slot_id, preference_id, distance_m, channel FROM user_alerts ORDER BY user_id, slot_id`);
+      await pool.query(`CREATE TABLE bench_pairs AS SELECT user_id, slot_id, preference_id, distance_m, channel FROM user_alerts ORDER BY slot_id, user_id`);
       await pool.query(`TRUNCATE user_alerts`);
       await pool.query(`VACUUM ANALYZE user_alerts`);
       const [floorRows, floorSeconds] = await timed(async () =>

@@ -30,9 +30,12 @@ WITH released AS (
     CROSS JOIN LATERAL (SELECT (s.start_time AT TIME ZONE 'Europe/London')::date AS slot_date) d
    WHERE s.id = ANY ($1::uuid[])
      AND s.status = 'AVAILABLE'
+  -- the lock a foreign-key check on slot_id took per alert, taken once per slot (migration
+  -- 0012): the slot cannot be deleted while its alerts are written
+     FOR KEY SHARE OF s
 ), matched AS (
   -- several watches of one user may cover the slot: keep the nearest, alert once
-  SELECT DISTINCT ON (p.user_id, r.slot_id)
+  SELECT DISTINCT ON (r.slot_id, p.user_id)
          p.user_id, r.slot_id, p.id AS preference_id, p.notification_method, g.distance_m
     FROM released r
     -- user_active is the user's is_active, kept on the watch by triggers (migration 0011)
@@ -44,12 +47,13 @@ WITH released AS (
      AND p.preferred_test_types ? r.test_type
      AND (p.earliest_date IS NULL OR p.earliest_date <= r.slot_date)
      AND (p.latest_date IS NULL OR r.slot_date <= p.latest_date)
-   ORDER BY p.user_id, r.slot_id, g.distance_m
+   ORDER BY r.slot_id, p.user_id, g.distance_m
 ), inserted AS (
   INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel)
-  -- one order for every writer keeps concurrent batches from deadlocking on the unique key
-  SELECT user_id, slot_id, preference_id, distance_m, notification_method FROM matched ORDER BY user_id, slot_id
-  ON CONFLICT (user_id, slot_id) DO NOTHING
+  -- the unique key's order: one order for every writer keeps concurrent batches from
+  -- deadlocking on it, and a slot's alerts land side by side in it
+  SELECT user_id, slot_id, preference_id, distance_m, notification_method FROM matched ORDER BY slot_id, user_id
+  ON CONFLICT (slot_id, user_id) DO NOTHING
   RETURNING id, user_id, slot_id
 )
 -- the tier by key, not by joining back to matched: a CTE has no statistics, and the

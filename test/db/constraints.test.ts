@@ -209,7 +209,7 @@ describe('alerts and push subscriptions', () => {
     const user = await insertUser(ctx.pool);
     const slot = await insertSlot(ctx.pool, { centerId });
     await ctx.pool.query(`INSERT INTO user_alerts (user_id, slot_id) VALUES ($1, $2)`, [user.id, slot.id]);
-    await expectRefused(ctx.pool.query(`INSERT INTO user_alerts (user_id, slot_id) VALUES ($1, $2)`, [user.id, slot.id]), UNIQUE, 'user_alerts_user_slot_key');
+    await expectRefused(ctx.pool.query(`INSERT INTO user_alerts (user_id, slot_id) VALUES ($1, $2)`, [user.id, slot.id]), UNIQUE, 'user_alerts_slot_user_key');
     await expectRefused(ctx.pool.query(`UPDATE user_alerts SET sent = true, sent_at = now()`), CHECK, 'user_alerts_sent_matches_status');
   });
 

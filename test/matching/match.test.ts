@@ -147,6 +147,20 @@ describe('matching released slots to watches', () => {
     expect(rows).toEqual([{ user_active: true }]);
   });
 
+  it("deleting a slot deletes its alerts; deleting a watch leaves its alerts without a watch", async () => {
+    const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
+    const user = await insertUser(ctx.pool);
+    const watchId = await watch({ userId: user.id });
+    const kept = await insertSlot(ctx.pool, { centerId });
+    const deleted = await insertSlot(ctx.pool, { centerId });
+    expect(await drain()).toBe(2);
+    await ctx.pool.query(`DELETE FROM time_slots WHERE id = $1`, [deleted.id]);
+    expect(await alertedUsers(deleted.id)).toEqual([]);
+    await ctx.pool.query(`DELETE FROM user_preferences WHERE id = $1`, [watchId]);
+    const { rows } = await ctx.pool.query(`SELECT preference_id FROM user_alerts WHERE slot_id = $1`, [kept.id]);
+    expect(rows).toEqual([{ preference_id: null }]);
+  });
+
   it('writes no alert for a release whose slot is no longer available, and still marks it processed', async () => {
     const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
     const user = await insertUser(ctx.pool);
