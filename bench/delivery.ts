@@ -81,9 +81,12 @@ function startReceivers(): { call<T>(op: string, args?: Record<string, unknown>)
   };
 }
 
-/** CPU milliseconds used so far by every process named `name` (Linux /proc; 0 elsewhere). */
-function cpuMsOf(name: string): number {
-  let ticks = 0;
+/**
+ * CPU milliseconds used so far by each process named `name`, by pid (Linux /proc; empty
+ * elsewhere). Machine-wide: other work on this Redis or PostgreSQL is counted too.
+ */
+function cpuMsOf(name: string): Map<string, number> {
+  const byPid = new Map<string, number>();
   try {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
@@ -92,15 +95,22 @@ function cpuMsOf(name: string): number {
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         if (!comm.startsWith(name)) continue;
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks += Number(f[11]) + Number(f[12]); // utime, stime
+        byPid.set(pid, (Number(f[11]) + Number(f[12])) * 10); // utime + stime, in USER_HZ (100 on Linux)
       } catch {
         // the process ended while we looked
       }
     }
   } catch {
-    return 0;
+    // no /proc
   }
-  return ticks * 10; // USER_HZ is 100 on Linux
+  return byPid;
+}
+
+/** CPU ms between two snapshots: a process that started in between counts from zero, one that ended is lost. */
+function cpuMsBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let ms = 0;
+  for (const [pid, t] of after) ms += Math.max(0, t - (before.get(pid) ?? 0));
+  return ms;
 }
 
 /** BullMQ's own rate on this Redis: `n` no-op jobs added in bulk, processed at our concurrency. */
@@ -263,8 +273,8 @@ export default async function main(args: string[]): Promise<void> {
       const cpuPerMessage = {
         sender: round((cpu1.sender.user + cpu1.sender.system - cpu0.sender.user - cpu0.sender.system) / 1000 / n, 3),
         receivers: round((cpu1.receivers - cpu0.receivers) / n, 3),
-        redis: round((cpu1.redis - cpu0.redis) / n, 3),
-        postgres: round((cpu1.postgres - cpu0.postgres) / n, 3),
+        redis: round(cpuMsBetween(cpu0.redis, cpu1.redis) / n, 3),
+        postgres: round(cpuMsBetween(cpu0.postgres, cpu1.postgres) / n, 3),
       };
 
       // paced at half the burst rate: latency without a backlog of our own making
@@ -320,7 +330,8 @@ export default async function main(args: string[]): Promise<void> {
           `paced at ${rate}/s: p50 ${pct(lat, 50)} ms, p99 ${pct(lat, 99)} ms enqueue->accepted`,
       );
       console.log(
-        `      CPU ms per message: sender ${cpuPerMessage.sender}, receivers ${cpuPerMessage.receivers}, redis ${cpuPerMessage.redis}, postgres ${cpuPerMessage.postgres}` +
+        `      CPU ms per message in the burst: sender ${cpuPerMessage.sender}, receivers ${cpuPerMessage.receivers}, ` +
+          `redis ${cpuPerMessage.redis}, postgres ${cpuPerMessage.postgres} (these two machine-wide)` +
           (missing ? `; ${missing} alerts never arrived` : ''),
       );
     }
