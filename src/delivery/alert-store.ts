@@ -3,11 +3,12 @@
  * running at the same time go to PostgreSQL together (batcher.ts), one statement each.
  */
 import type { Queryable } from '../db/types.js';
-import { claimAlerts, markSentMany, readAlertContexts, type AlertContext, type Channel, type Claimed, type SentMark } from './alerts.js';
+import { claimAlerts, markSentMany, readAlertStates, type AlertState, type Channel, type Claimed, type SentMark } from './alerts.js';
 import { Batcher } from './batcher.js';
 
 export interface AlertStore {
-  read(alertId: string): Promise<AlertContext | null>;
+  /** The alert's state (not the facts a message needs); null when it no longer exists. */
+  read(alertId: string): Promise<AlertState | null>;
   /** Claims for one send on `channel`; null when not claimable now (see claimAlerts). */
   claim(alertId: string, channel: Channel): Promise<Claimed | null>;
   /** Marks SENT; false when the alert was no longer SENDING. */
@@ -16,8 +17,8 @@ export interface AlertStore {
 
 /** An AlertStore that batches concurrent calls. */
 export function batchedAlertStore(db: Queryable, leaseSeconds: number): AlertStore {
-  const reads = new Batcher<string, AlertContext | null>(async (ids) => {
-    const found = await readAlertContexts(db, ids);
+  const reads = new Batcher<string, AlertState | null>(async (ids) => {
+    const found = await readAlertStates(db, ids);
     return ids.map((id) => found.get(id) ?? null);
   });
   const claimsFor = (channel: Channel) =>

@@ -116,30 +116,63 @@ function toContext(r: Row): AlertContext {
   };
 }
 
-/** Alerts with their slot, centre, user and watch, by id; ids no longer there are absent. */
-export async function readAlertContexts(db: Queryable, alertIds: string[]): Promise<Map<string, AlertContext>> {
-  const { rows } = await prepared<Row>(
+/**
+ * What the processors decide on before a send: whether the alert is finished, wanted, quiet,
+ * leased by someone else, and which channel it can go by. A part of AlertContext, read
+ * without the centre and message facts that only a send needs.
+ */
+export type AlertState = Pick<
+  AlertContext,
+  'id' | 'status' | 'leaseLiveUntil' | 'slotStatus' | 'slotInFuture' | 'userActive' | 'watchActive' | 'method' | 'quietUntil' | 'liveSubscriptions'
+>;
+
+/** Alerts' states by id (see AlertState); ids no longer there are absent. */
+export async function readAlertStates(db: Queryable, alertIds: string[]): Promise<Map<string, AlertState>> {
+  const { rows } = await prepared<Pick<Row, 'id' | 'status' | 'lease_live_until' | 'slot_status' | 'slot_in_future' | 'user_active' | 'watch_active' | 'method' | 'quiet_until' | 'live_subscriptions'>>(
     db,
-    'slotwatch_delivery_read_alerts',
-    `SELECT ${CONTEXT_COLUMNS}
+    'slotwatch_delivery_read_alert_states',
+    `SELECT a.id, a.status,
+            CASE WHEN a.status = 'SENDING' AND a.lease_until > now() THEN a.lease_until END AS lease_live_until,
+            s.status AS slot_status, s.start_time > now() AS slot_in_future,
+            u.is_active AS user_active, p.is_active AS watch_active, p.notification_method AS method,
+            user_quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) AS quiet_until,
+            -- only a push watch needs its subscriptions counted
+            CASE WHEN p.notification_method = 'push' THEN
+              (SELECT count(*)::int FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active)
+            ELSE 0 END AS live_subscriptions
        FROM user_alerts a
        JOIN time_slots s ON s.id = a.slot_id
-       JOIN test_centers c ON c.id = s.center_id
        JOIN users u ON u.id = a.user_id
        LEFT JOIN user_preferences p ON p.id = a.preference_id
       WHERE a.id = ANY($1::uuid[])`,
     [alertIds],
   );
-  return new Map(rows.map((r) => [r.id, toContext(r)]));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        status: r.status,
+        leaseLiveUntil: r.lease_live_until,
+        slotStatus: r.slot_status,
+        slotInFuture: r.slot_in_future,
+        userActive: r.user_active,
+        watchActive: r.watch_active,
+        method: r.method,
+        quietUntil: r.quiet_until,
+        liveSubscriptions: r.live_subscriptions,
+      },
+    ]),
+  );
 }
 
-/** The alert with its slot, centre, user and watch; null when the alert no longer exists. */
-export async function readAlertContext(db: Queryable, alertId: string): Promise<AlertContext | null> {
-  return (await readAlertContexts(db, [alertId])).get(alertId) ?? null;
+/** One alert's state (see readAlertStates); null when the alert no longer exists. */
+export async function readAlertState(db: Queryable, alertId: string): Promise<AlertState | null> {
+  return (await readAlertStates(db, [alertId])).get(alertId) ?? null;
 }
 
 /** Why an alert must not be sent any more, or null when it still should be. */
-export function skipReason(c: AlertContext): string | null {
+export function skipReason(c: AlertState): string | null {
   if (c.slotStatus !== 'AVAILABLE') return `slot is ${c.slotStatus}`;
   if (!c.slotInFuture) return 'slot has started';
   if (!c.userActive) return 'user is inactive';
@@ -236,7 +269,7 @@ export async function markSent(
 export async function settledOutcome(
   db: Queryable,
   alertId: string,
-  ctx: AlertContext | null,
+  ctx: AlertState | null,
 ): Promise<{ outcome: string; reason?: string } | null> {
   if (!ctx) return { outcome: 'gone' };
   if (ctx.status === 'SENT' || ctx.status === 'SKIPPED' || ctx.status === 'FAILED') return { outcome: `already ${ctx.status}` };

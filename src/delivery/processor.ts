@@ -6,7 +6,7 @@
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import type { Deps } from '../queues/tasks.js';
 import { batchedAlertStore } from './alert-store.js';
-import { settledOutcome, type AlertContext, type Channel } from './alerts.js';
+import { settledOutcome, type AlertState, type Channel } from './alerts.js';
 import { createChannelQueues, handOff } from './channel-queues.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -19,7 +19,7 @@ export function alertIdOf(job: Job): string {
 }
 
 /** Push when the watch asks for it and the user has a live subscription (and we have VAPID keys); else email. */
-export function chooseChannel(c: AlertContext, pushConfigured: boolean): Channel {
+export function chooseChannel(c: AlertState, pushConfigured: boolean): Channel {
   return c.method === 'push' && pushConfigured && c.liveSubscriptions > 0 ? 'push' : 'email';
 }
 
