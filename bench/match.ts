@@ -159,13 +159,13 @@ export default async function main(args: string[]): Promise<void> {
       // the floor: the same pairs inserted by one bare INSERT ... SELECT, same table, same
       // indexes and constraints, in the order the matcher writes them (its unique key's)
       await pool.query(`DROP TABLE IF EXISTS bench_pairs`);
-      await pool.query(`CREATE TABLE bench_pairs AS SELECT user_id, slot_id, preference_id, distance_m, channel FROM user_alerts ORDER BY slot_id, user_id`);
+      await pool.query(`CREATE TABLE bench_pairs AS SELECT user_id, slot_id, preference_id, distance_m, channel, priority FROM user_alerts ORDER BY slot_id, user_id`);
       await pool.query(`TRUNCATE user_alerts`);
       await pool.query(`VACUUM ANALYZE user_alerts`);
       const [floorRows, floorSeconds] = await timed(async () =>
         (await pool.query(
-          `INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel)
-           SELECT user_id, slot_id, preference_id, distance_m, channel FROM bench_pairs`,
+          `INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel, priority)
+           SELECT user_id, slot_id, preference_id, distance_m, channel, priority FROM bench_pairs`,
         )).rowCount ?? 0,
       );
 

@@ -36,7 +36,7 @@ WITH released AS (
 ), matched AS (
   -- several watches of one user may cover the slot: keep the nearest, alert once
   SELECT DISTINCT ON (r.slot_id, p.user_id)
-         p.user_id, r.slot_id, p.id AS preference_id, p.notification_method, g.distance_m
+         p.user_id, r.slot_id, p.id AS preference_id, p.notification_method, p.user_priority, g.distance_m
     FROM released r
     -- user_active is the user's is_active, kept on the watch by triggers (migration 0011)
     JOIN user_preferences p ON p.match_box &&& r.probe AND p.is_active AND p.user_active
@@ -48,19 +48,14 @@ WITH released AS (
      AND (p.earliest_date IS NULL OR p.earliest_date <= r.slot_date)
      AND (p.latest_date IS NULL OR r.slot_date <= p.latest_date)
    ORDER BY r.slot_id, p.user_id, g.distance_m
-), inserted AS (
-  INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel)
-  -- the unique key's order: one order for every writer keeps concurrent batches from
-  -- deadlocking on it, and a slot's alerts land side by side in it
-  SELECT user_id, slot_id, preference_id, distance_m, notification_method FROM matched ORDER BY slot_id, user_id
-  ON CONFLICT (slot_id, user_id) DO NOTHING
-  RETURNING id, user_id, slot_id
 )
--- the tier by key, not by joining back to matched: a CTE has no statistics, and the
--- planner's guess of one row made that join a nested loop, quadratic in the alerts
-SELECT i.id, i.slot_id, u.priority::text AS priority
-  FROM inserted i
-  JOIN users u ON u.id = i.user_id`;
+INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel, priority)
+-- the unique key's order: one order for every writer keeps concurrent batches from
+-- deadlocking on it, and a slot's alerts land side by side in it
+SELECT user_id, slot_id, preference_id, distance_m, notification_method, user_priority FROM matched ORDER BY slot_id, user_id
+ON CONFLICT (slot_id, user_id) DO NOTHING
+-- the tier comes with the watch (migration 0013), so no users row is read per alert
+RETURNING id, slot_id, priority::text AS priority`;
 
 /** Inserts the alerts that the given (still AVAILABLE) slots owe; returns only those newly written. */
 export async function insertAlertsForSlots(db: Queryable, slotIds: string[]): Promise<NewAlert[]> {

@@ -147,6 +147,18 @@ describe('matching released slots to watches', () => {
     expect(rows).toEqual([{ user_active: true }]);
   });
 
+  it("writes each alert with its user's tier, as it is when the slot is matched", async () => {
+    const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
+    const user = await insertUser(ctx.pool, { priority: 'VIP' });
+    await watch({ userId: user.id });
+    await ctx.pool.query(`UPDATE users SET priority = 'URGENT' WHERE id = $1`, [user.id]);
+    const slot = await insertSlot(ctx.pool, { centerId });
+    const batch = await matchReleaseBatch(ctx.pool, 50);
+    expect(batch.alerts.map((a) => a.priority)).toEqual(['URGENT']);
+    const { rows } = await ctx.pool.query(`SELECT priority::text FROM user_alerts WHERE slot_id = $1`, [slot.id]);
+    expect(rows).toEqual([{ priority: 'URGENT' }]);
+  });
+
   it("deleting a slot deletes its alerts; deleting a watch leaves its alerts without a watch", async () => {
     const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
     const user = await insertUser(ctx.pool);
