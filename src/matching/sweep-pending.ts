@@ -23,9 +23,9 @@ export interface SweepOptions {
 /** Alerts the sweep should hand over again, oldest first. */
 export async function findStrandedAlerts(db: Queryable, o: SweepOptions): Promise<{ id: string; priority: PriorityTier }[]> {
   const { rows } = await db.query<{ id: string; priority: PriorityTier }>(
-    `SELECT a.id, u.priority::text AS priority
+    // the tier the alert was written with (migration 0013), as the first hand-off used
+    `SELECT a.id, a.priority::text AS priority
        FROM user_alerts a
-       JOIN users u ON u.id = a.user_id
       WHERE a.status = 'PENDING'
         AND ((a.enqueued_at IS NULL AND a.created_at < now() - make_interval(secs => $1::double precision))
           OR a.enqueued_at < now() - make_interval(secs => $2::double precision))
