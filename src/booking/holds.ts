@@ -1,8 +1,10 @@
 /**
  * Placing a hold, the contended path. Seed 000's recipe: REPEATABLE READ, the slot row
- * locked with SELECT ... FOR UPDATE, 40001/40P01 retried by withTransaction, and the
- * partial unique index appointments_one_active_per_slot as the last line of defence. A
- * taken slot is a BookingRefusal (409), never an error.
+ * locked with SELECT ... FOR UPDATE before a hold is written, 40001/40P01 retried by
+ * withTransaction, and the partial unique index appointments_one_active_per_slot as the
+ * last line of defence. One departure: a slot already visibly taken is refused on the
+ * snapshot, without taking (or waiting for) its lock. A taken slot is a BookingRefusal
+ * (409), never an error.
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.js';
