@@ -26,7 +26,7 @@ import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { projectRoot } from '../src/paths.js';
-import { createRedis } from '../src/queues/redis.js';
+import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import { withDatabase } from '../src/db/urls.js';
 import { arg } from './_args.js';
 import { BackendCpu, databaseOf, processCpuSeconds, redisCpuSeconds, selfCpuSeconds } from './_cpu.js';
@@ -488,9 +488,8 @@ export default async function bookingBench(args: string[]): Promise<void> {
       await stopWeb();
     }
   } finally {
-    // the rate-limit counters the run left (keys under the run's own prefix)
-    const keys = await redis.keys(`${queuePrefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    // the rate-limit counters and the queues' keys the web process left under the run's prefix
+    await deleteQueuePrefixKeys(redis, queuePrefix);
     redis.disconnect();
     await pool.end();
     if (!keep) await admin(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

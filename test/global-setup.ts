@@ -54,12 +54,16 @@ export default async function setup(project: TestProject) {
     const redis = new Redis(services.redisUrl, { lazyConnect: true });
     await redis.connect();
     try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `*swt:${runId}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      // a file's prefix (swt:<run>:<file>), and the same with ':' made '_' where a child
+      // process takes it as QUEUE_PREFIX (whose check refuses ':')
+      for (const pattern of [`*swt:${runId}:*`, `*swt_${runId}_*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          if (keys.length) await redis.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      }
     } finally {
       redis.disconnect();
     }

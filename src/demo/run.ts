@@ -16,6 +16,7 @@ import { loadConfigOrExit } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { withDatabase } from '../db/urls.js';
 import { projectRoot } from '../paths.js';
+import { createRedis, deleteQueuePrefixKeys } from '../queues/redis.js';
 import { startPushReceiver } from '../../test/helpers/push-receiver.js';
 import { startSmtpReceiver } from '../../test/helpers/smtp-receiver.js';
 import { Api } from './api.js';
@@ -118,8 +119,18 @@ async function stopAll(): Promise<void> {
         }),
     ),
   );
-  await Promise.all([smtp.close(), push.close(), pool.end()]);
+  await Promise.all([smtp.close(), push.close(), pool.end(), forgetQueues()]);
   logStream.end();
+}
+
+/** The demo's queues and counters in Redis, under its own prefix: nothing is left behind. */
+async function forgetQueues(): Promise<void> {
+  const redis = createRedis(config.REDIS_URL, 'worker');
+  try {
+    await deleteQueuePrefixKeys(redis, env.QUEUE_PREFIX);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 let exitCode = 1;

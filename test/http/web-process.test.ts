@@ -9,7 +9,7 @@ const ctx = useTestContext();
 
 function startWeb(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'workers/web.ts')], {
-    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, PORT: '0', LOG_LEVEL: 'info', QUEUE_PREFIX: 'swt-web', ...env },
+    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, PORT: '0', LOG_LEVEL: 'info', QUEUE_PREFIX: ctx.redisPrefix, ...env },
   });
   let out = '';
   let err = '';
