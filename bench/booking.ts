@@ -387,8 +387,8 @@ export default async function bookingBench(args: string[]): Promise<void> {
       // a short run first warms the server up (JIT, pool connections), as a long-running process would be
       await http(address, connections, 2, nextDistinct);
 
-      // hot: one slot, already held; every request is refused after the slot lock.
-      // Users from the far end of the list: none of them holds a slot (one hold per user).
+      // hot: one slot, already held; every request is refused (on the snapshot, without
+      // the slot's lock). Users from the far end of the list: none holds a slot (one hold per user).
       const hotSlot = httpPairs[httpPairs.length - 1]!.slotId;
       const hotUsers = httpPairs.slice(-1000);
       let j = 0;
@@ -401,8 +401,8 @@ export default async function bookingBench(args: string[]): Promise<void> {
 
       // HTTP is driven twice: by autocannon (Node, as the issue suggests) and, where it is
       // installed, by wrk (C, like pgbench). On 2 cores the load generator takes CPU from
-      // the server it measures, and autocannon takes several times what wrk does (see
-      // cpuMsPerRequest.loadGenerator), so wrk's figure is the endpoint's, autocannon's a floor.
+      // the server it measures; cpuMsPerRequest.loadGenerator shows how much (about twice
+      // as much for autocannon as for wrk here, though both are small beside the server).
       const wrkBin = findWrk();
       const wrkDistinct = async () => {
         const start = i;
