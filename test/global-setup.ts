@@ -8,6 +8,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/db/migrate.js';
+import { deleteKeysMatching } from '../src/queues/redis.js';
 import { findServices, withDatabase } from './helpers/services.js';
 
 declare module 'vitest' {
@@ -54,16 +55,9 @@ export default async function setup(project: TestProject) {
     const redis = new Redis(services.redisUrl, { lazyConnect: true });
     await redis.connect();
     try {
-      // a file's prefix (swt:<run>:<file>), and the same with ':' made '_' where a child
-      // process takes it as QUEUE_PREFIX (whose check refuses ':')
-      for (const pattern of [`*swt:${runId}:*`, `*swt_${runId}_*`]) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          if (keys.length) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      }
+      // a file's prefix (swt:<run>:<file>), and the same with ':' made '_', as some tests
+      // hand it to their child workers (two-workers, hand-off)
+      for (const pattern of [`*swt:${runId}:*`, `*swt_${runId}_*`]) await deleteKeysMatching(redis, pattern);
     } finally {
       redis.disconnect();
     }

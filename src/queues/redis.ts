@@ -16,20 +16,25 @@ export function createRedis(url: string, role: 'worker' | 'producer', options: R
 }
 
 /**
+ * Deletes every key matching a glob pattern, walking the keyspace with SCAN (not KEYS) so
+ * that a large one is taken in pieces without blocking Redis. Returns how many went.
+ */
+export async function deleteKeysMatching(redis: Redis, pattern: string): Promise<number> {
+  let deleted = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length) deleted += await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/**
  * Deletes every key of one QUEUE_PREFIX: BullMQ's (`{prefix}:...`) and the rate-limit
  * counters (`prefix:rl:...`). For tools that run under a throwaway prefix (the demo, the
- * benchmarks, the test suite) and must leave nothing behind. SCAN, not KEYS, so a large
- * keyspace is walked in pieces without blocking Redis.
+ * benchmarks) and must leave nothing behind.
  */
 export async function deleteQueuePrefixKeys(redis: Redis, queuePrefix: string): Promise<number> {
-  let deleted = 0;
-  for (const pattern of [`{${queuePrefix}}:*`, `${queuePrefix}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length) deleted += await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-  return deleted;
+  return (await deleteKeysMatching(redis, `{${queuePrefix}}:*`)) + (await deleteKeysMatching(redis, `${queuePrefix}:*`));
 }
