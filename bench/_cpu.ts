@@ -5,7 +5,6 @@
  * a change made cheaper; CPU milliseconds per request can.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type pg from 'pg';
 import type { Redis } from 'ioredis';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -95,10 +94,4 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
 export function selfCpuSeconds(): { own: number; children: number } {
   const own = process.cpuUsage();
   return { own: (own.user + own.system) / 1e6, children: processCpuSeconds('self', true) - processCpuSeconds('self') };
-}
-
-/** The database a pool is connected to, for BackendCpu. */
-export async function databaseOf(pool: pg.Pool): Promise<string> {
-  const { rows } = await pool.query<{ db: string }>('SELECT current_database() AS db');
-  return rows[0]!.db;
 }

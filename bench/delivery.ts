@@ -17,7 +17,7 @@
  * bench/results/delivery.json.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,11 +34,12 @@ import { log } from '../src/log.js';
 import { projectRoot } from '../src/paths.js';
 import { bullPrefix } from '../src/queues/names.js';
 import { PRIORITY_BY_TIER } from '../src/queues/queues.js';
-import { createRedis } from '../src/queues/redis.js';
+import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import { startWorker } from '../src/worker/runtime.js';
 import type { TestSubscription } from '../test/helpers/push-receiver.js';
 import { withDatabase } from '../src/db/urls.js';
 import { arg } from './_args.js';
+import { BackendCpu, redisCpuSeconds } from './_cpu.js';
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -79,38 +80,6 @@ function startReceivers(): { call<T>(op: string, args?: Record<string, unknown>)
       });
     },
   };
-}
-
-/**
- * CPU milliseconds used so far by each process named `name`, by pid (Linux /proc; empty
- * elsewhere). Machine-wide: other work on this Redis or PostgreSQL is counted too.
- */
-function cpuMsOf(name: string): Map<string, number> {
-  const byPid = new Map<string, number>();
-  try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        if (!comm.startsWith(name)) continue;
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        byPid.set(pid, (Number(f[11]) + Number(f[12])) * 10); // utime + stime, in USER_HZ (100 on Linux)
-      } catch {
-        // the process ended while we looked
-      }
-    }
-  } catch {
-    // no /proc
-  }
-  return byPid;
-}
-
-/** CPU ms between two snapshots: a process that started in between counts from zero, one that ended is lost. */
-function cpuMsBetween(before: Map<string, number>, after: Map<string, number>): number {
-  let ms = 0;
-  for (const [pid, t] of after) ms += Math.max(0, t - (before.get(pid) ?? 0));
-  return ms;
 }
 
 /** BullMQ's own rate on this Redis: `n` no-op jobs added in bulk, processed at our concurrency. */
@@ -241,7 +210,10 @@ export default async function main(args: string[]): Promise<void> {
 
     const counts = () => receivers.call<{ push: number; email: number; cpuMs: number }>('counts');
     const acceptedSince = (channel: 'push' | 'email', from: number) => receivers.call<[string, number][]>('accepted', { channel, from });
-    const cpuNow = async () => ({ sender: process.cpuUsage(), receivers: (await counts()).cpuMs, redis: cpuMsOf('redis-server'), postgres: cpuMsOf('postgres') });
+    const cpuNow = async () => ({ sender: process.cpuUsage(), receivers: (await counts()).cpuMs, redisSeconds: await redisCpuSeconds(producerRedis) });
+    /** One 'deliver' job per alert, as the matcher's hand-off adds them. */
+    const enqueue = (alertIds: string[]) =>
+      deliveries.addBulk(alertIds.map((alertId) => ({ name: 'deliver', data: { alertId }, opts: { jobId: alertId, priority: PRIORITY_BY_TIER.NORMAL, removeOnComplete: true } })));
     const results: Record<string, unknown> = {};
     // every message accepted, per alert key, across both phases: more than one is a duplicate
     const seen = new Map<string, number>();
@@ -258,23 +230,22 @@ export default async function main(args: string[]): Promise<void> {
       // burst
       const burst = await seed(pool, n, channel, `${channel}-burst`, subscribe);
       const before = await accepted();
+      const backends = new BackendCpu(database);
+      backends.start();
       const cpu0 = await cpuNow();
       const t0 = Date.now();
-      for (let i = 0; i < burst.alertIds.length; i += 1000) {
-        await deliveries.addBulk(
-          burst.alertIds.slice(i, i + 1000).map((alertId) => ({ name: 'deliver', data: { alertId }, opts: { jobId: alertId, priority: PRIORITY_BY_TIER.NORMAL, removeOnComplete: true } })),
-        );
-      }
+      for (let i = 0; i < burst.alertIds.length; i += 1000) await enqueue(burst.alertIds.slice(i, i + 1000));
       await waitUntil(async () => (await accepted()) - before >= n, `${channel} burst`, 600_000, 10);
       const burstSeconds = (Date.now() - t0) / 1000;
       const cpu1 = await cpuNow();
+      const postgresSeconds = backends.stop();
       const burstRate = n / burstSeconds;
       const burstAccepted = await acceptedSince(channel, before);
       const cpuPerMessage = {
         sender: round((cpu1.sender.user + cpu1.sender.system - cpu0.sender.user - cpu0.sender.system) / 1000 / n, 3),
         receivers: round((cpu1.receivers - cpu0.receivers) / n, 3),
-        redis: round(cpuMsBetween(cpu0.redis, cpu1.redis) / n, 3),
-        postgres: round(cpuMsBetween(cpu0.postgres, cpu1.postgres) / n, 3),
+        redis: round(((cpu1.redisSeconds - cpu0.redisSeconds) * 1000) / n, 3),
+        postgres: round((postgresSeconds * 1000) / n, 3),
       };
 
       // paced at half the burst rate: latency without a backlog of our own making
@@ -291,7 +262,7 @@ export default async function main(args: string[]): Promise<void> {
         if (batch.length) {
           const now = Date.now();
           for (const id of batch) enqueuedAt.set(id, now);
-          await deliveries.addBulk(batch.map((alertId) => ({ name: 'deliver', data: { alertId }, opts: { jobId: alertId, priority: PRIORITY_BY_TIER.NORMAL, removeOnComplete: true } })));
+          await enqueue(batch);
           i = due;
         } else {
           await new Promise((r) => setTimeout(r, tick));
@@ -331,7 +302,7 @@ export default async function main(args: string[]): Promise<void> {
       );
       console.log(
         `      CPU ms per message in the burst: sender ${cpuPerMessage.sender}, receivers ${cpuPerMessage.receivers}, ` +
-          `redis ${cpuPerMessage.redis}, postgres ${cpuPerMessage.postgres} (these two machine-wide)` +
+          `redis ${cpuPerMessage.redis}, postgres ${cpuPerMessage.postgres} (Redis: the whole server; PostgreSQL: the bench database's backends)` +
           (missing ? `; ${missing} alerts never arrived` : ''),
       );
     }
@@ -351,20 +322,9 @@ export default async function main(args: string[]): Promise<void> {
     console.log('written to bench/results/delivery.json');
   } finally {
     await worker?.close();
-    await deliveries.obliterate({ force: true }).catch(() => {});
     await deliveries.close();
-    for (const name of ['deliveries-email', 'deliveries-push', 'maintenance']) {
-      const q = new Queue(name, { connection: producerRedis, prefix: bullPrefix(prefix) });
-      await q.obliterate({ force: true }).catch(() => {});
-      await q.close();
-    }
-    // anything else under the prefix (the worker's heartbeat keys, schedules)
-    let cursor = '0';
-    do {
-      const [next, keys] = await producerRedis.scan(cursor, 'MATCH', `${bullPrefix(prefix)}*`, 'COUNT', 1000);
-      if (keys.length) await producerRedis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    // every key under the run's prefix: the queues, the worker's schedules and heartbeats
+    await deleteQueuePrefixKeys(producerRedis, prefix);
     producerRedis.disconnect();
     await pool.end();
     await receivers.call('close').catch(() => {});
