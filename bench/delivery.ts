@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- delivery [--push 5000] [--email 3000] [--paced-seconds 5] [--smtp-connections 10]
  *  [--concurrency 100] [--rate-limit 100000]`: the whole delivery path, as the worker runs it
- * (deliveries queue -> channel queue -> claim -> send -> mark SENT), against the local
+ * (the channel's deliveries queue -> claim -> send -> mark SENT), against the local
  * receivers the tests use: a real SMTP server parsing every message, and a push endpoint
  * that verifies every VAPID JWT and decrypts every body. The receivers run in a child
  * process (bench/_receivers.ts), so that their CPU is not taken from the sender, and every
@@ -26,14 +26,15 @@ import { Queue, Worker } from 'bullmq';
 import pg from 'pg';
 import webpush from 'web-push';
 import { loadConfig } from '../src/config.js';
+import { channelQueues } from '../src/delivery/channel-queues.js';
 import { deliveryChannelsTask } from '../src/delivery/channels-task.js';
-import { deliveryProcessor } from '../src/delivery/processor.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { log } from '../src/log.js';
 import { projectRoot } from '../src/paths.js';
 import { bullPrefix } from '../src/queues/names.js';
-import { PRIORITY_BY_TIER } from '../src/queues/queues.js';
+import { enqueueAlerts } from '../src/matching/handoff.js';
+import { closeQueues, createQueues } from '../src/queues/queues.js';
 import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import { startWorker } from '../src/worker/runtime.js';
 import type { TestSubscription } from '../test/helpers/push-receiver.js';
@@ -177,7 +178,7 @@ export default async function main(args: string[]): Promise<void> {
   const { smtpUrl } = await receivers.call<{ smtpUrl: string }>('start', { vapidPublicKey: vapid.publicKey });
   const pool = createPool(url, { max: 4, applicationName: 'slotwatch-bench-delivery' });
   const producerRedis = createRedis(redisUrl, 'worker');
-  const deliveries = new Queue('deliveries', { connection: producerRedis, prefix: bullPrefix(prefix) });
+  const producer = createQueues(producerRedis, prefix);
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   try {
     await migrate({ databaseUrl: url, direction: 'up' });
@@ -197,7 +198,7 @@ export default async function main(args: string[]): Promise<void> {
       }),
       QUEUE_PREFIX: prefix,
     };
-    worker = await startWorker(config, { tasks: [deliveryChannelsTask], deliveryProcessor, deliveryConcurrency: concurrency });
+    worker = await startWorker(config, { tasks: [deliveryChannelsTask] });
     // what the running senders were actually given (system_config could override the environment)
     const settings = await worker.deps.settings.all();
     const limits = { email: settings.send_rate_email_per_second, push: settings.send_rate_push_per_second };
@@ -211,9 +212,9 @@ export default async function main(args: string[]): Promise<void> {
     const counts = () => receivers.call<{ push: number; email: number; cpuMs: number }>('counts');
     const acceptedSince = (channel: 'push' | 'email', from: number) => receivers.call<[string, number][]>('accepted', { channel, from });
     const cpuNow = async () => ({ sender: process.cpuUsage(), receivers: (await counts()).cpuMs, redisSeconds: await redisCpuSeconds(producerRedis) });
-    /** One 'deliver' job per alert, as the matcher's hand-off adds them. */
-    const enqueue = (alertIds: string[]) =>
-      deliveries.addBulk(alertIds.map((alertId) => ({ name: 'deliver', data: { alertId }, opts: { jobId: alertId, priority: PRIORITY_BY_TIER.NORMAL, removeOnComplete: true } })));
+    /** One job per alert on its channel's deliveries queue, by the matcher's own hand-off. */
+    const enqueue = (alertIds: string[], channel: 'email' | 'push') =>
+      enqueueAlerts(channelQueues(producer), pool, alertIds.map((id) => ({ id, priority: 'NORMAL' as const, channel })), true);
     const results: Record<string, unknown> = {};
     // every message accepted, per alert key, across both phases: more than one is a duplicate
     const seen = new Map<string, number>();
@@ -234,7 +235,7 @@ export default async function main(args: string[]): Promise<void> {
       backends.start();
       const cpu0 = await cpuNow();
       const t0 = Date.now();
-      for (let i = 0; i < burst.alertIds.length; i += 1000) await enqueue(burst.alertIds.slice(i, i + 1000));
+      for (let i = 0; i < burst.alertIds.length; i += 1000) await enqueue(burst.alertIds.slice(i, i + 1000), channel);
       await waitUntil(async () => (await accepted()) - before >= n, `${channel} burst`, 600_000, 10);
       const burstSeconds = (Date.now() - t0) / 1000;
       const cpu1 = await cpuNow();
@@ -262,7 +263,7 @@ export default async function main(args: string[]): Promise<void> {
         if (batch.length) {
           const now = Date.now();
           for (const id of batch) enqueuedAt.set(id, now);
-          await enqueue(batch);
+          await enqueue(batch, channel);
           i = due;
         } else {
           await new Promise((r) => setTimeout(r, tick));
@@ -322,7 +323,7 @@ export default async function main(args: string[]): Promise<void> {
     console.log('written to bench/results/delivery.json');
   } finally {
     await worker?.close();
-    await deliveries.close();
+    await closeQueues(producer);
     // every key under the run's prefix: the queues, the worker's schedules and heartbeats
     await deleteQueuePrefixKeys(producerRedis, prefix);
     producerRedis.disconnect();

@@ -50,7 +50,6 @@ export interface AlertContext {
   unsubscribeToken: string | null;
   /** When the user's quiet hours end, if they are in them now. */
   quietUntil: Date | null;
-  liveSubscriptions: number;
 }
 
 interface Row {
@@ -75,7 +74,6 @@ interface Row {
   method: Channel | null;
   unsubscribe_token: string | null;
   quiet_until: Date | null;
-  live_subscriptions: number;
 }
 
 // the columns both the plain read and the claim return; `a` is the alert as it now stands
@@ -86,8 +84,7 @@ const CONTEXT_COLUMNS = `
   c.name AS center_name, c.postcode AS center_postcode,
   u.email, u.first_name, u.is_active AS user_active,
   p.is_active AS watch_active, p.notification_method AS method, p.unsubscribe_token,
-  user_quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) AS quiet_until,
-  (SELECT count(*)::int FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active) AS live_subscriptions`;
+  user_quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) AS quiet_until`;
 
 function toContext(r: Row): AlertContext {
   return {
@@ -112,23 +109,27 @@ function toContext(r: Row): AlertContext {
     method: r.method,
     unsubscribeToken: r.unsubscribe_token,
     quietUntil: r.quiet_until,
-    liveSubscriptions: r.live_subscriptions,
   };
 }
 
 /**
- * What the processors decide on before a send: whether the alert is finished, wanted, quiet,
- * leased by someone else, and which channel it can go by. A part of AlertContext, read
- * without the centre and message facts that only a send needs.
+ * Why an alert could not be claimed: finished, no longer wanted, quiet, leased by someone
+ * else, or (push) without a live subscription. A part of AlertContext, read without the
+ * centre and message facts that only a send needs.
  */
 export type AlertState = Pick<
   AlertContext,
-  'id' | 'status' | 'leaseLiveUntil' | 'slotStatus' | 'slotInFuture' | 'userActive' | 'watchActive' | 'method' | 'quietUntil' | 'liveSubscriptions'
->;
+  'id' | 'status' | 'leaseLiveUntil' | 'slotStatus' | 'slotInFuture' | 'userActive' | 'watchActive' | 'method' | 'quietUntil'
+> & {
+  /** The user's live push subscriptions, counted only for a push watch (else 0). */
+  liveSubscriptions: number;
+};
 
 /** Alerts' states by id (see AlertState); ids no longer there are absent. */
 export async function readAlertStates(db: Queryable, alertIds: string[]): Promise<Map<string, AlertState>> {
-  const { rows } = await prepared<Pick<Row, 'id' | 'status' | 'lease_live_until' | 'slot_status' | 'slot_in_future' | 'user_active' | 'watch_active' | 'method' | 'quiet_until' | 'live_subscriptions'>>(
+  const { rows } = await prepared<
+    Pick<Row, 'id' | 'status' | 'lease_live_until' | 'slot_status' | 'slot_in_future' | 'user_active' | 'watch_active' | 'method' | 'quiet_until'> & { live_subscriptions: number }
+  >(
     db,
     'slotwatch_delivery_read_alert_states',
     `SELECT a.id, a.status,
@@ -189,9 +190,10 @@ export interface Claimed {
 /**
  * Claims alerts for one send each on `channel`: PENDING (or SENDING whose lease ran out,
  * i.e. a sender that crashed) becomes SENDING with a fresh lease and one more attempt,
- * but only while the slot is still free, the user and watch active and quiet hours not
- * in force. Returns the claimed ones; an id missing from the result was not claimed (the
- * caller re-reads to learn why). One statement, so the check and the claim cannot drift.
+ * but only while the slot is still free, the user and watch active, quiet hours not in
+ * force and, for push, the user has a live subscription. Returns the claimed ones; an id
+ * missing from the result was not claimed (the caller re-reads to learn why). One
+ * statement, so the check and the claim cannot drift.
  */
 export async function claimAlerts(db: Queryable, alertIds: string[], channel: Channel, leaseSeconds: number): Promise<Map<string, Claimed>> {
   const { rows } = await prepared<Row & { subscriptions: LiveSubscription[] | null }>(
@@ -208,6 +210,7 @@ export async function claimAlerts(db: Queryable, alertIds: string[], channel: Ch
         AND s.status = 'AVAILABLE' AND s.start_time > now()
         AND u.is_active AND p.is_active
         AND user_quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) IS NULL
+        AND ($2::notification_method = 'email' OR EXISTS (SELECT FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active))
       RETURNING ${CONTEXT_COLUMNS},
         CASE WHEN $2::notification_method = 'push' THEN
           (SELECT json_agg(json_build_object('id', ps.id, 'endpoint', ps.endpoint, 'p256dh', ps.p256dh, 'auth', ps.auth) ORDER BY ps.created_at)

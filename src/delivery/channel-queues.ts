@@ -1,24 +1,35 @@
 /**
- * One queue per channel after the deliveries queue, so each gets BullMQ's own rate
- * limiter (a Worker's limiter caps its whole queue): DELIVERY_EMAIL_PER_SECOND and
+ * The deliveries queues: one per channel, so each gets BullMQ's own rate limiter (a
+ * Worker's limiter caps its whole queue): DELIVERY_EMAIL_PER_SECOND and
  * DELIVERY_PUSH_PER_SECOND. A job over the limit waits in its queue; none is dropped.
+ * Matching hands each alert straight to the queue of its channel, so a message costs one
+ * BullMQ job: the sender re-checks everything a separate routing step would (slot still
+ * free, user and watch active, quiet hours) in the statement that claims the alert.
  */
-import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { bullPrefix, QUEUES } from '../queues/names.js';
+import type { JobsOptions, Queue } from 'bullmq';
+import { QUEUES } from '../queues/names.js';
+import type { Queues } from '../queues/queues.js';
 import type { Channel } from './alerts.js';
 
 export const CHANNEL_QUEUES: Record<Channel, string> = { email: QUEUES.deliveriesEmail, push: QUEUES.deliveriesPush };
 
+/** The name of every job on a channel queue (data: { alertId }, jobId: the alert id). */
+export const SEND_JOB = 'send';
+
 export type ChannelQueues = Record<Channel, Queue>;
 
-/** Producers for both channel queues on one shared connection. */
-export function createChannelQueues(connection: Redis, queuePrefix: string): ChannelQueues {
-  const prefix = bullPrefix(queuePrefix);
-  return {
-    email: new Queue(CHANNEL_QUEUES.email, { connection, prefix }),
-    push: new Queue(CHANNEL_QUEUES.push, { connection, prefix }),
-  };
+/** The channel queues among a process's queues. */
+export function channelQueues(queues: Pick<Queues, 'deliveriesEmail' | 'deliveriesPush'>): ChannelQueues {
+  return { email: queues.deliveriesEmail, push: queues.deliveriesPush };
+}
+
+/**
+ * The channel an alert is first queued on: its watch's method, but email when this
+ * deployment has no VAPID keys. A push alert whose user has no live subscription is
+ * handed to email by the push sender itself, which reads the subscriptions as it claims.
+ */
+export function firstChannel(method: Channel | null, pushConfigured: boolean): Channel {
+  return method === 'push' && pushConfigured ? 'push' : 'email';
 }
 
 /**
@@ -50,6 +61,6 @@ export async function handOff(queue: Queue, alertId: string, priority: number | 
   const state = await queue.getJobState(alertId);
   if (state !== 'unknown' && !FINISHED_STATES.has(state)) return false;
   if (state !== 'unknown') await queue.remove(alertId);
-  await queue.add('send', { alertId }, channelJobOptions(alertId, priority));
+  await queue.add(SEND_JOB, { alertId }, channelJobOptions(alertId, priority));
   return true;
 }

@@ -1,16 +1,17 @@
 /**
- * Runs the channel senders inside the worker process and keeps their claims honest.
+ * Runs the channel senders (the deliveries queues' workers) inside the worker process and
+ * keeps their claims honest.
  * `start` opens the mailer, the push sender and one rate-limited BullMQ worker per channel
  * queue; `run` (every lease period) re-queues alerts whose SENDING lease ran out with no
  * live job behind them (a sender killed mid-send whose job BullMQ has since failed), so a
  * crashed claim is always retaken.
  */
 import { Worker } from 'bullmq';
-import type { Deps, MaintenanceTask } from '../queues/tasks.js';
+import { workerMetrics, type Deps, type MaintenanceTask } from '../queues/tasks.js';
 import { bullPrefix } from '../queues/names.js';
 import { batchedAlertStore } from './alert-store.js';
 import { expiredClaims, type Channel } from './alerts.js';
-import { CHANNEL_QUEUES, createChannelQueues, handOff, type ChannelQueues } from './channel-queues.js';
+import { CHANNEL_QUEUES, channelQueues, handOff, type ChannelQueues } from './channel-queues.js';
 import { createMailer } from './email.js';
 import { createPushSender } from './push.js';
 import { sendProcessor } from './send-processor.js';
@@ -29,23 +30,17 @@ export const deliveryChannelsTask: MaintenanceTask = {
   name: 'delivery-expired-claims',
   everyMs: (config) => config.DELIVERY_LEASE_SECONDS * 1000,
   async run(deps) {
-    const queues = createChannelQueues(deps.redis, deps.config.QUEUE_PREFIX);
-    try {
-      const requeued = await requeueExpiredClaims(deps, queues);
-      if (requeued) deps.log.warn({ requeued }, 're-queued alerts whose send claim expired');
-      return { requeued };
-    } finally {
-      await Promise.all(Object.values(queues).map((q) => q.close()));
-    }
+    const requeued = await requeueExpiredClaims(deps, channelQueues(deps.queues));
+    if (requeued) deps.log.warn({ requeued }, 're-queued alerts whose send claim expired');
+    return { requeued };
   },
   async start(deps) {
     const { config } = deps;
     const log = deps.log.child({ component: 'delivery' });
     const mailer = createMailer(config, log);
     const push = createPushSender(config);
-    const channelQueues = createChannelQueues(deps.redis, config.QUEUE_PREFIX);
     const store = batchedAlertStore(deps.pool, config.DELIVERY_LEASE_SECONDS);
-    const sendDeps = { config, pool: deps.pool, log, mailer, push, channelQueues, store };
+    const sendDeps = { config, pool: deps.pool, log, mailer, push, channelQueues: channelQueues(deps.queues), store };
     const rates = async (): Promise<Record<Channel, number>> => {
       const s = await deps.settings.all(); // system_config over DELIVERY_*_PER_SECOND
       return { email: s.send_rate_email_per_second, push: s.send_rate_push_per_second };
@@ -57,6 +52,7 @@ export const deliveryChannelsTask: MaintenanceTask = {
         prefix: bullPrefix(config.QUEUE_PREFIX),
         concurrency: config.DELIVERY_CONCURRENCY,
         limiter: { max: perSecond[channel], duration: 1000 },
+        metrics: workerMetrics,
       });
       w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
       w.on('failed', (job, err) => log.warn({ err, queue: w.name, jobId: job?.id }, 'send job failed'));
@@ -81,7 +77,6 @@ export const deliveryChannelsTask: MaintenanceTask = {
     return async () => {
       clearInterval(retune);
       await Promise.all(workers.map((w) => w.close()));
-      await Promise.all(Object.values(channelQueues).map((q) => q.close()));
       mailer.close();
     };
   },

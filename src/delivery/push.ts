@@ -77,10 +77,15 @@ export function slotTopic(slotId: string): string {
   return slotId.replace(/-/g, '');
 }
 
+/** Whether this deployment can send web push at all (both VAPID keys set). */
+export function pushConfigured(config: Pick<Config, 'VAPID_PUBLIC_KEY' | 'VAPID_PRIVATE_KEY'>): boolean {
+  return Boolean(config.VAPID_PUBLIC_KEY && config.VAPID_PRIVATE_KEY);
+}
+
 /** A PushSender for the configured VAPID keys; null when none are configured. */
 export function createPushSender(config: Config): PushSender | null {
   const { VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey, VAPID_SUBJECT: subject } = config;
-  if (!publicKey || !privateKey) return null;
+  if (!pushConfigured(config) || !publicKey || !privateKey) return null;
   const jwtByAudience = new Map<string, { authorization: string; reuseUntil: number }>();
 
   function authorization(endpoint: string): string {

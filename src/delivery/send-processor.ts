@@ -1,9 +1,12 @@
 /**
- * The channel queues' processor: claim the alert (only while its slot is still free),
- * send it, record the outcome. A passing failure gives the claim back and moves the job
- * to delayed with backoff (honouring Retry-After); a lasting one marks the alert FAILED.
+ * The deliveries queues' processor (one queue per channel; job 'send', data { alertId },
+ * jobId = alert id): claim the alert (only while its slot is still free, the user and
+ * watch active and quiet hours over), send it, record the outcome. An alert that can no
+ * longer be claimed is finished, marked SKIPPED, or waited for (quiet hours, another
+ * sender's live claim). A passing failure gives the claim back and moves the job to
+ * delayed with backoff (honouring Retry-After); a lasting one marks the alert FAILED.
  */
-import { UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Config } from '../config.js';
@@ -14,7 +17,6 @@ import { retryDelayMs } from './backoff.js';
 import { handOff, type ChannelQueues } from './channel-queues.js';
 import type { Mailer } from './email.js';
 import { PermanentSendError, RetryableSendError } from './errors.js';
-import { alertIdOf, delayJob } from './processor.js';
 import { slotTopic, type PushSender } from './push.js';
 import { alertFacts, renderAlertEmail, renderPushPayload, unsubscribeUrl } from './templates.js';
 
@@ -26,6 +28,21 @@ export interface SendDeps {
   push: PushSender | null;
   channelQueues: ChannelQueues;
   store: AlertStore;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The alert id of a delivery job; a job without a valid one can never succeed. */
+export function alertIdOf(job: Job): string {
+  const id = (job.data as { alertId?: unknown } | undefined)?.alertId;
+  if (typeof id !== 'string' || !UUID.test(id)) throw new UnrecoverableError('job data has no valid alertId');
+  return id;
+}
+
+/** Waits the job until `until` without counting a failed attempt. */
+async function delayJob(job: Job, token: string | undefined, until: number): Promise<never> {
+  await job.moveToDelayed(until, token);
+  throw new DelayedError();
 }
 
 type SendResult = { kind: 'sent'; providerMessageId: string | null; acceptedSubscriptionIds: string[] } | { kind: 'fallback to email' };
@@ -151,12 +168,17 @@ export function sendProcessor(d: SendDeps, channel: Channel): Processor {
     const log = () => d.log.child({ queue: job.queueName, jobId: job.id });
     const claimed = await d.store.claim(alertId, channel);
     if (!claimed) {
-      // find out why: finished, no longer wanted, or someone else's live claim
+      // find out why: finished, no longer wanted, someone else's live claim, quiet hours, or
+      // a push alert for a user with no live subscription (it goes by email instead)
       const ctx = await d.store.read(alertId);
       const settled = await settledOutcome(d.pool, alertId, ctx);
       if (settled || !ctx) return settled;
       if (ctx.leaseLiveUntil) return delayJob(job, token, ctx.leaseLiveUntil.getTime() + 100);
       if (ctx.quietUntil) return delayJob(job, token, ctx.quietUntil.getTime());
+      if (channel === 'push' && ctx.liveSubscriptions === 0) {
+        await handOff(d.channelQueues.email, alertId, job.opts.priority);
+        return { outcome: 'fallback to email', reason: 'no live push subscription' };
+      }
       throw new Error('alert could not be claimed; trying again'); // it changed under us: BullMQ's attempts retry
     }
     const stopRenewing = keepLeased(d, alertId, log);

@@ -15,6 +15,8 @@ export interface NewAlert {
   slotId: string;
   /** The user's tier, which orders delivery. */
   priority: PriorityTier;
+  /** The watch's method, which picks the deliveries queue. */
+  channel: 'email' | 'push';
 }
 
 /** The statement, exported for the benchmark's EXPLAIN; $1 is the slot ids. */
@@ -55,11 +57,11 @@ INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel, p
 SELECT user_id, slot_id, preference_id, distance_m, notification_method, user_priority FROM matched ORDER BY slot_id, user_id
 ON CONFLICT (slot_id, user_id) DO NOTHING
 -- the tier comes with the watch (migration 0013), so no users row is read per alert
-RETURNING id, slot_id, priority::text AS priority`;
+RETURNING id, slot_id, priority::text AS priority, channel::text AS channel`;
 
 /** Inserts the alerts that the given (still AVAILABLE) slots owe; returns only those newly written. */
 export async function insertAlertsForSlots(db: Queryable, slotIds: string[]): Promise<NewAlert[]> {
   if (!slotIds.length) return [];
-  const { rows } = await db.query<{ id: string; slot_id: string; priority: PriorityTier }>(INSERT_ALERTS_SQL, [slotIds]);
-  return rows.map((r) => ({ id: r.id, slotId: r.slot_id, priority: r.priority }));
+  const { rows } = await db.query<{ id: string; slot_id: string; priority: PriorityTier; channel: NewAlert['channel'] }>(INSERT_ALERTS_SQL, [slotIds]);
+  return rows.map((r) => ({ id: r.id, slotId: r.slot_id, priority: r.priority, channel: r.channel }));
 }

@@ -1,4 +1,6 @@
 /** Matches every unprocessed release, batch by batch, handing each batch's alerts to delivery after its commit. */
+import { channelQueues } from '../delivery/channel-queues.js';
+import { pushConfigured } from '../delivery/push.js';
 import type { Deps } from '../queues/tasks.js';
 import { enqueueAlerts } from './handoff.js';
 import { matchReleaseBatch } from './match-releases.js';
@@ -17,7 +19,7 @@ export async function drainReleases(deps: Pick<Deps, 'pool' | 'queues' | 'config
     total.releases += batch.releases;
     total.alerts += batch.alerts.length;
     try {
-      await enqueueAlerts(deps.queues.deliveries, deps.pool, batch.alerts);
+      await enqueueAlerts(channelQueues(deps.queues), deps.pool, batch.alerts, pushConfigured(deps.config));
     } catch (err) {
       // the alerts are committed and stay PENDING with no enqueued_at: the sweep hands them over
       deps.log.warn({ err, alerts: batch.alerts.length }, 'could not enqueue alerts; the pending-alert sweep will');

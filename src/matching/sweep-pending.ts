@@ -1,15 +1,13 @@
 /**
- * The safety net of the hand-off. An alert still PENDING is handed to the deliveries
+ * The safety net of the hand-off. An alert still PENDING is handed to its deliveries
  * queue again when it was never enqueued (a crash between the commit that wrote it and
  * the enqueue) and is older than the grace period, or when it was enqueued long ago and
  * is still PENDING (its job was lost with Redis, or completed and was removed without
- * the alert moving on). Re-adding is safe: a job with that id still in the queue makes
- * the add a no-op.
+ * the alert moving on). Re-adding is safe: a live job with that id makes it a no-op.
  */
-import type { Queue } from 'bullmq';
 import type { Queryable } from '../db/types.js';
-import type { PriorityTier } from './alerts.js';
-import { enqueueAlerts } from './handoff.js';
+import type { ChannelQueues } from '../delivery/channel-queues.js';
+import { requeueAlerts, type AlertToDeliver } from './handoff.js';
 
 export interface SweepOptions {
   /** Seconds an alert may wait for its first enqueue before the sweep takes it. */
@@ -21,10 +19,10 @@ export interface SweepOptions {
 }
 
 /** Alerts the sweep should hand over again, oldest first. */
-export async function findStrandedAlerts(db: Queryable, o: SweepOptions): Promise<{ id: string; priority: PriorityTier }[]> {
-  const { rows } = await db.query<{ id: string; priority: PriorityTier }>(
-    // the tier the alert was written with (migration 0013), as the first hand-off used
-    `SELECT a.id, a.priority::text AS priority
+export async function findStrandedAlerts(db: Queryable, o: SweepOptions): Promise<AlertToDeliver[]> {
+  const { rows } = await db.query<AlertToDeliver>(
+    // the tier the alert was written with (migration 0013) and its channel, as the first hand-off used
+    `SELECT a.id, a.priority::text AS priority, a.channel::text AS channel
        FROM user_alerts a
       WHERE a.status = 'PENDING'
         AND ((a.enqueued_at IS NULL AND a.created_at < now() - make_interval(secs => $1::double precision))
@@ -36,9 +34,7 @@ export async function findStrandedAlerts(db: Queryable, o: SweepOptions): Promis
   return rows;
 }
 
-/** Re-enqueues stranded PENDING alerts; returns how many were handed over. */
-export async function sweepPendingAlerts(queue: Queue, db: Queryable, o: SweepOptions): Promise<number> {
-  const stranded = await findStrandedAlerts(db, o);
-  await enqueueAlerts(queue, db, stranded);
-  return stranded.length;
+/** Re-enqueues stranded PENDING alerts; returns how many jobs were added. */
+export async function sweepPendingAlerts(queues: ChannelQueues, db: Queryable, o: SweepOptions, pushConfigured: boolean): Promise<number> {
+  return requeueAlerts(queues, db, await findStrandedAlerts(db, o), pushConfigured);
 }

@@ -1,5 +1,7 @@
 /** The alert loop's scheduled upkeep, listed in src/worker/registry.ts. */
 import type pg from 'pg';
+import { channelQueues } from '../delivery/channel-queues.js';
+import { pushConfigured } from '../delivery/push.js';
 import type { Deps, MaintenanceTask } from '../queues/tasks.js';
 import { coalesced } from './coalesce.js';
 import { drainReleases, type DrainResult } from './drain.js';
@@ -48,17 +50,14 @@ export const pollReleasesTask: MaintenanceTask = {
   },
 };
 
-/** Hands PENDING alerts that never reached the deliveries queue (or lost their job) to it again. */
+/** Hands PENDING alerts that never reached a deliveries queue (or lost their job) to it again. */
 export const sweepPendingAlertsTask: MaintenanceTask = {
   name: 'sweep-pending-alerts',
   everyMs: (config) => config.ALERT_SWEEP_SECONDS * 1000,
   async run(deps) {
-    const requeued = await sweepPendingAlerts(deps.queues.deliveries, deps.pool, {
-      graceSeconds: deps.config.ALERT_ENQUEUE_GRACE_SECONDS,
-      requeueSeconds: deps.config.ALERT_REQUEUE_SECONDS,
-      limit: 5000,
-    });
-    if (requeued) deps.log.warn({ requeued }, 'handed stranded alerts to the deliveries queue');
+    const options = { graceSeconds: deps.config.ALERT_ENQUEUE_GRACE_SECONDS, requeueSeconds: deps.config.ALERT_REQUEUE_SECONDS, limit: 5000 };
+    const requeued = await sweepPendingAlerts(channelQueues(deps.queues), deps.pool, options, pushConfigured(deps.config));
+    if (requeued) deps.log.warn({ requeued }, 'handed stranded alerts to the deliveries queues');
     return { requeued };
   },
 };

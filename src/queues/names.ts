@@ -6,11 +6,11 @@
 export const QUEUES = {
   /** Scheduled upkeep: hold expiry, release polling, pending-alert sweep, feed polls. */
   maintenance: 'maintenance',
-  /** One job per alert to deliver (jobId = alert id): re-checked, then routed to a channel. */
-  deliveries: 'deliveries',
-  /** The email sender's queue; its own BullMQ rate limiter caps sends per second. */
+  /**
+   * The deliveries queues, one per channel: one job per alert (jobId = alert id), handed
+   * over by matching. Each has its own BullMQ rate limiter capping sends per second.
+   */
   deliveriesEmail: 'deliveries-email',
-  /** The web push sender's queue, rate-limited the same way. */
   deliveriesPush: 'deliveries-push',
 } as const;
 

@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import { MetricsTime, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -32,3 +32,6 @@ export interface MaintenanceTask {
   /** Optional: started with the worker (e.g. a LISTEN that wakes the task early); returns a stop function. */
   start?(deps: Deps): Promise<() => Promise<void>>;
 }
+
+/** Every worker's metrics option: per-minute completed/failed counts kept in Redis by BullMQ, read by GET /metrics. */
+export const workerMetrics = { maxDataPoints: MetricsTime.ONE_WEEK };

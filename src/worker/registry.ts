@@ -2,23 +2,18 @@
  * What the worker process runs. Each capability exports its tasks from its own folder;
  * this list is the one place that wires them in.
  */
-import type { Processor } from 'bullmq';
-import type { Deps, MaintenanceTask } from '../queues/tasks.js';
+import type { MaintenanceTask } from '../queues/tasks.js';
 import { deliveryChannelsTask } from '../delivery/channels-task.js';
-import { deliveryProcessor as deliverAlerts } from '../delivery/processor.js';
 import { expireHoldsTask } from '../booking/expire-holds.js';
 import { cleanupTask } from '../booking/cleanup-task.js';
 import { pollReleasesTask, sweepPendingAlertsTask } from '../matching/tasks.js';
 import { pollFeedTask } from '../feeds/task.js';
 
 export const maintenanceTasks: MaintenanceTask[] = [
-  deliveryChannelsTask, // also runs the rate-limited email and push senders
+  deliveryChannelsTask, // also runs the rate-limited email and push senders (the deliveries queues' workers)
   expireHoldsTask,
   cleanupTask,
   pollReleasesTask, // also LISTENs on 'slot_released' to match at once
   sweepPendingAlertsTask,
   pollFeedTask, // idles while FEED_URL is unset
 ];
-
-/** The deliveries queue's processor, when the delivery capability provides one. */
-export const deliveryProcessor: ((deps: Deps) => Processor) | undefined = deliverAlerts;

@@ -1,4 +1,4 @@
-import { MetricsTime, Worker, type Processor } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { log as rootLog } from '../log.js';
@@ -8,16 +8,15 @@ import { closeQueues, createQueues } from '../queues/queues.js';
 import { createRedis } from '../queues/redis.js';
 import type { Deps, MaintenanceTask } from '../queues/tasks.js';
 import { SettingsCache } from '../settings/settings.js';
-import { deliveryProcessor as defaultDeliveryProcessor, maintenanceTasks } from '../worker/registry.js';
+import { maintenanceTasks } from '../worker/registry.js';
+import { workerMetrics } from '../queues/tasks.js';
 
 /** How often a worker re-reads settings to follow a changed interval. */
 const SETTINGS_RECHECK_MS = 5000;
 
 export interface WorkerOptions {
+  /** The maintenance tasks to run (the senders are one: deliveryChannelsTask); all by default. */
   tasks?: MaintenanceTask[];
-  deliveryProcessor?: ((deps: Deps) => Processor) | undefined;
-  /** Concurrency of the deliveries worker. */
-  deliveryConcurrency?: number;
 }
 
 export interface RunningWorker {
@@ -31,11 +30,10 @@ export interface RunningWorker {
  * Starts one worker process's share of the work: job schedulers for every maintenance task
  * (upserted by a stable id, so any number of processes may start at once and there is
  * still one schedule each), a worker on the maintenance queue that dispatches by job
- * name, and a worker on the deliveries queue.
+ * name, and whatever the tasks start themselves (the deliveries queues' senders).
  */
 export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<RunningWorker> {
   const tasks = options.tasks ?? maintenanceTasks;
-  const makeDeliveryProcessor = 'deliveryProcessor' in options ? options.deliveryProcessor : defaultDeliveryProcessor;
   const log = rootLog.child({ process: 'worker' });
   const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'slotwatch-worker' });
   const redis = createRedis(config.REDIS_URL, 'worker');
@@ -62,8 +60,6 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   }, SETTINGS_RECHECK_MS);
   rescheduler.unref();
 
-  // per-minute completed/failed counts kept in Redis by BullMQ, read by GET /metrics
-  const metrics = { maxDataPoints: MetricsTime.ONE_WEEK };
   const byName = new Map(tasks.map((t) => [t.name, t]));
   const workers: Worker[] = [];
   if (tasks.length) {
@@ -78,18 +74,8 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
           await recordHeartbeat(redis, config.QUEUE_PREFIX, task.name);
           return result;
         },
-        { connection: redis, prefix, concurrency: Math.max(1, tasks.length), metrics },
+        { connection: redis, prefix, concurrency: Math.max(1, tasks.length), metrics: workerMetrics },
       ),
-    );
-  }
-  if (makeDeliveryProcessor) {
-    workers.push(
-      new Worker(QUEUES.deliveries, makeDeliveryProcessor(deps), {
-        connection: redis,
-        prefix,
-        concurrency: options.deliveryConcurrency ?? 50,
-        metrics,
-      }),
     );
   }
   for (const w of workers) {

@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('expire-holds in the worker', () => {
   it('two workers keep one schedule, and an expired hold is released by it', async () => {
     const config = { ...loadConfig({ DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, HOLD_SWEEP_SECONDS: '1', LOG_LEVEL: 'warn' }), QUEUE_PREFIX: ctx.redisPrefix };
-    running.push(...(await Promise.all([1, 2].map(() => startWorker(config, { tasks: [expireHoldsTask], deliveryProcessor: undefined })))));
+    running.push(...(await Promise.all([1, 2].map(() => startWorker(config, { tasks: [expireHoldsTask] })))));
     const schedulers = await running[0]!.deps.queues.maintenance.getJobSchedulers();
     expect(schedulers.map((s) => s.key)).toEqual(['expire-holds']);
 

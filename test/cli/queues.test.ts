@@ -34,21 +34,21 @@ function statusRow(output: string, queue: string): Record<string, string> {
 let queue: Queue;
 beforeAll(async () => {
   const prefix = bullPrefix(ctx.redisPrefix);
-  queue = new Queue(QUEUES.deliveries, { connection: ctx.redis, prefix });
-  const events = new QueueEvents(QUEUES.deliveries, { connection: ctx.redis.duplicate(), prefix });
+  queue = new Queue(QUEUES.deliveriesEmail, { connection: ctx.redis, prefix });
+  const events = new QueueEvents(QUEUES.deliveriesEmail, { connection: ctx.redis.duplicate(), prefix });
   await events.waitUntilReady();
   const worker = new Worker(
-    QUEUES.deliveries,
+    QUEUES.deliveriesEmail,
     async (job) => {
       if (job.data.alertId === 'a-bad') throw new UnrecoverableError('mailbox does not exist');
     },
     { connection: ctx.redis.duplicate({ maxRetriesPerRequest: null }), prefix },
   );
-  const jobs = await queue.addBulk(['a-1', 'a-2', 'a-bad'].map((id) => ({ name: 'deliver', data: { alertId: id }, opts: { jobId: id } })));
+  const jobs = await queue.addBulk(['a-1', 'a-2', 'a-bad'].map((id) => ({ name: 'send', data: { alertId: id }, opts: { jobId: id } })));
   await Promise.all(jobs.map((j) => j.waitUntilFinished(events).catch(() => undefined)));
   await worker.close();
   await events.close();
-  await queue.add('deliver', { alertId: 'a-3' }, { jobId: 'a-3' }); // waits: no worker now
+  await queue.add('send', { alertId: 'a-3' }, { jobId: 'a-3' }); // waits: no worker now
 });
 
 afterAll(async () => {
@@ -59,14 +59,14 @@ describe('queue CLI', () => {
   it('queues:status shows counts per state and the oldest waiting age', async () => {
     const { code, stdout } = await cli('queues:status');
     expect(code).toBe(0);
-    const row = statusRow(stdout, 'deliveries');
+    const row = statusRow(stdout, 'deliveries-email');
     expect(row).toMatchObject({ waiting: '1', failed: '1', completed: '2', active: '0' });
     expect(row['oldest waiting']).toMatch(/^\d+s$/);
     expect(statusRow(stdout, 'maintenance')).toMatchObject({ waiting: '0', 'oldest waiting': '-' });
   });
 
   it('queues:failed lists the failure with its reason', async () => {
-    const { code, stdout } = await cli('queues:failed', 'deliveries');
+    const { code, stdout } = await cli('queues:failed', 'deliveries-email');
     expect(code).toBe(0);
     expect(stdout).toContain('a-bad');
     expect(stdout).toContain('mailbox does not exist');
@@ -74,24 +74,24 @@ describe('queue CLI', () => {
   });
 
   it('queues:retry moves failed jobs back to waiting', async () => {
-    const { stdout } = await cli('queues:retry', 'deliveries');
-    expect(stdout).toContain('deliveries: 1 failed job(s) moved back to waiting');
+    const { stdout } = await cli('queues:retry', 'deliveries-email');
+    expect(stdout).toContain('deliveries-email: 1 failed job(s) moved back to waiting');
     expect(await queue.getFailedCount()).toBe(0);
     expect(await queue.getWaitingCount()).toBe(2);
   });
 
   it('queues:pause and queues:resume', async () => {
-    expect((await cli('queues:pause', 'deliveries')).stdout).toContain('deliveries: paused');
+    expect((await cli('queues:pause', 'deliveries-email')).stdout).toContain('deliveries-email: paused');
     expect(await queue.isPaused()).toBe(true);
-    expect(statusRow((await cli('queues:status')).stdout, 'deliveries').queue).toBe('deliveries (paused)');
-    expect((await cli('queues:resume', 'deliveries')).stdout).toContain('deliveries: resumed');
+    expect(statusRow((await cli('queues:status')).stdout, 'deliveries-email').queue).toBe('deliveries-email (paused)');
+    expect((await cli('queues:resume', 'deliveries-email')).stdout).toContain('deliveries-email: resumed');
     expect(await queue.isPaused()).toBe(false);
   });
 
   it('refuses an unknown queue or a missing name with a usage line and exit code 2', async () => {
     const unknown = await cli('queues:pause', 'emails');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('no queue named "emails" (queues: maintenance, deliveries, deliveries-email, deliveries-push)');
+    expect(unknown.stderr).toContain('no queue named "emails" (queues: maintenance, deliveries-email, deliveries-push)');
     const missing = await cli('queues:failed');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('usage: npm run cli -- queues:failed');

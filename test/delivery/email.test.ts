@@ -27,7 +27,7 @@ describe('an email alert', () => {
   it('arrives once, naming centre, test type, London date and time, distance, with a hold link and one-click unsubscribe headers', async () => {
     // 08:30 UTC in July is 09:30 in London (BST)
     const a = await insertAlert(ctx.pool, { start: new Date('2031-07-15T08:30:00Z'), distanceM: 5149.9 });
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     const row = await waitForAlert(ctx.pool, a.alertId, finished);
 
     expect(row).toMatchObject({ status: 'SENT', sent: true, channel: 'email', attempts: 1, last_error: null, lease_until: null });
@@ -63,7 +63,7 @@ describe('an email alert', () => {
   it('is not sent, and is SKIPPED, when the slot was booked between match and send', async () => {
     const a = await insertAlert(ctx.pool);
     await ctx.pool.query(`UPDATE time_slots SET status = 'BOOKED' WHERE id = $1`, [a.slotId]);
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     const row = await waitForAlert(ctx.pool, a.alertId, finished);
     expect(row).toMatchObject({ status: 'SKIPPED', sent: false, sent_at: null, attempts: 0, last_error: 'slot is BOOKED' });
     expect(to(a.email)).toHaveLength(0);
@@ -74,8 +74,8 @@ describe('an email alert', () => {
     const b = await insertAlert(ctx.pool);
     await ctx.pool.query(`UPDATE user_preferences SET is_active = false WHERE id = $1`, [a.watchId]);
     await ctx.pool.query(`UPDATE users SET is_active = false WHERE id = $1`, [b.userId]);
-    await enqueue(h.producer, a.alertId);
-    await enqueue(h.producer, b.alertId);
+    await enqueue(h.producer, a);
+    await enqueue(h.producer, b);
     expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SKIPPED', last_error: 'watch is inactive' });
     expect(await waitForAlert(ctx.pool, b.alertId, finished)).toMatchObject({ status: 'SKIPPED', last_error: 'user is inactive' });
     expect(to(a.email)).toHaveLength(0);
@@ -84,12 +84,12 @@ describe('an email alert', () => {
 
   it('is sent once even when the job is enqueued twice or run again after it was sent', async () => {
     const a = await insertAlert(ctx.pool);
-    await enqueue(h.producer, a.alertId);
-    await enqueue(h.producer, a.alertId); // same jobId: ignored while the first is known
+    await enqueue(h.producer, a);
+    await enqueue(h.producer, a); // same jobId: ignored while the first is known
     await waitForAlert(ctx.pool, a.alertId, finished);
     // a later hand-off (e.g. a sweep after the first job was removed) finds it SENT
-    await h.producer.deliveries.add('deliver', { alertId: a.alertId }, { jobId: `${a.alertId}-again` });
-    await until(async () => (await h.producer.deliveries.getJobState(`${a.alertId}-again`)) === 'completed', 'second job to complete');
+    await h.producer.deliveriesEmail.add('send', { alertId: a.alertId }, { jobId: `${a.alertId}-again` });
+    await until(async () => (await h.producer.deliveriesEmail.getJobState(`${a.alertId}-again`)) === 'completed', 'second job to complete');
     expect(to(a.email)).toHaveLength(1);
     expect((await alertRow(ctx.pool, a.alertId)).attempts).toBe(1);
   });
@@ -100,7 +100,7 @@ describe('an email alert', () => {
       `UPDATE user_alerts SET status = 'SENDING', attempts = 1, channel = 'email', lease_until = now() - interval '1 second' WHERE id = $1`,
       [a.alertId],
     );
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     const row = await waitForAlert(ctx.pool, a.alertId, finished);
     expect(row).toMatchObject({ status: 'SENT', attempts: 2 });
     expect(to(a.email)).toHaveLength(1);
@@ -110,11 +110,11 @@ describe('an email alert', () => {
     const a = await insertAlert(ctx.pool, { email: `nobody-${Date.now()}@refused.example.com` });
     smtp.setMode({ kind: 'reject-rcpt', match: /@refused\.example\.com$/, code: 550 });
     try {
-      await enqueue(h.producer, a.alertId);
+      await enqueue(h.producer, a);
       const row = await waitForAlert(ctx.pool, a.alertId, finished);
       expect(row).toMatchObject({ status: 'FAILED', sent: false, attempts: 1 });
       expect(row.last_error).toMatch(/550/);
-      await until(async () => (await h.worker.deps.queues.deliveries.getJobState(a.alertId)) === 'completed', 'hand-off job to complete');
+      await until(async () => (await h.worker.deps.queues.deliveriesEmail.getJobState(a.alertId)) === 'failed', 'the send job to fail for good');
     } finally {
       smtp.setMode({ kind: 'accept' });
     }
@@ -127,7 +127,7 @@ describe('an SMTP outage', () => {
     const alerts = await Promise.all(Array.from({ length: 6 }, () => insertAlert(ctx.pool)));
     await smtp.stop(); // connection refused
     try {
-      for (const a of alerts) await enqueue(h.producer, a.alertId);
+      for (const a of alerts) await enqueue(h.producer, a);
       const allFailedWith = (pattern: RegExp) => async () => {
         const rows = await Promise.all(alerts.map((a) => alertRow(ctx.pool, a.alertId)));
         return rows.every((r) => r.status !== 'SENT' && pattern.test(r.last_error ?? ''));

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import { deliveryChannelsTask } from '../../src/delivery/channels-task.js';
-import { deliveryProcessor } from '../../src/delivery/processor.js';
+import { channelJobOptions, channelQueues, firstChannel, SEND_JOB } from '../../src/delivery/channel-queues.js';
 import { log } from '../../src/log.js';
 import { PRIORITY_BY_TIER, closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
 import { createRedis } from '../../src/queues/redis.js';
@@ -40,13 +40,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts the deliveries worker and its channel senders, plus a producer like matching's. */
-export async function startHarness(config: Config, o: { concurrency?: number; allTasks?: boolean } = {}): Promise<Harness> {
+/** Starts the channel senders (the deliveries queues' workers), plus a producer like matching's. */
+export async function startHarness(config: Config, o: { allTasks?: boolean } = {}): Promise<Harness> {
   log.level = config.LOG_LEVEL; // the worker logs through the root logger, as workers/worker.ts sets it
-  const worker = await startWorker(config, {
-    ...(o.allTasks ? {} : { tasks: [deliveryChannelsTask], deliveryProcessor }),
-    deliveryConcurrency: o.concurrency ?? 10,
-  });
+  const worker = await startWorker(config, o.allTasks ? {} : { tasks: [deliveryChannelsTask] });
   const redis = createRedis(config.REDIS_URL, 'producer');
   const producer = createQueues(redis, config.QUEUE_PREFIX);
   return {
@@ -71,6 +68,7 @@ export interface AlertSetup {
   email: string;
   slotId: string;
   watchId: string;
+  method: 'email' | 'push';
   centerName: string;
   start: Date;
 }
@@ -85,17 +83,20 @@ export async function insertAlert(
   const centerName = `Mill Hill ${randomUUID().slice(0, 6)}`;
   const center = await insertCenter(db, { name: centerName, postcode: 'NW7 1AA' });
   const slot = await insertSlot(db, { centerId: center.id, ...(o.start ? { start: o.start } : {}), ...(o.testType ? { testType: o.testType } : {}) });
-  const watch = await insertWatch(db, { userId: user.id, method: o.method ?? 'email' });
+  const method = o.method ?? 'email';
+  const watch = await insertWatch(db, { userId: user.id, method });
+  // the channel is the watch's method, as matching writes it
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m) VALUES ($1, $2, $3, $4) RETURNING id`,
-    [user.id, slot.id, watch.id, o.distanceM ?? 5149.9],
+    `INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    [user.id, slot.id, watch.id, o.distanceM ?? 5149.9, method],
   );
-  return { alertId: rows[0]!.id, userId: user.id, email: user.email, slotId: slot.id, watchId: watch.id, centerName, start: slot.start_time };
+  return { alertId: rows[0]!.id, userId: user.id, email: user.email, slotId: slot.id, watchId: watch.id, method, centerName, start: slot.start_time };
 }
 
-/** Enqueues the delivery job exactly as the matching hand-off does. */
-export async function enqueue(producer: Queues, alertId: string, tier: keyof typeof PRIORITY_BY_TIER = 'NORMAL') {
-  return producer.deliveries.add('deliver', { alertId }, { jobId: alertId, priority: PRIORITY_BY_TIER[tier] });
+/** Enqueues the alert's job on its channel's deliveries queue, as the matching hand-off does. */
+export async function enqueue(producer: Queues, alert: Pick<AlertSetup, 'alertId' | 'method'>, tier: keyof typeof PRIORITY_BY_TIER = 'NORMAL') {
+  const queue = channelQueues(producer)[firstChannel(alert.method, true)];
+  return queue.add(SEND_JOB, { alertId: alert.alertId }, channelJobOptions(alert.alertId, PRIORITY_BY_TIER[tier]));
 }
 
 export interface AlertRow {

@@ -24,7 +24,7 @@ afterAll(async () => {
 describe('the outbox', () => {
   it('holds one .eml per alert, complete with headers and hold link, and the alert is SENT', async () => {
     const a = await insertAlert(ctx.pool);
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     const row = await waitForAlert(ctx.pool, a.alertId, finished);
     const path = join(dir, `${a.alertId}.eml`);
     expect(row).toMatchObject({ status: 'SENT', channel: 'email', provider_message_id: `file:${path}` });

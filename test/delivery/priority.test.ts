@@ -25,13 +25,13 @@ describe('delivery order', () => {
     // queued while no worker runs, in the worst order
     const redis = createRedis(config.REDIS_URL, 'producer');
     const producer = createQueues(redis, config.QUEUE_PREFIX);
-    for (const a of normal) await enqueue(producer, a.alertId, 'NORMAL');
-    await enqueue(producer, vip.alertId, 'VIP');
-    await enqueue(producer, urgent.alertId, 'URGENT');
+    for (const a of normal) await enqueue(producer, a, 'NORMAL');
+    await enqueue(producer, vip, 'VIP');
+    await enqueue(producer, urgent, 'URGENT');
     await closeQueues(producer);
     redis.disconnect();
 
-    h = await startHarness(config, { concurrency: 1 });
+    h = await startHarness(config);
     await smtp.waitForCount(5);
     const order = smtp.messages.map((m) => m.envelopeTo[0]);
     expect(order[0]).toBe(urgent.email);

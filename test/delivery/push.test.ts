@@ -54,7 +54,7 @@ describe('a push alert', () => {
     const a = await insertAlert(ctx.pool, { method: 'push', start: new Date('2031-01-14T09:30:00Z'), distanceM: 1609.344 * 4 });
     const phone = await subscribe(a.userId);
     const laptop = await subscribe(a.userId);
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     const row = await waitForAlert(ctx.pool, a.alertId, finished);
 
     expect(row).toMatchObject({ status: 'SENT', sent: true, channel: 'push', attempts: 1 });
@@ -84,7 +84,7 @@ describe('a push alert', () => {
     const live = await subscribe(a.userId);
     pushService.script(gone404.id, [{ status: 404 }]);
     pushService.script(gone410.id, [{ status: 410 }]);
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', channel: 'push', attempts: 1 });
     expect(await isActive(gone404.rowId)).toBe(false);
     expect(await isActive(gone410.rowId)).toBe(false);
@@ -98,7 +98,7 @@ describe('a push alert', () => {
     const a = await insertAlert(ctx.pool, { method: 'push' });
     const only = await subscribe(a.userId);
     pushService.script(only.id, [{ status: 410 }]);
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     const row = await waitForAlert(ctx.pool, a.alertId, finished);
     expect(row).toMatchObject({ status: 'SENT', channel: 'email' });
     expect(await isActive(only.rowId)).toBe(false);
@@ -107,7 +107,7 @@ describe('a push alert', () => {
 
   it('goes by email when a push watch has no live subscription', async () => {
     const a = await insertAlert(ctx.pool, { method: 'push' });
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', channel: 'email', attempts: 1 });
     expect(smtp.messages.filter((m) => m.envelopeTo.includes(a.email))).toHaveLength(1);
   });
@@ -116,7 +116,7 @@ describe('a push alert', () => {
     const a = await insertAlert(ctx.pool, { method: 'push' });
     const s = await subscribe(a.userId);
     pushService.script(s.id, [{ status: 429, headers: { 'retry-after': '1' } }, { status: 500 }, { status: 503 }]);
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     const row = await waitForAlert(ctx.pool, a.alertId, finished);
     expect(row).toMatchObject({ status: 'SENT', channel: 'push', attempts: 4 });
     const got = requestsFor(s);
@@ -130,7 +130,7 @@ describe('a push alert', () => {
     const a = await insertAlert(ctx.pool, { method: 'push' });
     // passes the table's format check but is no P-256 point: encryption cannot work, ever
     const { id } = await saveSubscription(ctx.pool, a.userId, { endpoint: `${pushService.origin}/push/nobody`, p256dh: 'A'.repeat(40), auth: 'B'.repeat(22) });
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     const row = await waitForAlert(ctx.pool, a.alertId, finished);
     expect(row).toMatchObject({ status: 'FAILED', attempts: 1 });
     expect(row.last_error).toMatch(/malformed subscription/);

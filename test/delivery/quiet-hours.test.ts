@@ -62,7 +62,7 @@ describe('an alert in quiet hours', () => {
   it('waits (delayed, still PENDING, nothing sent) and goes out once they are over', async () => {
     const a = await insertAlert(ctx.pool);
     await ctx.pool.query(QUIET_NOW, [a.userId]);
-    const job = await enqueue(h.producer, a.alertId);
+    const job = await enqueue(h.producer, a);
     await until(async () => (await job.getState()) === 'delayed', 'the job to be delayed');
     expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'PENDING', attempts: 0 });
     expect(smtp.messages.filter((m) => m.envelopeTo.includes(a.email))).toHaveLength(0);
@@ -77,7 +77,7 @@ describe('an alert in quiet hours', () => {
   it('is SKIPPED when they end if the slot has gone meanwhile', async () => {
     const a = await insertAlert(ctx.pool);
     await ctx.pool.query(QUIET_NOW, [a.userId]);
-    const job = await enqueue(h.producer, a.alertId);
+    const job = await enqueue(h.producer, a);
     await until(async () => (await job.getState()) === 'delayed', 'the job to be delayed');
     await ctx.pool.query(`UPDATE time_slots SET status = 'HOLD' WHERE id = $1`, [a.slotId]);
     await job.promote();
@@ -105,7 +105,7 @@ describe('the admin’s default quiet hours', () => {
   it('hold back alerts of users who set none, not of users with their own, and lift when set to null', async () => {
     await setDefault(await aroundNow());
     const a = await insertAlert(ctx.pool);
-    const job = await enqueue(h.producer, a.alertId);
+    const job = await enqueue(h.producer, a);
     await until(async () => (await job.getState()) === 'delayed', 'the job to be delayed by the default');
     expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'PENDING', attempts: 0 });
 
@@ -116,7 +116,7 @@ describe('the admin’s default quiet hours', () => {
                         quiet_hours_end   = ((now() AT TIME ZONE 'Europe/London')::time + interval '4 hours') WHERE id = $1`,
       [own.userId],
     );
-    await enqueue(h.producer, own.alertId);
+    await enqueue(h.producer, own);
     expect(await waitForAlert(ctx.pool, own.alertId, finished)).toMatchObject({ status: 'SENT' });
 
     await setDefault(null);

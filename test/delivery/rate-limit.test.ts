@@ -45,7 +45,7 @@ describe('the per-channel rate limit', () => {
       const s = pushService.subscribe();
       await saveSubscription(ctx.pool, p.userId, { endpoint: s.endpoint, p256dh: s.keys.p256dh, auth: s.keys.auth });
     }
-    for (const a of [...emails, ...pushes]) await enqueue(h.producer, a.alertId);
+    for (const a of [...emails, ...pushes]) await enqueue(h.producer, a);
 
     for (const a of [...emails, ...pushes]) expect((await waitForAlert(ctx.pool, a.alertId, finished)).status).toBe('SENT');
     expect(smtp.messages).toHaveLength(6);

@@ -30,7 +30,7 @@ describe('one-click unsubscribe', () => {
   it('switches off exactly the watch named in the email, with no login, and later alerts for it are skipped', async () => {
     const a = await insertAlert(t.ctx.pool);
     const otherWatch = await insertWatch(t.ctx.pool, { userId: a.userId });
-    await enqueue(h.producer, a.alertId);
+    await enqueue(h.producer, a);
     await smtp.waitForCount(1);
     const mail = smtp.messages.find((m) => m.envelopeTo.includes(a.email))!;
     const header = mail.parsed.headerLines.find((l) => l.key === 'list-unsubscribe')!.line;
@@ -74,7 +74,7 @@ describe('one-click unsubscribe', () => {
       [a.userId, slot.id, a.watchId],
     );
     const later = rows[0]!.id;
-    await enqueue(h.producer, later);
+    await enqueue(h.producer, { alertId: later, method: 'email' });
     expect(await waitForAlert(t.ctx.pool, later, finished)).toMatchObject({ status: 'SKIPPED', last_error: 'watch is inactive' });
     expect(smtp.messages.filter((m) => m.envelopeTo.includes(a.email))).toHaveLength(1);
     expect((await alertRow(t.ctx.pool, a.alertId)).status).toBe('SENT');

@@ -103,7 +103,8 @@ describe('two worker processes', () => {
     );
     expect(releases.rows[0]).toEqual({ unprocessed: 0, alerts: expected.length });
 
-    queue = new Queue(QUEUES.deliveries, { connection: ctx.redis, prefix: bullPrefix(env.QUEUE_PREFIX) });
+    // every alert is a job on its channel's deliveries queue (the watches here ask for email)
+    queue = new Queue(QUEUES.deliveriesEmail, { connection: ctx.redis, prefix: bullPrefix(env.QUEUE_PREFIX) });
     const counts = await queue.getJobCounts('prioritized', 'waiting');
     expect(counts.prioritized! + counts.waiting!).toBe(expected.length);
     const notEnqueued = await ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM user_alerts WHERE enqueued_at IS NULL`);

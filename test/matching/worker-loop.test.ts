@@ -48,8 +48,8 @@ describe('the poll-releases task in a running worker', () => {
     const { id: centerId } = await insertCenter(ctx.pool);
     const user = await insertUser(ctx.pool);
     await insertWatch(ctx.pool, { userId: user.id });
-    worker = await startWorker(config, { tasks: [pollReleasesTask, sweepPendingAlertsTask], deliveryProcessor: undefined });
-    const deliveries = new Queue(QUEUES.deliveries, { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix) });
+    worker = await startWorker(config, { tasks: [pollReleasesTask, sweepPendingAlertsTask] });
+    const deliveries = new Queue(QUEUES.deliveriesEmail, { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix) });
     try {
       // the first scheduled run and the listener's first wake-up find nothing; wait for the LISTEN
       await expect

@@ -25,17 +25,17 @@ beforeAll(async () => {
 
   // one failed delivery (ids only in its data) and one completed, on the app's own queues
   const prefix = bullPrefix(t.config.QUEUE_PREFIX);
-  deliveries = new Queue(QUEUES.deliveries, { connection: t.ctx.redis, prefix });
-  const events = new QueueEvents(QUEUES.deliveries, { connection: t.ctx.redis.duplicate(), prefix });
+  deliveries = new Queue(QUEUES.deliveriesEmail, { connection: t.ctx.redis, prefix });
+  const events = new QueueEvents(QUEUES.deliveriesEmail, { connection: t.ctx.redis.duplicate(), prefix });
   await events.waitUntilReady();
   const worker = new Worker(
-    QUEUES.deliveries,
+    QUEUES.deliveriesEmail,
     async (job) => {
       if (job.id === 'alert-broken') throw new UnrecoverableError('SMTP 550 mailbox unavailable');
     },
     { connection: t.ctx.redis.duplicate({ maxRetriesPerRequest: null }), prefix },
   );
-  const jobs = await deliveries.addBulk(['alert-ok', 'alert-broken'].map((id) => ({ name: 'deliver', data: { alertId: id }, opts: { jobId: id } })));
+  const jobs = await deliveries.addBulk(['alert-ok', 'alert-broken'].map((id) => ({ name: 'send', data: { alertId: id }, opts: { jobId: id } })));
   await Promise.all(jobs.map((j) => j.waitUntilFinished(events).catch(() => undefined)));
   await worker.close();
   await events.close();
@@ -93,9 +93,9 @@ describe.skipIf(browserMissing)(`the queue board in Chromium${browserMissing ? `
     for (const name of Object.values(QUEUES)) await expect.poll(() => page.getByText(name, { exact: true }).count()).toBeGreaterThan(0);
     await expect.poll(() => page.getByText('Loading').count()).toBe(0);
     await page.screenshot({ path: screenshotPath('board-overview'), fullPage: true });
-    // each queue's card names it with its job total; deliveries has one failed of two
+    // each queue's card names it with its job total; deliveries-email has one failed of two
     const overview = await page.locator('main').innerText();
-    expect(overview).toMatch(/deliveries[\s\S]*FAILED\s+1[\s\S]*2 Jobs/);
+    expect(overview).toMatch(/deliveries-email[\s\S]*FAILED\s+1[\s\S]*2 Jobs/);
     expect(overview).toMatch(/maintenance[\s\S]*0 Jobs/);
 
     // the session is a cookie the page cannot read, scoped to /admin
@@ -103,7 +103,7 @@ describe.skipIf(browserMissing)(`the queue board in Chromium${browserMissing ? `
     expect(cookie).toMatchObject({ name: 'sw_admin', httpOnly: true, sameSite: 'Strict', path: '/admin' });
     expect(page.url()).not.toContain(cookie!.value);
 
-    await page.goto(`${base}/admin/queues/queue/${QUEUES.deliveries}?status=failed`);
+    await page.goto(`${base}/admin/queues/queue/${QUEUES.deliveriesEmail}?status=failed`);
     await expect.poll(() => page.getByText('SMTP 550 mailbox unavailable').count()).toBeGreaterThan(0);
     await page.screenshot({ path: screenshotPath('board-failed-job'), fullPage: true });
     await page.getByRole('button', { name: 'Retry all' }).click();

@@ -34,16 +34,16 @@ describe('GET /metrics', () => {
       `INSERT INTO appointment_events (appointment_id, event_type, to_status) VALUES ($1, 'HOLD_CREATED', 'HOLD'), ($1, 'HOLD_EXPIRED', 'CANCELLED')`,
       [appointment.id],
     );
-    await t.queues.deliveries.add('deliver', { alertId: 'a1' }, { jobId: 'a1' });
+    await t.queues.deliveriesEmail.add('send', { alertId: 'a1' }, { jobId: 'a1' });
     await t.app.inject({ method: 'GET', url: '/api/me' }); // a 401, timed like any other
 
     const res = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     const text = res.body;
-    expect(sample(text, 'slotwatch_queue_jobs{queue="deliveries",state="waiting"}')).toBe(1);
+    expect(sample(text, 'slotwatch_queue_jobs{queue="deliveries-email",state="waiting"}')).toBe(1);
     expect(sample(text, 'slotwatch_queue_jobs{queue="maintenance",state="waiting"}')).toBe(0);
-    expect(sample(text, 'slotwatch_queue_oldest_waiting_seconds{queue="deliveries"}')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'slotwatch_queue_oldest_waiting_seconds{queue="deliveries-email"}')).toBeGreaterThanOrEqual(0);
     expect(text).toContain('# TYPE slotwatch_queue_jobs_completed_total counter');
     expect(sample(text, 'slotwatch_alerts{status="SENT",channel="email"}')).toBe(1);
     expect(sample(text, 'slotwatch_alerts{status="SENT",channel="push"}')).toBe(1);
