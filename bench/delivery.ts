@@ -230,6 +230,10 @@ export default async function main(args: string[]): Promise<void> {
       console.log(`BullMQ no-op jobs: ${round(noopRate)} jobs/s (${n} jobs, concurrency ${concurrency})`);
       // burst
       const burst = await seed(pool, n, channel, `${channel}-burst`, subscribe);
+      // a live database has current statistics (autovacuum analyses it); this one was filled a
+      // moment ago, and with autovacuum off (as on this machine) nothing would analyse it: the
+      // claim's joins were then planned for empty tables and cost PostgreSQL five times the CPU
+      await pool.query('ANALYZE');
       const before = await accepted();
       const backends = new BackendCpu(database);
       backends.start();
