@@ -25,8 +25,14 @@ export function scrubEmails(text: string): string {
   return text.replace(EMAIL, '[email]');
 }
 
+// properties libraries hang on their errors that are whole objects, not facts about the
+// error: pg-pool attaches the failed client (its connection settings, parsed statements
+// and buffers, kilobytes per line) to an idle client's error
+const ERROR_OBJECT_PROPERTIES = ['client'] as const;
+
 function errSerializer(err: unknown): unknown {
   const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  for (const k of ERROR_OBJECT_PROPERTIES) delete out[k];
   for (const k of ['message', 'stack', 'detail'] as const) {
     if (typeof out[k] === 'string') out[k] = scrubEmails(out[k] as string);
   }

@@ -30,4 +30,14 @@ describe('log redaction', () => {
     expect(out).toContain('mail sent to [email]');
     expect(lines).toHaveLength(5);
   });
+
+  it('leaves out the client object pg-pool attaches to an idle client error, and keeps the facts', () => {
+    const { logger, lines } = capture();
+    const client = { connectionParameters: { user: 'postgres', database: 'slotwatch' }, parsedStatements: { q: 'SELECT 1' } };
+    logger.error({ err: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', client }) }, 'idle PostgreSQL client failed');
+    const line = JSON.parse(lines[0]!) as { err: Record<string, unknown> };
+    expect(line.err).toMatchObject({ message: 'terminating connection due to administrator command', code: '57P01' });
+    expect(line.err).not.toHaveProperty('client');
+    expect(lines[0]).not.toContain('parsedStatements');
+  });
 });
