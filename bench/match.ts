@@ -287,7 +287,7 @@ export default async function main(args: string[]): Promise<void> {
         generationSeconds: +genSeconds.toFixed(1),
         coverage,
         singleRelease: { matches: singleAlerts, medianMs: single.length ? +median(single).toFixed(1) : null, runsMs: single.map((x) => +x.toFixed(1)) },
-        plan: plan.filter((l) => /Scan|Join|Loop|Insert|Sort|Unique|Heap Fetches|Execution Time|Planning Time/.test(l)).map((l) => l.trimEnd()),
+        plan: plan.filter((l) => /Scan|Join|Loop|Insert|Sort|Unique|Heap Fetches|JIT|Execution Time|Planning Time/.test(l)).map((l) => l.trimEnd()),
       };
       results.push(r);
       console.log(`  matching: ${seconds.toFixed(2)} s, ${alerts.toLocaleString()} alerts, ${Math.round(rate).toLocaleString()} alerts/s`);
