@@ -163,10 +163,12 @@ CREATE TRIGGER user_preferences_cover_deleted AFTER DELETE ON user_preferences
   FOR EACH STATEMENT EXECUTE FUNCTION user_preferences_cover_deleted();
 
 -- Recomputes the rows of the given centres (ids no longer in test_centers just lose
--- theirs) against every live watch: the rule of watch_coverage_rows seen from the centre,
--- candidates within the largest radius a watch may have (100 miles) on the sphere with the
--- same margin, then each watch's own radius on the spheroid. Takes the lock described at
--- the top of this migration first.
+-- theirs) against every live watch: the rule of watch_coverage_rows seen from the centre.
+-- Candidates within the largest radius a watch may have (100 miles, an indexable probe of
+-- the watches for one centre), then within each watch's own radius on the sphere with the
+-- same margin (cheap, and it spares the spheroid for the many farther away; for many
+-- centres at once the planner probes the centres per watch with it instead), then on the
+-- spheroid. Takes the lock described at the top of this migration first.
 CREATE FUNCTION test_centers_cover(centre_ids uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF coalesce(cardinality(centre_ids), 0) = 0 THEN
@@ -184,7 +186,9 @@ BEGIN
          t.test_type, p.notification_method, p.user_priority
     FROM test_centers c
     JOIN user_preferences p
-      ON ST_DWithin(p.location, c.location, 100 * 1609.344 * 1.01, false) AND p.is_active AND p.user_active
+      ON ST_DWithin(p.location, c.location, 100 * 1609.344 * 1.01, false)
+     AND ST_DWithin(p.location, c.location, p.radius_miles::double precision * 1609.344 * 1.01, false)
+     AND p.is_active AND p.user_active
    CROSS JOIN LATERAL (SELECT ST_Distance(p.location, c.location, true) AS distance_m) d
    CROSS JOIN unnest(enum_range(NULL::test_type)) AS t (test_type)
    WHERE c.id = ANY (centre_ids)
