@@ -136,10 +136,12 @@ async function coverageFigures(pool: pg.Pool) {
 }
 
 /**
- * A checkpoint before each timed part, so that neither pays for the writes of what ran
+ * A checkpoint before each timed part, so that none pays for the writes of what ran
  * before it: generating the watches and their coverage leaves gigabytes of dirty pages and
  * WAL behind, and a checkpoint that came due during the matcher's run (its fsyncs, its
- * full-page images) slowed it by up to a third against the floor measured after it.
+ * full-page images) slowed it by up to a third against the floor measured after it; the
+ * floor's own writes did the same to the single releases timed after it (20 ms or 31 ms
+ * for the same release at 100,000 watches).
  * Needs a superuser or pg_checkpoint; without either the run goes on as before.
  */
 async function settle(pool: pg.Pool): Promise<void> {
@@ -262,6 +264,7 @@ export default async function main(args: string[]): Promise<void> {
       const single: number[] = [];
       let singleAlerts = 0;
       if (target) {
+        await settle(pool);
         for (let i = 0; i < 7; i++) {
           await pool.query(`DELETE FROM user_alerts WHERE slot_id = $1`, [target.slot_id]);
           await pool.query(`INSERT INTO slot_releases (slot_id, reason) VALUES ($1, 'bench')`, [target.slot_id]);
