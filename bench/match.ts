@@ -20,7 +20,7 @@ import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { log } from '../src/log.js';
 import { INSERT_ALERTS_SQL } from '../src/matching/alerts.js';
-import { matchReleaseBatch } from '../src/matching/match-releases.js';
+import { MATCH_WORK_MEM, matchReleaseBatch } from '../src/matching/match-releases.js';
 import { projectRoot } from '../src/paths.js';
 import { insertCentres, loadCentres } from '../test/fixtures/centres.js';
 import { withDatabase } from '../src/db/urls.js';
@@ -152,6 +152,8 @@ async function explainOneBatch(pool: pg.Pool, slotIds: string[]): Promise<string
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // as matchReleaseBatch runs it
+    await client.query(`SET LOCAL work_mem = '${MATCH_WORK_MEM}'`);
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${INSERT_ALERTS_SQL}`, [slotIds]);
     await client.query('ROLLBACK');
     return rows.map((r) => r['QUERY PLAN']);

@@ -5,7 +5,7 @@ import { claimReleases, markReleasesProcessed } from '../slots/releases.js';
 import { insertAlertsForSlots, type NewAlert } from './alerts.js';
 
 /** Sort memory for one batch's matching statement. */
-const MATCH_WORK_MEM = '64MB';
+export const MATCH_WORK_MEM = '64MB';
 
 export interface MatchedBatch {
   /** Releases claimed and marked processed. */
