@@ -7,6 +7,9 @@
  * measured in the same run on the same database (a bare INSERT INTO user_alerts ... SELECT
  * of the same pairs from a prepared table), the cost per alert against the smallest size,
  * the commit time of one release with about 1,000 matches, and the plan of one batch.
+ * Matching reads watch_coverage (migration 0014), which the watches' insert trigger fills
+ * as they are generated: that is the design's price on the write side, reported per size
+ * (time spent in the trigger, coverage rows per watch, table and index sizes).
  * It creates its own database and drops it afterwards. Figures go to bench/results/match.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { log } from '../src/log.js';
 import { INSERT_ALERTS_SQL } from '../src/matching/alerts.js';
-import { matchReleaseBatch } from '../src/matching/match-releases.js';
+import { MATCH_WORK_MEM, matchReleaseBatch } from '../src/matching/match-releases.js';
 import { projectRoot } from '../src/paths.js';
 import { insertCentres, loadCentres } from '../test/fixtures/centres.js';
 import { withDatabase } from '../src/db/urls.js';
@@ -35,8 +38,34 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Grows users to 0.8 x target and watches to target, continuing from what is there. */
-async function growWatches(pool: pg.Pool, target: number): Promise<void> {
+/** Watches $1..$2 (numbers), spread over bench_users 1..$3, placed like real learners. */
+const WATCHES_SQL = `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, notification_method,
+                                 preferred_test_types, earliest_date, latest_date)
+   SELECT u.id,
+          p.latitude + x.d * cos(x.b) / 111320.0,
+          p.longitude + x.d * sin(x.b) / (111320.0 * cos(radians(p.latitude))),
+          round((5 + 45 * x.r3 * x.r3 * x.r3)::numeric, 2),
+          (CASE WHEN x.r4 < 0.7 THEN 'email' ELSE 'push' END)::notification_method,
+          CASE WHEN x.r5 < 0.6 THEN '["practical"]' WHEN x.r5 < 0.75 THEN '["theory"]' ELSE '["practical","theory"]' END::jsonb,
+          CASE WHEN x.r6 < 0.95 THEN date '2031-01-01' + floor(x.r7 * 170)::int END,
+          CASE WHEN x.r6 < 0.95 THEN date '2031-01-01' + floor(x.r7 * 170)::int + 7 + floor(x.r8 * 21)::int END
+     FROM (SELECT g,
+                  -- distance from the centre: most learners live within a few miles of one
+                  least(80000, -12000 * ln(1 - random())) AS d,
+                  2 * pi() * random() AS b,
+                  random() AS r3, random() AS r4, random() AS r5, random() AS r6, random() AS r7, random() AS r8,
+                  1 + floor(random() * (SELECT count(*) FROM bench_pick))::int AS pick
+             FROM generate_series($1::int, $2::int) g) x
+     JOIN bench_pick p ON p.rn = x.pick
+     JOIN bench_users u ON u.n = 1 + (x.g % $3::int)`;
+
+/**
+ * Grows users to 0.8 x target and watches to target, continuing from what is there, 100,000
+ * watches per INSERT, each filling watch_coverage through its statement-level trigger as
+ * the application's writes do. Returns the seconds spent in that trigger, read from
+ * pg_stat_xact_user_functions (null where track_functions may not be set: not a superuser).
+ */
+async function growWatches(pool: pg.Pool, target: number): Promise<number | null> {
   const have = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM user_preferences`)).rows[0]!.n);
   const users = Math.round(target * 0.8);
   const haveUsers = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM bench_users`)).rows[0]!.n);
@@ -52,41 +81,79 @@ async function growWatches(pool: pg.Pool, target: number): Promise<void> {
     [haveUsers],
   );
   const step = 100_000;
-  for (let from = have + 1; from <= target; from += step) {
-    const to = Math.min(target, from + step - 1);
-    await pool.query(
-      `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, notification_method,
-                                     preferred_test_types, earliest_date, latest_date)
-       SELECT u.id,
-              p.latitude + x.d * cos(x.b) / 111320.0,
-              p.longitude + x.d * sin(x.b) / (111320.0 * cos(radians(p.latitude))),
-              round((5 + 45 * x.r3 * x.r3 * x.r3)::numeric, 2),
-              (CASE WHEN x.r4 < 0.7 THEN 'email' ELSE 'push' END)::notification_method,
-              CASE WHEN x.r5 < 0.6 THEN '["practical"]' WHEN x.r5 < 0.75 THEN '["theory"]' ELSE '["practical","theory"]' END::jsonb,
-              CASE WHEN x.r6 < 0.95 THEN date '2031-01-01' + floor(x.r7 * 170)::int END,
-              CASE WHEN x.r6 < 0.95 THEN date '2031-01-01' + floor(x.r7 * 170)::int + 7 + floor(x.r8 * 21)::int END
-         FROM (SELECT g,
-                      -- distance from the centre: most learners live within a few miles of one
-                      least(80000, -12000 * ln(1 - random())) AS d,
-                      2 * pi() * random() AS b,
-                      random() AS r3, random() AS r4, random() AS r5, random() AS r6, random() AS r7, random() AS r8,
-                      1 + floor(random() * (SELECT count(*) FROM bench_pick))::int AS pick
-                 FROM generate_series($1::int, $2::int) g) x
-         JOIN bench_pick p ON p.rn = x.pick
-         JOIN bench_users u ON u.n = 1 + (x.g % $3::int)`,
-      [from, to, users],
+  let triggerSeconds: number | null;
+  const client = await pool.connect();
+  try {
+    // per-function timing is a superuser setting; without it the total is all there is
+    const tracked = await client.query(`SET track_functions = 'pl'`).then(
+      () => true,
+      () => false,
     );
-    process.stdout.write(`  watches ${to.toLocaleString()}\r`);
+    let triggerMs = 0;
+    for (let from = have + 1; from <= target; from += step) {
+      const to = Math.min(target, from + step - 1);
+      await client.query('BEGIN');
+      await client.query(WATCHES_SQL, [from, to, users]);
+      const { rows } = await client.query<{ ms: number }>(
+        `SELECT coalesce(sum(total_time), 0)::float8 AS ms FROM pg_stat_xact_user_functions WHERE funcname = 'user_preferences_cover_inserted'`,
+      );
+      await client.query('COMMIT');
+      triggerMs += rows[0]!.ms;
+      process.stdout.write(`  watches ${to.toLocaleString()}\r`);
+    }
+    triggerSeconds = tracked ? triggerMs / 1000 : null;
+  } finally {
+    client.release();
   }
   process.stdout.write('\n');
   await pool.query(`VACUUM ANALYZE users`);
   await pool.query(`VACUUM ANALYZE user_preferences`);
+  // the visibility map lets the matcher's scan of the coverage index skip the table
+  // (autovacuum would set it in service; it is off on some bench servers)
+  await pool.query(`VACUUM ANALYZE watch_coverage`);
+  return triggerSeconds;
+}
+
+/** Coverage rows per live watch and the table's and indexes' sizes: the design's space. */
+async function coverageFigures(pool: pg.Pool) {
+  const { rows } = await pool.query<{ rows: string; watches: string; table: string; pkey: string; match: string }>(
+    `SELECT (SELECT count(*) FROM watch_coverage) AS rows,
+            (SELECT count(*) FROM user_preferences WHERE is_active AND user_active) AS watches,
+            pg_table_size('watch_coverage') AS table,
+            pg_relation_size('watch_coverage_pkey') AS pkey,
+            pg_relation_size('watch_coverage_match') AS match`,
+  );
+  const r = rows[0]!;
+  const mb = (x: string) => +(Number(x) / 2 ** 20).toFixed(1);
+  return {
+    rows: Number(r.rows),
+    rowsPerWatch: +(Number(r.rows) / Math.max(1, Number(r.watches))).toFixed(2),
+    tableMB: mb(r.table),
+    primaryKeyMB: mb(r.pkey),
+    matchIndexMB: mb(r.match),
+    totalMB: mb(String(Number(r.table) + Number(r.pkey) + Number(r.match))),
+  };
+}
+
+/**
+ * A checkpoint before each timed part, so that none pays for the writes of what ran
+ * before it: generating the watches and their coverage leaves gigabytes of dirty pages and
+ * WAL behind, and a checkpoint that came due during the matcher's run (its fsyncs, its
+ * full-page images) slowed it by up to a third against the floor measured after it; the
+ * floor's own writes did the same to the single releases timed after it (20 ms or 31 ms
+ * for the same release at 100,000 watches).
+ * Needs a superuser or pg_checkpoint; without either the run goes on as before.
+ */
+async function settle(pool: pg.Pool): Promise<void> {
+  await pool.query('CHECKPOINT').catch(() => {});
 }
 
 async function explainOneBatch(pool: pg.Pool, slotIds: string[]): Promise<string[]> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // as matchReleaseBatch runs it
+    await client.query(`SET LOCAL work_mem = '${MATCH_WORK_MEM}'`);
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${INSERT_ALERTS_SQL}`, [slotIds]);
     await client.query('ROLLBACK');
     return rows.map((r) => r['QUERY PLAN']);
@@ -135,11 +202,30 @@ export default async function main(args: string[]): Promise<void> {
       [slotCount],
     );
     const slotIds = (await pool.query<{ id: string }>(`SELECT id FROM time_slots ORDER BY id`)).rows.map((r) => r.id);
+    // as autovacuum would: the matcher's plan sizes its sort from the released slots' estimate
+    await pool.query(`VACUUM ANALYZE time_slots`);
 
+    let grown = 0;
     for (const size of sizes) {
       console.log(`\n== ${size.toLocaleString()} active watches`);
-      const [, genSeconds] = await timed(() => growWatches(pool, size));
-      console.log(`  generated in ${genSeconds.toFixed(1)} s`);
+      const added = size - grown;
+      const [triggerSeconds, genSeconds] = await timed(() => growWatches(pool, size));
+      grown = size;
+      const coverage = {
+        // the watches added for this size, and the time their insert trigger took
+        watchesAdded: added,
+        triggerSeconds: triggerSeconds === null ? null : +triggerSeconds.toFixed(1),
+        triggerMicrosecondsPerWatch: triggerSeconds === null ? null : Math.round((triggerSeconds / added) * 1e6),
+        ...(await coverageFigures(pool)),
+      };
+      console.log(
+        `  ${added.toLocaleString()} watches generated in ${genSeconds.toFixed(1)} s, of which ${coverage.triggerSeconds ?? '?'} s ` +
+          `(${coverage.triggerMicrosecondsPerWatch ?? '?'} us per watch) in the insert trigger building their coverage`,
+      );
+      console.log(
+        `  coverage: ${coverage.rows.toLocaleString()} rows, ${coverage.rowsPerWatch} per live watch; table ${coverage.tableMB} MB, ` +
+          `primary key ${coverage.primaryKeyMB} MB, match index ${coverage.matchIndexMB} MB (${coverage.totalMB} MB in all)`,
+      );
       await pool.query(`TRUNCATE user_alerts`);
       await pool.query(`DELETE FROM slot_releases`);
       await pool.query(`INSERT INTO slot_releases (slot_id, reason) SELECT id, 'bench' FROM time_slots`);
@@ -147,6 +233,7 @@ export default async function main(args: string[]): Promise<void> {
       await pool.query(`VACUUM ANALYZE user_alerts`);
 
       const plan = await explainOneBatch(pool, slotIds.slice(0, BATCH));
+      await settle(pool);
       const [alerts, seconds] = await timed(async () => {
         let n = 0;
         for (;;) {
@@ -162,6 +249,7 @@ export default async function main(args: string[]): Promise<void> {
       await pool.query(`CREATE TABLE bench_pairs AS SELECT user_id, slot_id, preference_id, distance_m, channel, priority FROM user_alerts ORDER BY slot_id, user_id`);
       await pool.query(`TRUNCATE user_alerts`);
       await pool.query(`VACUUM ANALYZE user_alerts`);
+      await settle(pool);
       const [floorRows, floorSeconds] = await timed(async () =>
         (await pool.query(
           `INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel, priority)
@@ -178,6 +266,7 @@ export default async function main(args: string[]): Promise<void> {
       const single: number[] = [];
       let singleAlerts = 0;
       if (target) {
+        await settle(pool);
         for (let i = 0; i < 7; i++) {
           await pool.query(`DELETE FROM user_alerts WHERE slot_id = $1`, [target.slot_id]);
           await pool.query(`INSERT INTO slot_releases (slot_id, reason) VALUES ($1, 'bench')`, [target.slot_id]);
@@ -200,8 +289,10 @@ export default async function main(args: string[]): Promise<void> {
         rateVsFloor: +(rate / floorRate).toFixed(3),
         microsecondsPerAlert: +((seconds / Math.max(1, alerts)) * 1e6).toFixed(2),
         floorMicrosecondsPerAlert: +((floorSeconds / Math.max(1, floorRows)) * 1e6).toFixed(2),
+        generationSeconds: +genSeconds.toFixed(1),
+        coverage,
         singleRelease: { matches: singleAlerts, medianMs: single.length ? +median(single).toFixed(1) : null, runsMs: single.map((x) => +x.toFixed(1)) },
-        plan: plan.filter((l) => /Scan|Join|Loop|Insert|Execution Time|Planning Time/.test(l)).map((l) => l.trimEnd()),
+        plan: plan.filter((l) => /Scan|Join|Loop|Insert|Sort|Unique|Heap Fetches|JIT|Execution Time|Planning Time/.test(l)).map((l) => l.trimEnd()),
       };
       results.push(r);
       console.log(`  matching: ${seconds.toFixed(2)} s, ${alerts.toLocaleString()} alerts, ${Math.round(rate).toLocaleString()} alerts/s`);
@@ -219,11 +310,16 @@ export default async function main(args: string[]): Promise<void> {
       r.floorCostVsFirst = first ? +(r.floorMicrosecondsPerAlert / first.floorMicrosecondsPerAlert).toFixed(3) : 1;
     }
     console.log('\nsummary');
-    for (const r of results as { watches: number; seconds: number; alerts: number; alertsPerSecond: number; rateVsFloor: number; microsecondsPerAlert: number; costVsFirst: number; floorCostVsFirst: number; singleRelease: { medianMs: number | null; matches: number } }[]) {
+    for (const r of results as (typeof results[number] & {
+      watches: number; seconds: number; alerts: number; alertsPerSecond: number; rateVsFloor: number; microsecondsPerAlert: number;
+      costVsFirst: number; floorCostVsFirst: number; singleRelease: { medianMs: number | null; matches: number };
+      coverage: { triggerMicrosecondsPerWatch: number | null; rowsPerWatch: number; totalMB: number };
+    })[]) {
       console.log(
         `  ${String(r.watches).padStart(8)} watches: ${r.seconds.toFixed(2)} s, ${r.alerts} alerts, ${r.alertsPerSecond} alerts/s, ` +
           `${r.rateVsFloor}x floor rate, ${r.microsecondsPerAlert} us/alert (${r.costVsFirst}x the first size, goal <= 1.5; the floor's ${r.floorCostVsFirst}x), ` +
-          `single release ${r.singleRelease.matches} matches in ${r.singleRelease.medianMs} ms`,
+          `single release ${r.singleRelease.matches} matches in ${r.singleRelease.medianMs} ms; ` +
+          `coverage ${r.coverage.rowsPerWatch} rows/watch, ${r.coverage.totalMB} MB, built at ${r.coverage.triggerMicrosecondsPerWatch ?? '?'} us/watch`,
       );
     }
     const dir = join(projectRoot, 'bench', 'results');

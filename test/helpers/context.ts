@@ -66,13 +66,20 @@ export function useTestContext(): TestContext {
       ctx.redis.disconnect();
     }
     const leaked = await admin(async (c) => {
-      const { rows } = await c.query<{ n: string; apps: string | null }>(
-        `SELECT count(*) AS n, string_agg(DISTINCT application_name, ', ') AS apps
-           FROM pg_stat_activity WHERE datname = $1`,
-        [database],
-      );
-      await c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-      return rows[0]!;
+      // pool.end() resolves once it has asked its idle clients to close, not once their
+      // backends have gone: give them up to two seconds before counting what is left
+      for (let waited = 0; ; waited += 50) {
+        const { rows } = await c.query<{ n: string; apps: string | null }>(
+          `SELECT count(*) AS n, string_agg(DISTINCT application_name, ', ') AS apps
+             FROM pg_stat_activity WHERE datname = $1`,
+          [database],
+        );
+        if (Number(rows[0]!.n) === 0 || waited >= 2000) {
+          await c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+          return rows[0]!;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     });
     expect(Number(leaked.n), `connections left open to the test database by: ${leaked.apps}`).toBe(0);
   });

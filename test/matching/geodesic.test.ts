@@ -67,12 +67,15 @@ describe('geodesic agreement', () => {
        RETURNING id, center_id`,
       [centreIds],
     );
-    // the plan probes the watches' n-D box index, not a scan of every watch
-    await ctx.pool.query(`ANALYZE user_preferences`);
+    // the plan reads the coverage index alone (VACUUM sets the visibility map that an
+    // index-only scan needs), neither the watches nor the whole coverage table
+    await ctx.pool.query(`VACUUM ANALYZE watch_coverage`);
+    await ctx.pool.query(`ANALYZE time_slots`);
     const plan = await ctx.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${INSERT_ALERTS_SQL}`, [slots.rows.slice(0, 10).map((s) => s.id)]);
     const planText = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
-    expect(planText).toMatch(/Index Scan using user_preferences_match_box_active on user_preferences/);
-    expect(planText).not.toMatch(/Seq Scan on user_preferences/);
+    expect(planText).toMatch(/Index Only Scan using watch_coverage_match on watch_coverage/);
+    expect(planText).not.toMatch(/user_preferences/);
+    expect(planText).not.toMatch(/Seq Scan on watch_coverage/);
 
     while ((await matchReleaseBatch(ctx.pool, 10)).releases > 0);
 

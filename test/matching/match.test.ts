@@ -19,11 +19,23 @@ async function watch(o: {
   earliest?: string | null;
   latest?: string | null;
   active?: boolean;
+  method?: 'email' | 'push';
 }) {
   const { rows } = await ctx.pool.query<{ id: string }>(
-    `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, preferred_test_types, earliest_date, latest_date, is_active)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6::date, $7::date, $8) RETURNING id`,
-    [o.userId, o.latitude ?? LAT, LON, o.radiusMiles ?? 10, JSON.stringify(o.testTypes ?? ['practical']), o.earliest ?? null, o.latest ?? null, o.active ?? true],
+    `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, preferred_test_types, earliest_date, latest_date, is_active,
+                                   notification_method)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6::date, $7::date, $8, $9::notification_method) RETURNING id`,
+    [
+      o.userId,
+      o.latitude ?? LAT,
+      LON,
+      o.radiusMiles ?? 10,
+      JSON.stringify(o.testTypes ?? ['practical']),
+      o.earliest ?? null,
+      o.latest ?? null,
+      o.active ?? true,
+      o.method ?? 'email',
+    ],
   );
   return rows[0]!.id;
 }
@@ -109,7 +121,7 @@ describe('matching released slots to watches', () => {
     expect(releases.rows).toEqual([{ n: 3, alerts: 1 }]);
   });
 
-  it('matches slot dates outside the index box clamp (before 2000, after 2199) exactly', async () => {
+  it('matches slot dates far in the past and future exactly (open window ends are -infinity and infinity)', async () => {
     const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
     const open = await insertUser(ctx.pool);
     const old = await insertUser(ctx.pool);
@@ -157,6 +169,26 @@ describe('matching released slots to watches', () => {
     expect(batch.alerts.map((a) => a.priority)).toEqual(['URGENT']);
     const { rows } = await ctx.pool.query(`SELECT priority::text FROM user_alerts WHERE slot_id = $1`, [slot.id]);
     expect(rows).toEqual([{ priority: 'URGENT' }]);
+  });
+
+  it("returns each new alert's channel: the method of the user's nearest covering watch", async () => {
+    const { id: centerId } = await insertCenter(ctx.pool, { latitude: LAT, longitude: LON });
+    const pushNear = await insertUser(ctx.pool);
+    const emailOnly = await insertUser(ctx.pool);
+    await watch({ userId: pushNear.id, latitude: LAT + 0.0145, radiusMiles: 5, method: 'push' });
+    await watch({ userId: pushNear.id, latitude: LAT + 0.0145 * 3, radiusMiles: 20, method: 'email' });
+    await watch({ userId: emailOnly.id, method: 'email' });
+    const slot = await insertSlot(ctx.pool, { centerId });
+    const batch = await matchReleaseBatch(ctx.pool, 50);
+    const byUser = new Map(
+      (await ctx.pool.query<{ id: string; user_id: string }>(`SELECT id, user_id FROM user_alerts WHERE slot_id = $1`, [slot.id])).rows.map((r) => [r.id, r.user_id]),
+    );
+    expect(batch.alerts.map((a) => [byUser.get(a.id), a.channel]).sort()).toEqual(
+      [
+        [pushNear.id, 'push'],
+        [emailOnly.id, 'email'],
+      ].sort(),
+    );
   });
 
   it("deleting a slot deletes its alerts; deleting a watch leaves its alerts without a watch", async () => {
