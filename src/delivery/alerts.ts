@@ -1,6 +1,7 @@
 /**
- * The delivery side of user_alerts: reading an alert with everything a message needs,
- * claiming it for one sender under a lease, and recording how it ended.
+ * The delivery side of user_alerts: claiming an alert for one sender under a lease (with
+ * everything its message needs), reading why one could not be claimed, and recording how
+ * it ended.
  */
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { Queryable } from '../db/types.js';
@@ -24,112 +25,48 @@ export interface LiveSubscription {
   auth: string;
 }
 
-/** An alert joined with its slot, centre, user and watch, as the processors see it. */
+/** A claimed alert with what its message says: its slot, centre, user and watch. */
 export interface AlertContext {
   id: string;
-  status: 'PENDING' | 'SENDING' | 'SENT' | 'SKIPPED' | 'FAILED';
-  userId: string;
   slotId: string;
+  /** Attempts so far, this claim included. */
   attempts: number;
   distanceM: number | null;
-  /** The claim's lease, when the alert is SENDING and the lease has not run out. */
-  leaseLiveUntil: Date | null;
-  slotStatus: 'AVAILABLE' | 'HOLD' | 'BOOKED';
-  slotInFuture: boolean;
   startTime: Date;
-  endTime: Date;
   testType: 'practical' | 'theory';
   centerName: string;
-  centerPostcode: string;
   email: string;
   firstName: string | null;
-  userActive: boolean;
-  /** Null when the watch was deleted (preference_id ON DELETE SET NULL). */
-  watchActive: boolean | null;
-  method: Channel | null;
-  unsubscribeToken: string | null;
-  /** When the user's quiet hours end, if they are in them now. */
-  quietUntil: Date | null;
-}
-
-interface Row {
-  id: string;
-  status: AlertContext['status'];
-  user_id: string;
-  slot_id: string;
-  attempts: number;
-  distance_m: number | null;
-  lease_live_until: Date | null;
-  slot_status: AlertContext['slotStatus'];
-  slot_in_future: boolean;
-  start_time: Date;
-  end_time: Date;
-  test_type: AlertContext['testType'];
-  center_name: string;
-  center_postcode: string;
-  email: string;
-  first_name: string | null;
-  user_active: boolean;
-  watch_active: boolean | null;
-  method: Channel | null;
-  unsubscribe_token: string | null;
-  quiet_until: Date | null;
-}
-
-// the columns both the plain read and the claim return; `a` is the alert as it now stands
-const CONTEXT_COLUMNS = `
-  a.id, a.status, a.user_id, a.slot_id, a.attempts, a.distance_m,
-  CASE WHEN a.status = 'SENDING' AND a.lease_until > now() THEN a.lease_until END AS lease_live_until,
-  s.status AS slot_status, s.start_time > now() AS slot_in_future, s.start_time, s.end_time, s.test_type,
-  c.name AS center_name, c.postcode AS center_postcode,
-  u.email, u.first_name, u.is_active AS user_active,
-  p.is_active AS watch_active, p.notification_method AS method, p.unsubscribe_token,
-  user_quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) AS quiet_until`;
-
-function toContext(r: Row): AlertContext {
-  return {
-    id: r.id,
-    status: r.status,
-    userId: r.user_id,
-    slotId: r.slot_id,
-    attempts: r.attempts,
-    distanceM: r.distance_m,
-    leaseLiveUntil: r.lease_live_until,
-    slotStatus: r.slot_status,
-    slotInFuture: r.slot_in_future,
-    startTime: r.start_time,
-    endTime: r.end_time,
-    testType: r.test_type,
-    centerName: r.center_name,
-    centerPostcode: r.center_postcode,
-    email: r.email,
-    firstName: r.first_name,
-    userActive: r.user_active,
-    watchActive: r.watch_active,
-    method: r.method,
-    unsubscribeToken: r.unsubscribe_token,
-    quietUntil: r.quiet_until,
-  };
+  unsubscribeToken: string;
 }
 
 /**
  * Why an alert could not be claimed: finished, no longer wanted, quiet, leased by someone
- * else, or (push) without a live subscription. A part of AlertContext, read without the
- * centre and message facts that only a send needs.
+ * else, or (push) without a live subscription. Read only when a claim fails.
  */
-export type AlertState = Pick<
-  AlertContext,
-  'id' | 'status' | 'leaseLiveUntil' | 'slotStatus' | 'slotInFuture' | 'userActive' | 'watchActive' | 'method' | 'quietUntil'
-> & {
+export interface AlertState {
+  id: string;
+  status: 'PENDING' | 'SENDING' | 'SENT' | 'SKIPPED' | 'FAILED';
+  /** The claim's lease, when the alert is SENDING and the lease has not run out. */
+  leaseLiveUntil: Date | null;
+  slotStatus: 'AVAILABLE' | 'HOLD' | 'BOOKED';
+  slotInFuture: boolean;
+  userActive: boolean;
+  /** Null when the watch was deleted (preference_id ON DELETE SET NULL). */
+  watchActive: boolean | null;
+  method: Channel | null;
+  /** When the user's quiet hours end, if they are in them now. */
+  quietUntil: Date | null;
   /** The user's live push subscriptions, counted only for a push watch (else 0). */
   liveSubscriptions: number;
-};
+}
 
 /** Alerts' states by id (see AlertState); ids no longer there are absent. */
 export async function readAlertStates(db: Queryable, alertIds: string[]): Promise<Map<string, AlertState>> {
-  const { rows } = await prepared<
-    Pick<Row, 'id' | 'status' | 'lease_live_until' | 'slot_status' | 'slot_in_future' | 'user_active' | 'watch_active' | 'method' | 'quiet_until'> & { live_subscriptions: number }
-  >(
+  const { rows } = await prepared<{
+    id: string; status: AlertState['status']; lease_live_until: Date | null; slot_status: AlertState['slotStatus']; slot_in_future: boolean;
+    user_active: boolean; watch_active: boolean | null; method: Channel | null; quiet_until: Date | null; live_subscriptions: number;
+  }>(
     db,
     'slotwatch_delivery_read_alert_states',
     `SELECT a.id, a.status,
@@ -191,12 +128,16 @@ export interface Claimed {
  * Claims alerts for one send each on `channel`: PENDING (or SENDING whose lease ran out,
  * i.e. a sender that crashed) becomes SENDING with a fresh lease and one more attempt,
  * but only while the slot is still free, the user and watch active, quiet hours not in
- * force and, for push, the user has a live subscription. Returns the claimed ones; an id
- * missing from the result was not claimed (the caller re-reads to learn why). One
+ * force and, for push, the user has a live subscription. Returns the claimed ones with
+ * what their messages need (the rest of their state is known from the claim itself); an
+ * id missing from the result was not claimed (the caller re-reads to learn why). One
  * statement, so the check and the claim cannot drift.
  */
 export async function claimAlerts(db: Queryable, alertIds: string[], channel: Channel, leaseSeconds: number): Promise<Map<string, Claimed>> {
-  const { rows } = await prepared<Row & { subscriptions: LiveSubscription[] | null }>(
+  const { rows } = await prepared<{
+    id: string; slot_id: string; attempts: number; distance_m: number | null; start_time: Date; test_type: AlertContext['testType'];
+    center_name: string; email: string; first_name: string | null; unsubscribe_token: string; subscriptions: LiveSubscription[] | null;
+  }>(
     db,
     'slotwatch_delivery_claim_alerts',
     `UPDATE user_alerts a
@@ -211,14 +152,34 @@ export async function claimAlerts(db: Queryable, alertIds: string[], channel: Ch
         AND u.is_active AND p.is_active
         AND user_quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) IS NULL
         AND ($2::notification_method = 'email' OR EXISTS (SELECT FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active))
-      RETURNING ${CONTEXT_COLUMNS},
+      RETURNING a.id, a.slot_id, a.attempts, a.distance_m, s.start_time, s.test_type, c.name AS center_name,
+        u.email, u.first_name, p.unsubscribe_token,
         CASE WHEN $2::notification_method = 'push' THEN
           (SELECT json_agg(json_build_object('id', ps.id, 'endpoint', ps.endpoint, 'p256dh', ps.p256dh, 'auth', ps.auth) ORDER BY ps.created_at)
              FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active)
         END AS subscriptions`,
     [alertIds, channel, leaseSeconds],
   );
-  return new Map(rows.map((r) => [r.id, { context: toContext(r), subscriptions: r.subscriptions ?? [] }]));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        context: {
+          id: r.id,
+          slotId: r.slot_id,
+          attempts: r.attempts,
+          distanceM: r.distance_m,
+          startTime: r.start_time,
+          testType: r.test_type,
+          centerName: r.center_name,
+          email: r.email,
+          firstName: r.first_name,
+          unsubscribeToken: r.unsubscribe_token,
+        },
+        subscriptions: r.subscriptions ?? [],
+      },
+    ]),
+  );
 }
 
 /** Claims one alert (see claimAlerts); null when it could not be claimed. */

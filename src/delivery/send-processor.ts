@@ -49,7 +49,7 @@ type SendResult = { kind: 'sent'; providerMessageId: string | null; acceptedSubs
 
 async function sendEmail(d: SendDeps, c: AlertContext): Promise<SendResult> {
   const base = d.config.PUBLIC_BASE_URL;
-  const unsubscribe = unsubscribeUrl(base, c.unsubscribeToken!);
+  const unsubscribe = unsubscribeUrl(base, c.unsubscribeToken);
   const content = renderAlertEmail(alertFacts(c, base), c.firstName, unsubscribe);
   const { providerMessageId } = await d.mailer.send({ ...content, to: c.email, alertId: c.id, unsubscribeUrl: unsubscribe });
   return { kind: 'sent', providerMessageId, acceptedSubscriptionIds: [] };
