@@ -1,15 +1,18 @@
 /**
- * The delivery bench's receivers in a process of their own: the real SMTP server (every
- * message parsed) and the push endpoint (every VAPID JWT checked, every body decrypted)
- * that the tests use. Run apart from the sender so that their CPU is not charged to it;
- * each message is still counted and timed here, at the receiver, when it is accepted.
+ * The delivery bench's receivers in a process of their own: the real SMTP server and the
+ * push endpoint that the tests use. Run apart from the sender so that their CPU is not
+ * charged to it; each message is counted and timed here, at the receiver, when it is
+ * accepted. While the bench runs they do what the services they stand for do: the push
+ * endpoint checks every VAPID JWT and keeps the body (a push service cannot read it; the
+ * browser decrypts), the SMTP server keeps the bytes. `checks` then decrypts every push
+ * body and parses every email, so nothing goes unverified; only when it happens moves.
  *
  * The parent talks over IPC: { id, op, ... } in, { id, result } or { id, error } out.
  *   start { vapidPublicKey }      -> { smtpUrl, pushOrigin }
  *   subscribe { n }               -> TestSubscription[] (keys are made here, as a browser would)
  *   counts                        -> { push, email, pushRequests, cpuMs }
  *   accepted { channel, from }    -> [key, receivedAt][] from index `from` (push: subscription id, email: RCPT TO)
- *   checks                        -> { invalidPush }
+ *   checks                        -> { invalidPush, decrypted, invalidEmail, parsed } (after decrypting and parsing all)
  *   close
  */
 import { startPushReceiver, type PushReceiver } from '../test/helpers/push-receiver.js';
@@ -34,8 +37,8 @@ function syncPush(): void {
 async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
     case 'start': {
-      smtp = await startSmtpReceiver();
-      push = await startPushReceiver(String(req.vapidPublicKey));
+      smtp = await startSmtpReceiver({ parse: 'later' });
+      push = await startPushReceiver(String(req.vapidPublicKey), { decrypt: 'later' });
       return { smtpUrl: smtp.url, pushOrigin: push.origin };
     }
     case 'subscribe':
@@ -43,7 +46,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'counts': {
       syncPush();
       const cpu = process.cpuUsage();
-      return { push: pushAccepted.length, email: smtp!.messages.length, pushRequests: push!.requests.length, cpuMs: (cpu.user + cpu.system) / 1000 };
+      return { push: pushAccepted.length, email: smtp!.arrivals.length, pushRequests: push!.requests.length, cpuMs: (cpu.user + cpu.system) / 1000 };
     }
     case 'accepted': {
       const from = Number(req.from);
@@ -51,10 +54,28 @@ async function handle(req: Request): Promise<unknown> {
         syncPush();
         return pushAccepted.slice(from);
       }
-      return smtp!.messages.slice(from).map((m) => [m.envelopeTo[0]!, m.receivedAt]);
+      return smtp!.arrivals.slice(from).map((m) => [m.envelopeTo[0]!, m.receivedAt]);
     }
-    case 'checks':
-      return { invalidPush: push!.requests.filter((r) => !r.vapid.valid || r.payload === null).length };
+    case 'checks': {
+      const decrypted = push!.decryptPending();
+      const parsed = await smtp!.parsePending();
+      // every email as an alert is: addressed as its envelope says, both bodies with the hold
+      // link, and the one-click unsubscribe headers
+      const invalidEmail = smtp!.messages.filter((m) => {
+        const p = m.parsed;
+        return (
+          p.to === undefined ||
+          ![p.to].flat().some((a) => a.value.some((v) => v.address === m.envelopeTo[0])) ||
+          !p.subject?.startsWith('Test slot free:') ||
+          !p.text?.includes('/slots/') ||
+          !(typeof p.html === 'string' && p.html.includes('/slots/')) ||
+          // mailparser folds the List-* headers into one 'list' entry: read them in the bytes
+          !/^List-Unsubscribe: <[^>]+\/unsubscribe\/[0-9a-f]+>/im.test(m.raw.toString('latin1')) ||
+          !/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/im.test(m.raw.toString('latin1'))
+        );
+      }).length;
+      return { invalidPush: push!.requests.filter((r) => !r.vapid.valid || r.payload === null || typeof r.payload !== 'object').length, decrypted, invalidEmail, parsed };
+    }
     case 'close':
       await push?.close();
       await smtp?.close();

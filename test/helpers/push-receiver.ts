@@ -6,6 +6,11 @@
  * expired; a subject), decrypts the body per RFC 8291 with http_ece using the
  * subscription's private key, and records the payload with the TTL, Urgency and Topic
  * headers. Responses can be scripted per subscription (404, 410, 429 + Retry-After, 500).
+ *
+ * With `{ decrypt: 'later' }` it answers as a real push service does, which cannot read
+ * the end-to-end encrypted body: the JWT is checked on receipt and the body kept, and
+ * `decryptPending()` decrypts every kept body afterwards (the delivery benchmark, so that
+ * the browser's share of the work is not charged to the sender's machine).
  */
 import { createECDH, createPublicKey, randomBytes, randomUUID, verify, type ECDH, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -25,7 +30,7 @@ export interface PushRequestRecord {
   ttl: string | undefined;
   urgency: string | undefined;
   topic: string | undefined;
-  /** The decrypted JSON payload, or null when it could not be decrypted. */
+  /** The decrypted JSON payload, or null when it could not be decrypted (undefined until decryptPending() in 'later' mode). */
   payload: unknown;
   decryptError?: string;
   receivedAt: number;
@@ -53,6 +58,8 @@ export interface PushReceiver {
   script(subscriptionId: string, responses: ScriptedResponse[]): void;
   /** Resolves once at least `n` requests were answered 201. */
   waitForDelivered(n: number, timeoutMs?: number): Promise<PushRequestRecord[]>;
+  /** 'later' mode: decrypts every body kept since the last call into its record; returns how many. */
+  decryptPending(): number;
   close(): Promise<void>;
 }
 
@@ -111,10 +118,25 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+type Subscription = { ecdh: ECDH; auth: string; script: ScriptedResponse[] };
+
+/** Decrypts one aes128gcm body for the subscription; the JSON payload or why not. */
+function decryptBody(sub: Subscription, contentEncoding: string | undefined, body: Buffer): { payload: unknown; decryptError?: string } {
+  try {
+    if (contentEncoding !== 'aes128gcm') throw new Error(`content-encoding ${contentEncoding}`);
+    const plain = ece.decrypt(body, { version: 'aes128gcm', privateKey: sub.ecdh, authSecret: sub.auth });
+    return { payload: JSON.parse(plain.toString('utf8')) };
+  } catch (err) {
+    return { payload: null, decryptError: (err as Error).message };
+  }
+}
+
 /** Starts a push endpoint that expects JWTs signed with `vapidPublicKey`. */
-export async function startPushReceiver(vapidPublicKey: string): Promise<PushReceiver> {
-  const subs = new Map<string, { ecdh: ECDH; auth: string; script: ScriptedResponse[] }>();
+export async function startPushReceiver(vapidPublicKey: string, options: { decrypt?: 'on-receipt' | 'later' } = {}): Promise<PushReceiver> {
+  const subs = new Map<string, Subscription>();
   const requests: PushRequestRecord[] = [];
+  const pending: { record: PushRequestRecord; sub: Subscription; contentEncoding: string | undefined; body: Buffer }[] = [];
+  const later = options.decrypt === 'later';
   const waiters = new Set<() => void>();
   let origin = '';
 
@@ -128,20 +150,13 @@ export async function startPushReceiver(vapidPublicKey: string): Promise<PushRec
         return;
       }
       const vapid = checkVapid(req.headers.authorization, vapidPublicKey, origin);
-      let payload: unknown = null;
-      let decryptError: string | undefined;
-      try {
-        if (req.headers['content-encoding'] !== 'aes128gcm') throw new Error(`content-encoding ${req.headers['content-encoding']}`);
-        const plain = ece.decrypt(body, { version: 'aes128gcm', privateKey: sub.ecdh, authSecret: sub.auth });
-        payload = JSON.parse(plain.toString('utf8'));
-      } catch (err) {
-        decryptError = (err as Error).message;
-      }
+      const contentEncoding = req.headers['content-encoding'];
+      const { payload, decryptError } = later ? { payload: undefined, decryptError: undefined } : decryptBody(sub, contentEncoding, body);
       const scripted = sub.script.shift();
       const status = !vapid.valid ? 403 : decryptError ? 400 : (scripted?.status ?? 201);
       const headers: Record<string, string> = { ...(scripted?.headers ?? {}) };
       if (status === 201) headers.location = `${origin}/message/${randomUUID()}`;
-      requests.push({
+      const record: PushRequestRecord = {
         subscriptionId: id,
         status,
         vapid,
@@ -151,7 +166,9 @@ export async function startPushReceiver(vapidPublicKey: string): Promise<PushRec
         payload,
         ...(decryptError ? { decryptError } : {}),
         receivedAt: Date.now(),
-      });
+      };
+      requests.push(record);
+      if (later) pending.push({ record, sub, contentEncoding, body });
       res.writeHead(status, headers).end();
       for (const w of waiters) w();
     })().catch(() => res.writeHead(500).end());
@@ -195,6 +212,11 @@ export async function startPushReceiver(vapidPublicKey: string): Promise<PushRec
         waiters.add(check);
         check();
       });
+    },
+    decryptPending() {
+      const n = pending.length;
+      for (const { record, sub, contentEncoding, body } of pending.splice(0)) Object.assign(record, decryptBody(sub, contentEncoding, body));
+      return n;
     },
     close() {
       return new Promise((resolve) => {

@@ -4,6 +4,11 @@
  * switched off (connection refused), answer every connection with 421, or reject a
  * recipient with a 5xx. `stop()`/`start()` reuse the same port, so the sender's SMTP_URL
  * stays valid across an outage.
+ *
+ * With `{ parse: 'later' }` it accepts as a mail server does, storing the bytes, and
+ * `parsePending()` parses them afterwards (the delivery benchmark, so that reading the
+ * mail is not charged to the sender's machine). `arrivals` lists every accepted message
+ * in either mode, as soon as it is accepted.
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +37,12 @@ export interface SmtpReceiver {
   readonly port: number;
   /** smtp://127.0.0.1:<port> */
   readonly url: string;
+  /** Messages accepted and parsed (in 'later' mode, once parsePending() has run). */
   readonly messages: ReceivedEmail[];
+  /** Every accepted message, in order, as it was accepted. */
+  readonly arrivals: { envelopeTo: string[]; receivedAt: number }[];
+  /** 'later' mode: parses every message accepted since the last call into `messages`; resolves with how many. */
+  parsePending(): Promise<number>;
   /** Connections the server has seen (refused ones too). */
   readonly connections: number;
   /** Whether it is listening (not stopped). */
@@ -48,8 +58,11 @@ export interface SmtpReceiver {
 }
 
 /** Starts a receiver on a free port (or `port`). */
-export async function startSmtpReceiver(options: { port?: number } = {}): Promise<SmtpReceiver> {
+export async function startSmtpReceiver(options: { port?: number; parse?: 'on-receipt' | 'later' } = {}): Promise<SmtpReceiver> {
   const messages: ReceivedEmail[] = [];
+  const arrivals: SmtpReceiver['arrivals'] = [];
+  const pending: Omit<ReceivedEmail, 'parsed'>[] = [];
+  const later = options.parse === 'later';
   let mode: SmtpMode = { kind: 'accept' };
   let connections = 0;
   let server: SMTPServer | null = null;
@@ -78,20 +91,27 @@ export async function startSmtpReceiver(options: { port?: number } = {}): Promis
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          const raw = Buffer.concat(chunks);
-          const queueId = randomUUID();
-          simpleParser(raw)
+          const envelope = {
+            envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            raw: Buffer.concat(chunks),
+            queueId: randomUUID(),
+          };
+          const accept = () => {
+            const receivedAt = Date.now();
+            arrivals.push({ envelopeTo: envelope.envelopeTo, receivedAt });
+            for (const w of waiters) w();
+            callback(null, `OK: queued as ${envelope.queueId}`);
+            return receivedAt;
+          };
+          if (later) {
+            pending.push({ ...envelope, receivedAt: accept() });
+            return;
+          }
+          simpleParser(envelope.raw)
             .then((parsed) => {
-              messages.push({
-                envelopeTo: session.envelope.rcptTo.map((r) => r.address),
-                mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-                parsed,
-                raw,
-                queueId,
-                receivedAt: Date.now(),
-              });
-              for (const w of waiters) w();
-              callback(null, `OK: queued as ${queueId}`);
+              messages.push({ ...envelope, parsed, receivedAt: Date.now() });
+              accept();
             })
             .catch((err: Error) => callback(err));
         });
@@ -125,6 +145,12 @@ export async function startSmtpReceiver(options: { port?: number } = {}): Promis
       return `smtp://127.0.0.1:${port}`;
     },
     messages,
+    arrivals,
+    async parsePending() {
+      const batch = pending.splice(0);
+      for (const m of batch) messages.push({ ...m, parsed: await simpleParser(m.raw) });
+      return batch.length;
+    },
     get connections() {
       return connections;
     },
