@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- delivery [--push 5000] [--email 3000] [--paced-seconds 5] [--smtp-connections 10]
- *  [--concurrency 100] [--rate-limit 100000]`: the whole delivery path, as the worker runs it
+ * `npm run bench -- delivery [--push 5000] [--email 3000] [--rounds 3] [--warmup 500] [--paced-seconds 5]
+ *  [--smtp-connections 10] [--concurrency 100] [--rate-limit 100000]`: the whole delivery path, as the worker runs it
  * (the channel's deliveries queue -> claim -> send -> mark SENT), against the local
  * receivers the tests use: a real SMTP server and a push endpoint that verifies every
  * VAPID JWT. While messages arrive they do what the services they stand for do (a push
@@ -8,7 +8,9 @@
  * push body is decrypted and every email parsed and checked. The receivers run in a child
  * process (bench/_receivers.ts), so that their CPU is not taken from the sender, and every
  * message is counted and timed there, when the receiver accepts it. For each channel:
- *   - burst: every alert enqueued at once, messages accepted per second;
+ *   - burst: every alert enqueued at once, messages accepted per second; after a warm-up
+ *     burst that is not counted, `--rounds` bursts, each right after its own BullMQ no-op
+ *     baseline, and the median reported;
  *   - paced: alerts enqueued at half the burst rate, p50/p99 from enqueue to accepted;
  *   - duplicates: messages accepted more than once for one alert (counted at the receiver);
  *   - CPU per message of this process, the receivers, Redis and PostgreSQL;
@@ -106,6 +108,14 @@ async function bullmqNoopRate(redisUrl: string, prefix: string, n: number, concu
   return rate;
 }
 
+interface Burst {
+  messages: number;
+  seconds: number;
+  perSecond: number;
+  bullmqNoopPerSecond: number;
+  cpuMsPerMessage: { sender: number; receivers: number; redis: number; postgres: number };
+}
+
 interface Seeded {
   alertIds: string[];
   /** push: subscription id per alert; email: recipient per alert */
@@ -161,6 +171,8 @@ export default async function main(args: string[]): Promise<void> {
   const pushN = Number(arg(args, '--push', '5000'));
   const emailN = Number(arg(args, '--email', '3000'));
   const pacedSeconds = Number(arg(args, '--paced-seconds', '5'));
+  const rounds = Math.max(1, Number(arg(args, '--rounds', '3')));
+  const warmupN = Number(arg(args, '--warmup', '500'));
   const concurrency = Number(arg(args, '--concurrency', '100'));
   // pooled SMTP connections per worker: the product's default (SMTP_URL ?maxConnections=)
   const smtpConnections = arg(args, '--smtp-connections', '');
@@ -227,40 +239,72 @@ export default async function main(args: string[]): Promise<void> {
       if (!n) continue;
       const subscribe = (k: number) => receivers.call<TestSubscription[]>('subscribe', { n: k });
       const accepted = async () => (await counts())[channel];
-      // the baseline right before this channel's burst, so both see the same machine load
-      const noopRate = await bullmqNoopRate(redisUrl, prefix, n, concurrency);
-      console.log(`BullMQ no-op jobs: ${round(noopRate)} jobs/s (${n} jobs, concurrency ${concurrency})`);
-      // burst
-      const burst = await seed(pool, n, channel, `${channel}-burst`, subscribe);
-      // a live database has current statistics (autovacuum analyses it); this one was filled a
-      // moment ago, and with autovacuum off (as on this machine) nothing would analyse it: the
-      // claim's joins were then planned for empty tables and cost PostgreSQL five times the CPU
-      await pool.query('ANALYZE');
-      const before = await accepted();
-      const backends = new BackendCpu(database);
-      backends.start();
-      const cpu0 = await cpuNow();
-      const t0 = Date.now();
-      for (let i = 0; i < burst.alertIds.length; i += 1000) await enqueue(burst.alertIds.slice(i, i + 1000), channel);
-      await waitUntil(async () => (await accepted()) - before >= n, `${channel} burst`, 600_000, 10);
-      const burstSeconds = (Date.now() - t0) / 1000;
-      const cpu1 = await cpuNow();
-      const postgresSeconds = backends.stop();
-      const burstRate = n / burstSeconds;
-      const burstAccepted = await acceptedSince(channel, before);
-      const cpuPerMessage = {
-        sender: round((cpu1.sender.user + cpu1.sender.system - cpu0.sender.user - cpu0.sender.system) / 1000 / n, 3),
-        receivers: round((cpu1.receivers - cpu0.receivers) / n, 3),
-        redis: round(((cpu1.redisSeconds - cpu0.redisSeconds) * 1000) / n, 3),
-        postgres: round((postgresSeconds * 1000) / n, 3),
-      };
+      // rounds: each a BullMQ no-op baseline, then a burst right after it, so that the two see
+      // the same machine (this one's speed drifts by a third over minutes); the median counts
+      const bursts: Burst[] = [];
+      const burstAccepted: [string, number][] = [];
+      const alertIds: string[] = [];
+      const keyOf = new Map<string, string>();
+      // a warm-up burst first, not counted: compiled code, open connections, as a running service has them
+      if (warmupN) {
+        const warm = await seed(pool, warmupN, channel, `${channel}-warmup`, subscribe);
+        await pool.query('ANALYZE');
+        const before = await accepted();
+        await enqueue(warm.alertIds, channel);
+        await waitUntil(async () => (await accepted()) - before >= warmupN, `${channel} warm-up`, 600_000, 10);
+        alertIds.push(...warm.alertIds);
+        for (const [k, v] of warm.keyOf) keyOf.set(k, v);
+        burstAccepted.push(...(await acceptedSince(channel, before)));
+      }
+      for (let r = 0; r < rounds; r++) {
+        const noopRate = await bullmqNoopRate(redisUrl, prefix, n, concurrency);
+        const burst = await seed(pool, n, channel, `${channel}-burst-${r}`, subscribe);
+        alertIds.push(...burst.alertIds);
+        for (const [k, v] of burst.keyOf) keyOf.set(k, v);
+        // a live database has current statistics (autovacuum analyses it); this one was filled a
+        // moment ago, and with autovacuum off (as on this machine) nothing would analyse it: the
+        // claim's joins were then planned for empty tables and cost PostgreSQL five times the CPU
+        await pool.query('ANALYZE');
+        const before = await accepted();
+        const backends = new BackendCpu(database);
+        backends.start();
+        const cpu0 = await cpuNow();
+        const t0 = Date.now();
+        for (let i = 0; i < burst.alertIds.length; i += 1000) await enqueue(burst.alertIds.slice(i, i + 1000), channel);
+        await waitUntil(async () => (await accepted()) - before >= n, `${channel} burst`, 600_000, 10);
+        const seconds = (Date.now() - t0) / 1000;
+        const cpu1 = await cpuNow();
+        const postgresSeconds = backends.stop();
+        burstAccepted.push(...(await acceptedSince(channel, before)));
+        const b: Burst = {
+          messages: n,
+          seconds: round(seconds, 2),
+          perSecond: round(n / seconds),
+          bullmqNoopPerSecond: round(noopRate),
+          cpuMsPerMessage: {
+            sender: round((cpu1.sender.user + cpu1.sender.system - cpu0.sender.user - cpu0.sender.system) / 1000 / n, 3),
+            receivers: round((cpu1.receivers - cpu0.receivers) / n, 3),
+            redis: round(((cpu1.redisSeconds - cpu0.redisSeconds) * 1000) / n, 3),
+            postgres: round((postgresSeconds * 1000) / n, 3),
+          },
+        };
+        bursts.push(b);
+        console.log(
+          `${channel.padEnd(5)} round ${r + 1}: BullMQ no-op ${b.bullmqNoopPerSecond} jobs/s; burst ${n} in ${b.seconds} s = ${b.perSecond} msg/s accepted at the receiver; ` +
+            `CPU ms per message: sender ${b.cpuMsPerMessage.sender}, receivers ${b.cpuMsPerMessage.receivers}, redis ${b.cpuMsPerMessage.redis}, postgres ${b.cpuMsPerMessage.postgres}`,
+        );
+      }
+      const median = [...bursts].sort((x, y) => x.perSecond - y.perSecond)[Math.floor(bursts.length / 2)]!;
+      const burstRate = median.perSecond;
+      const noopRate = median.bullmqNoopPerSecond;
+      const cpuPerMessage = median.cpuMsPerMessage;
 
       // paced at half the burst rate: latency without a backlog of our own making
       const rate = Math.max(10, Math.floor(burstRate / 2));
       const pacedN = Math.max(50, Math.round(rate * pacedSeconds));
       const paced = await seed(pool, pacedN, channel, `${channel}-paced`, subscribe);
       const enqueuedAt = new Map<string, number>();
-      const before2 = before + burstAccepted.length;
+      const before2 = await accepted();
       const start = Date.now();
       const tick = 20; // ms: enqueue in small batches to keep the offered rate even
       for (let i = 0; i < pacedN; ) {
@@ -285,13 +329,14 @@ export default async function main(args: string[]): Promise<void> {
         if (seen.get(key)! > 1) duplicates++;
         if (!firstAt.has(key)) firstAt.set(key, at);
       }
-      const missing = [...burst.alertIds, ...paced.alertIds].filter((id) => !firstAt.has(burst.keyOf.get(id) ?? paced.keyOf.get(id)!)).length;
+      const missing = [...alertIds, ...paced.alertIds].filter((id) => !firstAt.has(keyOf.get(id) ?? paced.keyOf.get(id)!)).length;
       const lat = paced.alertIds.map((id) => firstAt.get(paced.keyOf.get(id)!)! - enqueuedAt.get(id)!);
       const { rows } = await pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM user_alerts GROUP BY status`);
 
       const goal = channel === 'push' ? 1000 : 500;
       results[channel] = {
-        burst: { messages: n, seconds: round(burstSeconds, 2), perSecond: round(burstRate), cpuMsPerMessage: cpuPerMessage },
+        // the median round's figures, and every round's
+        burst: { messages: n, rounds: bursts.length, perSecond: burstRate, seconds: median.seconds, cpuMsPerMessage: cpuPerMessage, each: bursts },
         paced: { offeredPerSecond: rate, messages: pacedN, p50Ms: pct(lat, 50), p99Ms: pct(lat, 99), maxMs: Math.max(...lat) },
         rateLimitPerSecond: limits[channel],
         bullmqNoopPerSecond: round(noopRate),
@@ -303,12 +348,12 @@ export default async function main(args: string[]): Promise<void> {
         alertStatuses: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
       };
       console.log(
-        `${channel.padEnd(5)} burst ${n} in ${round(burstSeconds, 2)} s = ${round(burstRate)} msg/s accepted at the receiver ` +
-          `(${round(burstRate / goal, 2)}x the ${goal}/s goal, ${round((burstRate / noopRate) * 100, 1)}% of BullMQ no-op); ` +
+        `${channel.padEnd(5)} median of ${bursts.length} bursts: ${burstRate} msg/s accepted at the receiver ` +
+          `(${round(burstRate / goal, 2)}x the ${goal}/s goal, ${round((burstRate / noopRate) * 100, 1)}% of BullMQ no-op in its round; rounds ${bursts.map((b) => b.perSecond).join(', ')}); ` +
           `paced at ${rate}/s: p50 ${pct(lat, 50)} ms, p99 ${pct(lat, 99)} ms enqueue->accepted`,
       );
       console.log(
-        `      CPU ms per message in the burst: sender ${cpuPerMessage.sender}, receivers ${cpuPerMessage.receivers}, ` +
+        `      CPU ms per message in that burst: sender ${cpuPerMessage.sender}, receivers ${cpuPerMessage.receivers}, ` +
           `redis ${cpuPerMessage.redis}, postgres ${cpuPerMessage.postgres} (Redis: the whole server; PostgreSQL: the bench database's backends)` +
           (missing ? `; ${missing} alerts never arrived` : ''),
       );
