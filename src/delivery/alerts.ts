@@ -104,11 +104,6 @@ export async function readAlertStates(db: Queryable, alertIds: string[]): Promis
   );
 }
 
-/** One alert's state (see readAlertStates); null when the alert no longer exists. */
-export async function readAlertState(db: Queryable, alertId: string): Promise<AlertState | null> {
-  return (await readAlertStates(db, [alertId])).get(alertId) ?? null;
-}
-
 /** Why an alert must not be sent any more, or null when it still should be. */
 export function skipReason(c: AlertState): string | null {
   if (c.slotStatus !== 'AVAILABLE') return `slot is ${c.slotStatus}`;
@@ -180,11 +175,6 @@ export async function claimAlerts(db: Queryable, alertIds: string[], channel: Ch
       },
     ]),
   );
-}
-
-/** Claims one alert (see claimAlerts); null when it could not be claimed. */
-export async function claimAlert(db: Queryable, alertId: string, channel: Channel, leaseSeconds: number): Promise<Claimed | null> {
-  return (await claimAlerts(db, [alertId], channel, leaseSeconds)).get(alertId) ?? null;
 }
 
 export interface SentMark {
