@@ -15,8 +15,8 @@
  *   checks                        -> { invalidPush, decrypted, invalidEmail, parsed } (after decrypting and parsing all)
  *   close
  */
-import { startPushReceiver, type PushReceiver } from '../test/helpers/push-receiver.js';
-import { startSmtpReceiver, type SmtpReceiver } from '../test/helpers/smtp-receiver.js';
+import { startPushReceiver, type PushReceiver } from '../dev/push-receiver.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../dev/smtp-receiver.js';
 
 type Request = { id: number; op: string; [k: string]: unknown };
 

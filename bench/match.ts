@@ -19,10 +19,10 @@ import pg from 'pg';
 import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { log } from '../src/log.js';
-import { INSERT_ALERTS_SQL } from '../src/matching/alerts.js';
-import { MATCH_WORK_MEM, matchReleaseBatch } from '../src/matching/match-releases.js';
+import { INSERT_ALERTS_SQL } from '../src/alerts/store.js';
+import { MATCH_WORK_MEM, matchReleaseBatch } from '../src/alerts/match.js';
 import { projectRoot } from '../src/paths.js';
-import { insertCentres, loadCentres } from '../test/fixtures/centres.js';
+import { insertCentres, loadCentres } from '../dev/centers.js';
 import { withDatabase } from '../src/db/urls.js';
 import { arg } from './_args.js';
 

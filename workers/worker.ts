@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '../src/config.js';
 
 const config = loadConfigOrExit();
 const { log } = await import('../src/log.js');
-const { startWorker } = await import('../src/worker/runtime.js');
+const { startWorker } = await import('../src/jobs/runtime.js');
 const { exitOnSignals } = await import('../src/shutdown.js');
 log.level = config.LOG_LEVEL;
 

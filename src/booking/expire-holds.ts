@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.js';
 import type { Queryable } from '../db/types.js';
-import type { MaintenanceTask } from '../queues/tasks.js';
+import type { MaintenanceTask } from '../jobs/task.js';
 import { historyCtes } from './history.js';
 
 const EXPIRED = { eventType: 'HOLD_EXPIRED', from: 'HOLD', to: 'CANCELLED', action: 'appointment.expire' } as const;

@@ -19,7 +19,7 @@ const commands: CommandEntry[] = [
   { name: 'users:create', summary: 'create an account: --email E --password P --role ADMIN|OPERATOR|CLIENT', load: async () => (await import('./commands/users-create.js')).usersCreate },
   { name: 'centers:import', summary: 'load test centres from a DVSA-format CSV, idempotently by id', load: async () => (await import('./commands/centers-import.js')).centersImport },
   { name: 'vapid:generate', summary: 'print a new VAPID key pair for web push', load: async () => (await import('./commands/vapid-generate.js')).vapidGenerate },
-  { name: 'feed:poll', summary: 'poll the availability feed (FEED_URL, or the URL given) once and print what it changed', load: async () => (await import('../feeds/poll-command.js')).feedPoll },
+  { name: 'feed:poll', summary: 'poll the availability feed (FEED_URL, or the URL given) once and print what it changed', load: async () => (await import('./commands/feed-poll.js')).feedPoll },
 ];
 
 function help(): string {

@@ -5,8 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import type { PushReceiver } from '../../test/helpers/push-receiver.js';
-import type { SmtpReceiver } from '../../test/helpers/smtp-receiver.js';
+import type { PushReceiver } from '../../dev/push-receiver.js';
+import type { SmtpReceiver } from '../../dev/smtp-receiver.js';
 import type { PublishedSlot } from './api.js';
 import type { Seeded } from './seed.js';
 

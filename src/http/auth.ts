@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fast
 import type { AuthUser, Role } from '../accounts/roles.js';
 import { userForToken } from '../accounts/sessions.js';
 import { HttpError } from './errors.js';
-import { CSRF_HEADER, csrfHeader, csrfMatches, isSafeMethod, sessionCookieToken } from './cookie-session.js';
+import { CSRF_HEADER, csrfHeader, csrfMatches, isSafeMethod, sessionCookieToken } from './session.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 

@@ -1,6 +1,6 @@
 /** Capability refusals as HTTP errors (each carries its own 4xx status and code). */
 import { BookingRefusal } from '../booking/errors.js';
-import { SlotBatchError } from '../slots/slots.js';
+import { SlotBatchError } from '../slots/time-slots.js';
 import { HttpError } from './errors.js';
 
 /** Runs `fn`, turning the refusals capabilities throw into HttpErrors. */

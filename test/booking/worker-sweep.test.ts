@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { expireHoldsTask } from '../../src/booking/expire-holds.js';
 import { loadConfig } from '../../src/config.js';
-import { startWorker, type RunningWorker } from '../../src/worker/runtime.js';
+import { startWorker, type RunningWorker } from '../../src/jobs/runtime.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertAppointment, insertUser } from '../helpers/factories.js';
 import { futureSlots, invariantViolations } from './helpers.js';

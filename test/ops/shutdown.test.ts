@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestContext } from '../helpers/context.js';
 import { insertCenter, insertUser, insertWatch } from '../helpers/factories.js';
 import { startProcess, stopProcess } from '../helpers/processes.js';
-import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
 
 const ctx = useTestContext();
 let smtp: SmtpReceiver;

@@ -1,6 +1,6 @@
 /** /api/me/preferences: a learner's watches, validated, placed (postcode offline) and matched. */
 import { describe, expect, it } from 'vitest';
-import { matchReleaseBatch } from '../../src/matching/match-releases.js';
+import { matchReleaseBatch } from '../../src/alerts/match.js';
 import { MAX_WATCHES_PER_USER } from '../../src/watches/watches.js';
 import { useTestApp } from '../helpers/app.js';
 import { insertSlot } from '../helpers/factories.js';

@@ -19,7 +19,7 @@ import { createUser } from '../../src/accounts/users.js';
 import { useTestApp } from '../helpers/app.js';
 import { browserMissing, launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { insertCenter, insertSlot } from '../helpers/factories.js';
-import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
+import { startPushReceiver, type PushReceiver } from '../../dev/push-receiver.js';
 import { eventually, expectAccessible, watchCsp } from './browser-kit.js';
 
 const BROWSER_SCRIPTS = join(projectRoot, 'test', 'web', 'browser');

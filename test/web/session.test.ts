@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
-import { csrfTokenFor } from '../../src/http/cookie-session.js';
+import { csrfTokenFor } from '../../src/http/session.js';
 import { useTestApp } from '../helpers/app.js';
 import { insertAppointment, insertCenter, insertSlot } from '../helpers/factories.js';
 

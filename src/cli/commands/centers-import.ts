@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import cliProgress from 'cli-progress';
 import { createPool } from '../../db/pool.js';
-import { upsertCentres, type NewCentre } from '../../slots/centres.js';
+import { upsertCentres, type NewCentre } from '../../slots/centers.js';
 import { UsageError, type Command } from '../command.js';
 
 const BATCH = 200;

@@ -1,0 +1,191 @@
+/**
+ * The deliveries queues' processor (one queue per channel; job 'send', data { alertId },
+ * jobId = alert id): claim the alert (only while its slot is still free, the user and
+ * watch active and quiet hours over), send it, record the outcome. An alert that can no
+ * longer be claimed is finished, marked SKIPPED, or waited for (quiet hours, another
+ * sender's live claim). A passing failure gives the claim back and moves the job to
+ * delayed with backoff (honouring Retry-After); a lasting one marks the alert FAILED.
+ */
+import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import { deactivateSubscription, noteSubscriptionFailure } from '../watches/push-subscriptions.js';
+import type { AlertStore } from './batched-store.js';
+import { extendLease, markFailed, releaseClaim, settledOutcome, type AlertContext, type Channel, type Claimed, type LiveSubscription, type SentMark } from './claims.js';
+import { retryDelayMs } from './backoff.js';
+import { handOff, type ChannelQueues } from './deliveries.js';
+import type { Mailer } from './email.js';
+import { PermanentSendError, RetryableSendError } from './send-errors.js';
+import { slotTopic, type PushSender } from './push.js';
+import { alertFacts, renderAlertEmail, renderPushPayload, unsubscribeUrl } from './templates.js';
+
+export interface SendDeps {
+  config: Config;
+  pool: pg.Pool;
+  log: Logger;
+  mailer: Mailer;
+  push: PushSender | null;
+  channelQueues: ChannelQueues;
+  store: AlertStore;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The alert id of a delivery job; a job without a valid one can never succeed. */
+export function alertIdOf(job: Job): string {
+  const id = (job.data as { alertId?: unknown } | undefined)?.alertId;
+  if (typeof id !== 'string' || !UUID.test(id)) throw new UnrecoverableError('job data has no valid alertId');
+  return id;
+}
+
+/** Waits the job until `until` without counting a failed attempt. */
+async function delayJob(job: Job, token: string | undefined, until: number): Promise<never> {
+  await job.moveToDelayed(until, token);
+  throw new DelayedError();
+}
+
+type SendResult = { kind: 'sent'; providerMessageId: string | null; acceptedSubscriptionIds: string[] } | { kind: 'fallback to email' };
+
+async function sendEmail(d: SendDeps, c: AlertContext): Promise<SendResult> {
+  const base = d.config.PUBLIC_BASE_URL;
+  const unsubscribe = unsubscribeUrl(base, c.unsubscribeToken);
+  const content = renderAlertEmail(alertFacts(c, base), c.firstName, unsubscribe);
+  const { providerMessageId } = await d.mailer.send({ ...content, to: c.email, alertId: c.id, unsubscribeUrl: unsubscribe });
+  return { kind: 'sent', providerMessageId, acceptedSubscriptionIds: [] };
+}
+
+/**
+ * Sends to every live subscription of the user (their phone and their laptop). Any one
+ * accepting is a delivery; a gone or malformed subscription is switched off, and when none
+ * is left the alert falls back to email. Passing failures are retried only when no
+ * subscription accepted, so a device that got the message is not sent it again.
+ */
+async function sendPush(d: SendDeps, c: AlertContext, subs: LiveSubscription[]): Promise<SendResult> {
+  if (!d.push || subs.length === 0) return { kind: 'fallback to email' };
+  const payload = renderPushPayload(alertFacts(c, d.config.PUBLIC_BASE_URL), c.slotId);
+  const ttlSeconds = Math.max(0, Math.min(d.config.DELIVERY_PUSH_TTL_SECONDS, Math.floor((c.startTime.getTime() - Date.now()) / 1000)));
+  const outcomes = await Promise.all(subs.map((s) => d.push!.send(s, payload, { ttlSeconds, topic: slotTopic(c.slotId) })));
+  const accepted = outcomes.filter((o) => o.kind === 'accepted');
+  for (const o of outcomes) {
+    if (o.kind === 'gone') await deactivateSubscription(d.pool, o.subscriptionId, `push service answered ${o.status}`);
+    else if (o.kind === 'permanent') await deactivateSubscription(d.pool, o.subscriptionId, o.reason);
+    else if (o.kind === 'retry') await noteSubscriptionFailure(d.pool, o.subscriptionId, o.reason);
+  }
+  if (accepted.length) {
+    return { kind: 'sent', providerMessageId: accepted[0]!.messageId, acceptedSubscriptionIds: accepted.map((o) => o.subscriptionId) };
+  }
+  const retries = outcomes.filter((o) => o.kind === 'retry');
+  if (retries.length) {
+    const retryAfter = Math.max(0, ...retries.map((o) => o.retryAfterMs ?? 0));
+    throw new RetryableSendError(retries[0]!.reason, retryAfter || null);
+  }
+  const permanent = outcomes.find((o) => o.kind === 'permanent');
+  if (permanent && outcomes.every((o) => o.kind === 'permanent')) throw new PermanentSendError(permanent.reason);
+  return { kind: 'fallback to email' }; // every subscription is gone (or some gone, the rest malformed)
+}
+
+/** Tries of the SENT mark after a message went out, and the pause before the first retry. */
+const MARK_TRIES = 5;
+const MARK_RETRY_MS = 500;
+
+/**
+ * Keeps a claim's lease ahead of a send that is still running (a slow SMTP server, a
+ * message waiting for a pooled connection), renewing it every third of the lease. The
+ * lease exists to find senders that died; a live one must not have its alert retaken
+ * and sent a second time. Returns the function that stops renewing.
+ */
+function keepLeased(d: SendDeps, alertId: string, log: () => Logger): () => void {
+  const leaseSeconds = d.config.DELIVERY_LEASE_SECONDS;
+  const timer = setInterval(() => {
+    extendLease(d.pool, alertId, leaseSeconds).catch((err: unknown) => log().warn({ err, alertId }, 'could not renew the send claim'));
+  }, (leaseSeconds * 1000) / 3);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Records a message that has gone out. A database error here must not send it again: the
+ * mark is retried in place with a growing pause (the lease still renewed) before giving
+ * up, which leaves the alert SENDING for BullMQ's own retry to find once the lease ends.
+ */
+async function recordSent(d: SendDeps, mark: SentMark, log: () => Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await d.store.markSent(mark);
+      return;
+    } catch (err) {
+      if (attempt >= MARK_TRIES) throw err;
+      log().warn({ err, alertId: mark.alertId, attempt }, 'sent, but could not record it yet; retrying the record, not the send');
+      await new Promise((r) => setTimeout(r, MARK_RETRY_MS * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/**
+ * Sends a claimed alert and records how it went: SENT, FAILED for good, given back to be
+ * retried after a backoff (the job moved to delayed), or handed to email.
+ */
+async function sendClaimed(d: SendDeps, channel: Channel, job: Job, token: string | undefined, claimed: Claimed, log: () => Logger): Promise<unknown> {
+  const { pool, config } = d;
+  const { context: ctx, subscriptions } = claimed;
+  const alertId = ctx.id;
+  let result: SendResult;
+  try {
+    result = channel === 'email' ? await sendEmail(d, ctx) : await sendPush(d, ctx, subscriptions);
+  } catch (err) {
+    if (err instanceof PermanentSendError) {
+      await markFailed(pool, alertId, err.message);
+      log().warn({ err, alertId }, 'alert failed for good');
+      throw new UnrecoverableError(err.message);
+    }
+    const retry = err instanceof RetryableSendError ? err : new RetryableSendError((err as Error).message);
+    if (ctx.attempts >= config.DELIVERY_MAX_ATTEMPTS) {
+      await markFailed(pool, alertId, `gave up after ${ctx.attempts} attempts: ${retry.message}`);
+      throw new UnrecoverableError(retry.message);
+    }
+    await releaseClaim(pool, alertId, retry.message);
+    const delay = retryDelayMs(ctx.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs);
+    log().info({ alertId, attempts: ctx.attempts, delay, reason: retry.message }, 'send refused for now; will retry');
+    return delayJob(job, token, Date.now() + delay);
+  }
+  // outside the try: a database error after a successful send must not be taken for a
+  // refused send and sent again (see recordSent)
+  if (result.kind === 'fallback to email') {
+    await releaseClaim(pool, alertId, 'no live push subscription');
+    await handOff(d.channelQueues.email, alertId, job.opts.priority);
+    return { outcome: 'fallback to email' };
+  }
+  await recordSent(d, { alertId, channel, providerMessageId: result.providerMessageId, acceptedSubscriptionIds: result.acceptedSubscriptionIds }, log);
+  return { outcome: 'SENT', channel };
+}
+
+/** The processor for one channel queue. */
+export function sendProcessor(d: SendDeps, channel: Channel): Processor {
+  return async (job, token) => {
+    const alertId = alertIdOf(job);
+    // a child logger per job only when there is something to say (this path runs per message)
+    const log = () => d.log.child({ queue: job.queueName, jobId: job.id });
+    const claimed = await d.store.claim(alertId, channel);
+    if (!claimed) {
+      // find out why: finished, no longer wanted, someone else's live claim, quiet hours, or
+      // a push alert for a user with no live subscription (it goes by email instead)
+      const ctx = await d.store.read(alertId);
+      const settled = await settledOutcome(d.pool, alertId, ctx);
+      if (settled || !ctx) return settled;
+      if (ctx.leaseLiveUntil) return delayJob(job, token, ctx.leaseLiveUntil.getTime() + 100);
+      if (ctx.quietUntil) return delayJob(job, token, ctx.quietUntil.getTime());
+      if (channel === 'push' && ctx.liveSubscriptions === 0) {
+        await handOff(d.channelQueues.email, alertId, job.opts.priority);
+        return { outcome: 'fallback to email', reason: 'no live push subscription' };
+      }
+      throw new Error('alert could not be claimed; trying again'); // it changed under us: BullMQ's attempts retry
+    }
+    const stopRenewing = keepLeased(d, alertId, log);
+    try {
+      return await sendClaimed(d, channel, job, token, claimed, log);
+    } finally {
+      stopRenewing();
+    }
+  };
+}

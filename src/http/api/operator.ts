@@ -1,0 +1,87 @@
+/** Operator routes (role OPERATOR or ADMIN): centres, examiners, slots in bulk, no-shows. */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { recordAudit } from '../../audit/audit.js';
+import { markNoShow } from '../../booking/transitions.js';
+import { withTransaction } from '../../db/transaction.js';
+import { createCentre } from '../../slots/centers.js';
+import { createSlots } from '../../slots/time-slots.js';
+import { createSpecialist } from '../../slots/specialists.js';
+import { userOf } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { mapRefusals, parseDate } from '../refusals.js';
+import { DateTime, IdParams, noBody, strictObject, Uuid } from '../schemas.js';
+
+export const MAX_SLOTS_PER_REQUEST = 1000;
+const MAX_SLOT_HOURS = 12;
+
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '\\S' });
+const CentreBody = strictObject({
+  name: Text(200),
+  postcode: Type.String({ minLength: 2, maxLength: 10, pattern: '^[A-Za-z0-9 ]+$' }),
+  latitude: Type.Number({ minimum: -90, maximum: 90 }),
+  longitude: Type.Number({ minimum: -180, maximum: 180 }),
+});
+const SpecialistBody = strictObject({ fullName: Text(200), serviceType: Text(100), centerId: Uuid });
+const TestTypeSchema = Type.Union([Type.Literal('practical'), Type.Literal('theory')]);
+const SlotsBody = strictObject({
+  slots: Type.Array(strictObject({ specialistId: Uuid, testType: TestTypeSchema, startTime: DateTime, endTime: DateTime }), {
+    minItems: 1,
+    maxItems: MAX_SLOTS_PER_REQUEST,
+  }),
+});
+
+export const operatorRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { pool } = app.deps;
+  const staff = app.requireRole('OPERATOR', 'ADMIN');
+
+  app.post('/api/operator/centers', { onRequest: staff, schema: { body: CentreBody } }, async (request, reply) => {
+    const user = userOf(request);
+    const center = await withTransaction(pool, async (tx) => {
+      const c = await createCentre(tx, request.body);
+      await recordAudit(tx, { userId: user.id, action: 'center.create', entityType: 'test_center', entityId: c.id, ip: request.ip });
+      return c;
+    });
+    return reply.code(201).send({ center });
+  });
+
+  app.post('/api/operator/specialists', { onRequest: staff, schema: { body: SpecialistBody } }, async (request, reply) => {
+    const user = userOf(request);
+    const specialist = await withTransaction(pool, async (tx) => {
+      const s = await createSpecialist(tx, request.body);
+      if (s) await recordAudit(tx, { userId: user.id, action: 'specialist.create', entityType: 'specialist', entityId: s.id, ip: request.ip });
+      return s;
+    });
+    if (!specialist) throw new HttpError(422, 'UNKNOWN_CENTER', 'body/centerId names no active centre');
+    return reply.code(201).send({ specialist });
+  });
+
+  app.post('/api/operator/slots', { onRequest: staff, schema: { body: SlotsBody } }, async (request, reply) => {
+    const user = userOf(request);
+    request.body.slots.forEach((s, i) => {
+      const start = parseDate(s.startTime, `body/slots/${i}/startTime`).getTime();
+      const end = parseDate(s.endTime, `body/slots/${i}/endTime`).getTime();
+      if (end <= start) throw new HttpError(400, 'VALIDATION_ERROR', `body/slots/${i}/endTime must be after startTime`);
+      if (end - start > MAX_SLOT_HOURS * 3_600_000) throw new HttpError(400, 'VALIDATION_ERROR', `body/slots/${i} must last at most ${MAX_SLOT_HOURS} hours`);
+    });
+    const slots = await mapRefusals(() =>
+      withTransaction(pool, async (tx) => {
+        const created = await createSlots(tx, request.body.slots);
+        await recordAudit(tx, { userId: user.id, action: 'slots.create', entityType: 'time_slot', details: { count: created.length }, ip: request.ip });
+        return created;
+      }),
+    );
+    return reply.code(201).send({ slots });
+  });
+
+  app.post(
+    '/api/operator/appointments/:id/no-show',
+    { onRequest: staff, preValidation: noBody, schema: { params: IdParams } },
+    async (request) => {
+      const user = userOf(request);
+      const appointment = await mapRefusals(() =>
+        markNoShow(pool, request.params.id, { userId: user.id, actor: user.role === 'ADMIN' ? 'admin' : 'operator', ip: request.ip }),
+      );
+      return { appointment };
+    },
+  );
+};

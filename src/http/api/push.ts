@@ -1,0 +1,53 @@
+/**
+ * Web push subscriptions: GET /api/push/vapid-public-key (for the browser's
+ * pushManager.subscribe), POST /api/me/push-subscriptions (the browser's
+ * PushSubscription.toJSON()), DELETE /api/me/push-subscriptions/:id, and
+ * DELETE /api/me/push-subscriptions with { endpoint } (what a browser knows after
+ * unsubscribing locally).
+ */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { deleteSubscription, saveSubscription } from '../../watches/push-subscriptions.js';
+import { endpointProblem, subscriptionKeysProblem } from '../../watches/push-endpoints.js';
+import { userOf } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { IdParams, strictObject } from '../schemas.js';
+
+const Base64Url = (max: number) => Type.String({ pattern: '^[A-Za-z0-9_-]+={0,2}$', minLength: 8, maxLength: max });
+
+const SubscriptionBody = strictObject({
+  endpoint: Type.String({ minLength: 10, maxLength: 2048 }),
+  keys: strictObject({ p256dh: Base64Url(200), auth: Base64Url(64) }),
+  // browsers include it in toJSON(); we keep nothing of it (push services report expiry with 404/410)
+  expirationTime: Type.Optional(Type.Union([Type.Null(), Type.Number()])),
+});
+const EndpointBody = strictObject({ endpoint: Type.String({ minLength: 10, maxLength: 2048 }) });
+
+export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { config, pool } = app.deps;
+
+  app.get('/api/push/vapid-public-key', async () => {
+    if (!config.VAPID_PUBLIC_KEY) throw new HttpError(404, 'PUSH_NOT_CONFIGURED', 'web push is not set up on this server; choose email alerts');
+    return { publicKey: config.VAPID_PUBLIC_KEY };
+  });
+
+  app.post('/api/me/push-subscriptions', { onRequest: app.authenticate, schema: { body: SubscriptionBody } }, async (request, reply) => {
+    const { endpoint, keys } = request.body;
+    const problem = endpointProblem(endpoint, config.PUSH_ALLOW_HTTP_ENDPOINTS) ?? subscriptionKeysProblem(keys.p256dh, keys.auth);
+    if (problem) throw new HttpError(400, 'INVALID_SUBSCRIPTION', problem);
+    const userAgent = request.headers['user-agent']?.slice(0, 500) ?? null;
+    const saved = await saveSubscription(pool, userOf(request).id, { endpoint, p256dh: keys.p256dh, auth: keys.auth, userAgent });
+    return reply.code(saved.created ? 201 : 200).send({ subscription: { id: saved.id } });
+  });
+
+  app.delete('/api/me/push-subscriptions/:id', { onRequest: app.authenticate, schema: { params: IdParams } }, async (request, reply) => {
+    const deleted = await deleteSubscription(pool, userOf(request).id, { id: request.params.id });
+    if (!deleted) throw new HttpError(404, 'NOT_FOUND', 'no such push subscription');
+    return reply.code(204).send();
+  });
+
+  app.delete('/api/me/push-subscriptions', { onRequest: app.authenticate, schema: { body: EndpointBody } }, async (request, reply) => {
+    const deleted = await deleteSubscription(pool, userOf(request).id, { endpoint: request.body.endpoint });
+    if (!deleted) throw new HttpError(404, 'NOT_FOUND', 'no such push subscription');
+    return reply.code(204).send();
+  });
+};

@@ -1,0 +1,149 @@
+/**
+ * The bodies of the learner pages. Forms are real forms with labels; each field has an
+ * error slot next to it (`<id>-error`) that scripts fill from a 4xx and that the field
+ * names with aria-describedby. Scripts add behaviour; the content is here.
+ */
+import type { SlotView } from '../../slots/slot-page.js';
+import { escapeHtml as e } from '../html.js';
+import { londonDate, londonTime, miles } from './format.js';
+
+function field(o: { id: string; label: string; type?: string; autocomplete?: string; hint?: string; attrs?: string; value?: string }): string {
+  const described = [o.hint ? `${o.id}-hint` : '', `${o.id}-error`].filter(Boolean).join(' ');
+  return `<div class="field">
+  <label for="${o.id}">${o.label}</label>
+  ${o.hint ? `<p class="hint" id="${o.id}-hint">${o.hint}</p>` : ''}
+  <input id="${o.id}" name="${o.id}" type="${o.type ?? 'text'}"${o.autocomplete ? ` autocomplete="${o.autocomplete}"` : ''} aria-describedby="${described}"${o.value !== undefined ? ` value="${e(o.value)}"` : ''}${o.attrs ? ` ${o.attrs}` : ''}>
+  <p class="field-error" id="${o.id}-error"></p>
+</div>`;
+}
+
+/** Sign in; `next` is where to go after (already checked to be a local path). */
+export function signInBody(next: string): string {
+  return `<h1>Sign in</h1>
+<form id="signin" novalidate data-next="${e(next)}">
+  ${field({ id: 'email', label: 'Email', type: 'email', autocomplete: 'username', attrs: 'required' })}
+  ${field({ id: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', attrs: 'required' })}
+  <button type="submit">Sign in</button>
+</form>
+<p>New here? <a href="/signup${next !== '/watches' ? `?next=${encodeURIComponent(next)}` : ''}">Create an account</a>.</p>`;
+}
+
+/** Sign up, then sign in and go to `next`. */
+export function signUpBody(next: string): string {
+  return `<h1>Create an account</h1>
+<form id="signup" novalidate data-next="${e(next)}">
+  ${field({ id: 'email', label: 'Email', type: 'email', autocomplete: 'email', attrs: 'required' })}
+  ${field({ id: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters.', attrs: 'required minlength="8"' })}
+  ${field({ id: 'firstName', label: 'First name (optional)', autocomplete: 'given-name' })}
+  ${field({ id: 'lastName', label: 'Last name (optional)', autocomplete: 'family-name' })}
+  <button type="submit">Create account</button>
+</form>
+<p>Already have an account? <a href="/signin${next !== '/watches' ? `?next=${encodeURIComponent(next)}` : ''}">Sign in</a>.</p>`;
+}
+
+/** My watches: push opt-in, the add/edit form, and the list scripts fill. */
+export function watchesBody(): string {
+  return `<h1>My watches</h1>
+<section aria-labelledby="push-heading" class="card">
+  <h2 id="push-heading">Push alerts on this device</h2>
+  <p id="push-state">Push alerts are off on this device.</p>
+  <button type="button" id="push-toggle" aria-describedby="push-state">Turn on push alerts</button>
+</section>
+<section aria-labelledby="list-heading">
+  <h2 id="list-heading" tabindex="-1">Your watches</h2>
+  <div id="watch-list" aria-busy="true"><p>Loading your watches…</p></div>
+</section>
+<section aria-labelledby="form-heading" class="card">
+  <h2 id="form-heading">Add a watch</h2>
+  <form id="watch-form" novalidate>
+    <input type="hidden" id="watch-id" name="watch-id" value="">
+    ${field({ id: 'label', label: 'Name (optional)', hint: 'For example “Near home”.' })}
+    <fieldset>
+      <legend>Where</legend>
+      <div class="choice"><input type="radio" id="where-postcode" name="where" value="postcode" checked><label for="where-postcode">By postcode</label></div>
+      <div class="choice"><input type="radio" id="where-here" name="where" value="here"><label for="where-here">Use my location</label></div>
+      ${field({ id: 'postcode', label: 'Postcode', autocomplete: 'postal-code', attrs: 'maxlength="10" autocapitalize="characters"' })}
+      <p id="location-state" class="hint" hidden></p>
+      <p class="field-error" id="location-error"></p>
+    </fieldset>
+    ${field({ id: 'radiusMiles', label: 'Distance (miles)', type: 'number', value: '25', attrs: 'min="1" max="100" step="1" inputmode="numeric"' })}
+    <fieldset aria-describedby="testTypes-error">
+      <legend>Test types</legend>
+      <div class="choice"><input type="checkbox" id="type-practical" name="testTypes" value="practical" checked><label for="type-practical">Practical</label></div>
+      <div class="choice"><input type="checkbox" id="type-theory" name="testTypes" value="theory"><label for="type-theory">Theory</label></div>
+      <p class="field-error" id="testTypes-error"></p>
+    </fieldset>
+    ${field({ id: 'earliestDate', label: 'Earliest date (optional)', type: 'date' })}
+    ${field({ id: 'latestDate', label: 'Latest date (optional)', type: 'date' })}
+    <fieldset aria-describedby="method-error">
+      <legend>Tell me by</legend>
+      <div class="choice"><input type="radio" id="method-email" name="method" value="email" checked><label for="method-email">Email</label></div>
+      <div class="choice"><input type="radio" id="method-push" name="method" value="push"><label for="method-push">Push alert</label></div>
+      <p class="field-error" id="method-error"></p>
+    </fieldset>
+    <div class="actions">
+      <button type="submit" id="watch-submit">Add watch</button>
+      <button type="button" id="watch-cancel" class="secondary" hidden>Stop editing</button>
+    </div>
+  </form>
+</section>`;
+}
+
+/** My appointments: the list scripts fill. */
+export function appointmentsBody(): string {
+  return `<h1>My appointments</h1>
+<div id="appointment-list" aria-busy="true"><p>Loading your appointments…</p></div>`;
+}
+
+/** The slot behind an alert link, rendered whole so it shows before any script runs. */
+export function slotBody(slot: SlotView, signedIn: boolean): string {
+  const when = `${londonDate(slot.startTime)} at ${londonTime(slot.startTime)}`;
+  const type = slot.testType === 'theory' ? 'Theory test' : 'Practical test';
+  const facts = `<dl class="facts">
+  <dt>Centre</dt><dd>${e(slot.center.name)} (${e(slot.center.postcode)})</dd>
+  <dt>Date</dt><dd>${e(londonDate(slot.startTime))}</dd>
+  <dt>Time</dt><dd>${e(londonTime(slot.startTime))} to ${e(londonTime(slot.endTime))} (UK time)</dd>
+  ${slot.distanceMiles !== null ? `<dt>Distance</dt><dd>${e(miles(slot.distanceMiles))} from your nearest watch</dd>` : ''}
+</dl>`;
+  const mine = slot.appointment;
+  let action: string;
+  if (mine?.status === 'CONFIRMED') {
+    action = `<p class="done" id="slot-state">You have booked this slot.</p>`;
+  } else if (mine?.status === 'HOLD') {
+    action = `<p id="slot-state">You are holding this slot.</p>`;
+  } else if (!slot.available) {
+    action = `<p class="taken" id="slot-state">Sorry, this slot has been taken.</p>`;
+  } else if (!signedIn) {
+    action = `<p id="slot-state">This slot is free.</p>
+<p><a class="button" href="/signin?next=${encodeURIComponent(`/slots/${slot.id}`)}">Sign in to hold it</a></p>`;
+  } else {
+    action = `<p id="slot-state">This slot is free.</p>
+<button type="button" id="hold">Hold this slot</button>`;
+  }
+  const data = [
+    `data-slot-id="${e(slot.id)}"`,
+    `data-test-type="${e(slot.testType)}"`,
+    `data-lat="${slot.center.latitude}"`,
+    `data-lon="${slot.center.longitude}"`,
+    `data-available="${slot.available}"`,
+    mine ? `data-appointment-id="${e(mine.id)}" data-appointment-status="${e(mine.status)}" data-expires-at="${e(mine.expiresAt ?? '')}"` : '',
+  ].join(' ');
+  return `<h1>${e(type)}: ${e(when)}</h1>
+<section id="slot" class="card" ${data}>
+${facts}
+${action}
+<div id="hold-panel" hidden>
+  <p>Held for you. <span id="countdown" role="timer" aria-atomic="true"></span></p>
+  <button type="button" id="confirm">Confirm booking</button>
+</div>
+</section>
+<section id="alternatives" aria-labelledby="alt-heading" hidden>
+  <h2 id="alt-heading">Free slots nearby</h2>
+  <div id="alt-list"></div>
+</section>`;
+}
+
+/** A slot id that names no slot. */
+export function noSlotBody(): string {
+  return `<h1>Slot not found</h1><p>This link does not match any test slot. It may have been removed.</p><p><a href="/watches">Go to my watches</a></p>`;
+}

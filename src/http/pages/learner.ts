@@ -1,0 +1,126 @@
+/**
+ * The learner pages (HTML) and their assets. Registered in a scope of their own so helmet's
+ * headers and content security policy cover these pages only, not the JSON API or the
+ * queue board. Pages that need an account send a signed-out visitor to /signin?next=...
+ */
+import { join } from 'node:path';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { revokeSession } from '../../accounts/sessions.js';
+import { clearSessionCookie, csrfMatches } from '../session.js';
+import { projectRoot } from '../../paths.js';
+import { page, type Shell } from '../html.js';
+import { appointmentsBody, noSlotBody, signInBody, signUpBody, slotBody, watchesBody } from './bodies.js';
+import { pageSession, safeNext, type PageSession } from './page-session.js';
+import { slotView } from '../../slots/slot-page.js';
+
+/** Hand-written browser modules and CSS, served as they are (no build step, no CDN). */
+export const ASSETS_DIR = join(projectRoot, 'src', 'http', 'assets');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function send(reply: FastifyReply, status: number, shell: Omit<Shell, 'user' | 'csrf'>, session: PageSession | null) {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    // pages carry the CSRF token and personal details: never stored by a shared cache
+    .header('cache-control', 'no-store')
+    .send(page({ ...shell, user: session?.user ?? null, csrf: session?.csrf ?? null }));
+}
+
+const nextOf = (request: FastifyRequest) => safeNext((request.query as Record<string, unknown> | undefined)?.next);
+
+export const webPageRoutes: FastifyPluginAsync = async (app) => {
+  const { pool, config } = app.deps;
+  const secure = config.PUBLIC_BASE_URL.startsWith('https://');
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'"],
+        manifestSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        // over plain http (a developer's machine) upgrading would break every asset
+        ...(secure ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: secure ? { maxAge: 31_536_000 } : false,
+  });
+  await app.register(formbody);
+  await app.register(fastifyStatic, { root: ASSETS_DIR, prefix: '/assets/', cacheControl: true, maxAge: 0, serve: true });
+
+  const signedInOrRedirect = async (request: FastifyRequest, reply: FastifyReply) => {
+    const session = await pageSession(pool, request);
+    if (!session) {
+      reply.redirect(`/signin?next=${encodeURIComponent(request.url)}`, 303);
+      return null;
+    }
+    return session;
+  };
+
+  app.get('/', async (request, reply) => {
+    const session = await pageSession(pool, request);
+    return reply.redirect(session ? '/watches' : '/signin', 303);
+  });
+
+  app.get('/signin', async (request, reply) => {
+    const session = await pageSession(pool, request);
+    if (session) return reply.redirect(nextOf(request), 303);
+    return send(reply, 200, { title: 'Sign in', script: 'signin.js', current: 'signin', body: signInBody(nextOf(request)) }, null);
+  });
+
+  app.get('/signup', async (request, reply) => {
+    const session = await pageSession(pool, request);
+    if (session) return reply.redirect(nextOf(request), 303);
+    return send(reply, 200, { title: 'Create an account', script: 'signup.js', current: 'signup', body: signUpBody(nextOf(request)) }, null);
+  });
+
+  // a plain form post, so signing out works even when the page's scripts do not
+  app.post('/signout', async (request, reply) => {
+    const session = await pageSession(pool, request);
+    if (session) {
+      const given = (request.body as Record<string, unknown> | undefined)?._csrf;
+      if (!csrfMatches(session.token, given)) {
+        return send(reply, 403, { title: 'Not signed out', body: '<h1>Not signed out</h1><p role="alert">This sign-out did not come from a slotwatch page. <a href="/watches">Go back</a> and try again.</p>' }, session);
+      }
+      await revokeSession(pool, session.token);
+    }
+    clearSessionCookie(reply, secure);
+    return reply.redirect('/signin', 303);
+  });
+
+  app.get('/watches', async (request, reply) => {
+    const session = await signedInOrRedirect(request, reply);
+    if (!session) return reply;
+    return send(reply, 200, { title: 'My watches', script: 'watches.js', current: 'watches', body: watchesBody() }, session);
+  });
+
+  app.get('/appointments', async (request, reply) => {
+    const session = await signedInOrRedirect(request, reply);
+    if (!session) return reply;
+    return send(reply, 200, { title: 'My appointments', script: 'appointments.js', current: 'appointments', body: appointmentsBody() }, session);
+  });
+
+  // the page behind every alert link: readable signed out, so the learner sees what it is first
+  app.get<{ Params: { id: string } }>('/slots/:id', async (request, reply) => {
+    const session = await pageSession(pool, request);
+    const slot = UUID.test(request.params.id) ? await slotView(pool, request.params.id, session?.user.id ?? null) : null;
+    if (!slot) return send(reply, 404, { title: 'Slot not found', body: noSlotBody() }, session);
+    return send(reply, 200, { title: 'Test slot', script: 'slot.js', body: slotBody(slot, session !== null) }, session);
+  });
+
+  // the service worker lives at the root so its scope covers every page (and /slots/...)
+  app.get('/sw.js', async (_request, reply) => reply.header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').sendFile('sw.js'));
+};

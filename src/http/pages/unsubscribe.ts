@@ -1,0 +1,62 @@
+/**
+ * One-click unsubscribe (RFC 8058) behind the List-Unsubscribe header of alert emails.
+ * GET /unsubscribe/:token only shows a page with a button (mail scanners fetch links, so
+ * a GET must change nothing); POST /unsubscribe/:token, sent by the mail client with
+ * `List-Unsubscribe=One-Click` or by the button, switches that watch off. No login: the
+ * random token is the proof. Pages, not JSON, because people land here from their inbox.
+ */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { findWatchByToken, unsubscribeByToken, type UnsubscribeTarget } from '../../watches/unsubscribe.js';
+import { strictObject } from '../schemas.js';
+
+const Params = strictObject({ token: Type.String({ maxLength: 200 }) });
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>${escapeHtml(title)} - slotwatch</title></head>
+<body style="font-family: sans-serif; max-width: 36rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.4">
+<h1>${escapeHtml(title)}</h1>
+${body}
+</body></html>
+`;
+}
+
+function describe(w: UnsubscribeTarget): string {
+  const where = w.postcode ? ` around ${w.postcode}` : '';
+  return escapeHtml(`${w.label ? `"${w.label}": ` : ''}slots within ${w.radiusMiles} miles${where}`);
+}
+
+const NOT_FOUND = page('Link not recognised', '<p>This unsubscribe link is not valid. It may have been mistyped.</p>');
+
+export const unsubscribeRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { pool } = app.deps;
+  // RFC 8058 clients post a form (urlencoded or multipart); the token in the path is all we
+  // need, so any body is read as text and ignored (this parser stays inside this plugin)
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.get('/unsubscribe/:token', { schema: { params: Params } }, async (request, reply) => {
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const watch = await findWatchByToken(pool, request.params.token);
+    if (!watch) return reply.code(404).send(NOT_FOUND);
+    if (!watch.isActive) return page('Already unsubscribed', `<p>You no longer get alerts for ${describe(watch)}.</p>`);
+    return page(
+      'Stop these alerts?',
+      `<p>You get alerts for ${describe(watch)}. Your other searches are not affected.</p>
+<form method="post" action="/unsubscribe/${escapeHtml(request.params.token)}">
+<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">Unsubscribe</button>
+</form>`,
+    );
+  });
+
+  app.post('/unsubscribe/:token', { schema: { params: Params } }, async (request, reply) => {
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const watch = await unsubscribeByToken(pool, request.params.token);
+    if (!watch) return reply.code(404).send(NOT_FOUND);
+    request.log.info({ watchId: watch.watchId }, 'watch unsubscribed by one-click link');
+    return page('Unsubscribed', `<p>You will no longer get alerts for ${describe(watch)}.</p>`);
+  });
+};

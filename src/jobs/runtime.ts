@@ -1,0 +1,105 @@
+import { Worker } from 'bullmq';
+import type { Config } from '../config.js';
+import { createPool } from '../db/pool.js';
+import { log as rootLog } from '../log.js';
+import { recordHeartbeat } from '../queues/heartbeat.js';
+import { bullPrefix, QUEUES } from '../queues/names.js';
+import { closeQueues, createQueues } from '../queues/queues.js';
+import { createRedis } from '../queues/redis.js';
+import type { Deps, MaintenanceTask } from './task.js';
+import { SettingsCache } from '../settings/settings.js';
+import { maintenanceTasks } from './registry.js';
+import { workerMetrics } from './task.js';
+
+/** How often a worker re-reads settings to follow a changed interval. */
+const SETTINGS_RECHECK_MS = 5000;
+
+export interface WorkerOptions {
+  /** The maintenance tasks to run (the senders are one: deliveryChannelsTask); all by default. */
+  tasks?: MaintenanceTask[];
+}
+
+export interface RunningWorker {
+  deps: Deps;
+  workers: Worker[];
+  /** Closes workers (letting active jobs finish), then queues, Redis and the pool. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one worker process's share of the work: job schedulers for every maintenance task
+ * (upserted by a stable id, so any number of processes may start at once and there is
+ * still one schedule each), a worker on the maintenance queue that dispatches by job
+ * name, and whatever the tasks start themselves (the deliveries queues' senders).
+ */
+export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const tasks = options.tasks ?? maintenanceTasks;
+  const log = rootLog.child({ process: 'worker' });
+  const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'slotwatch-worker' });
+  const redis = createRedis(config.REDIS_URL, 'worker');
+  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const settings = new SettingsCache(pool, config);
+  const deps: Deps = { config, pool, queues, redis, log, settings };
+  const prefix = bullPrefix(config.QUEUE_PREFIX);
+
+  // upserting by a stable id makes this safe from any number of processes at once; when
+  // an admin changes an interval, every process re-upserts the same new schedule
+  const scheduled = new Map<string, number>();
+  async function upsertSchedules(): Promise<void> {
+    const current = await settings.all();
+    for (const task of tasks) {
+      const every = task.everyMs(config, current);
+      if (scheduled.get(task.name) === every) continue;
+      await queues.maintenance.upsertJobScheduler(task.name, { every }, { name: task.name, opts: { removeOnComplete: 100, removeOnFail: 500 } });
+      scheduled.set(task.name, every);
+    }
+  }
+  await upsertSchedules();
+  const rescheduler = setInterval(() => {
+    upsertSchedules().catch((err: unknown) => log.warn({ err }, 'could not update job schedules'));
+  }, SETTINGS_RECHECK_MS);
+  rescheduler.unref();
+
+  const byName = new Map(tasks.map((t) => [t.name, t]));
+  const workers: Worker[] = [];
+  if (tasks.length) {
+    workers.push(
+      new Worker(
+        QUEUES.maintenance,
+        async (job) => {
+          const task = byName.get(job.name);
+          if (!task) return { skipped: `no task named ${job.name}` }; // an old schedule from an earlier release
+          const result = await task.run({ ...deps, log: log.child({ queue: QUEUES.maintenance, jobId: job.id, task: job.name }) }, job);
+          // readiness checks read this: a stuck worker shows, not only a dead one
+          await recordHeartbeat(redis, config.QUEUE_PREFIX, task.name);
+          return result;
+        },
+        { connection: redis, prefix, concurrency: Math.max(1, tasks.length), metrics: workerMetrics },
+      ),
+    );
+  }
+  for (const w of workers) {
+    w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
+    w.on('failed', (job, err) => log.warn({ err, queue: w.name, jobId: job?.id, attempts: job?.attemptsMade }, 'job failed'));
+  }
+
+  const stops: (() => Promise<void>)[] = [];
+  for (const task of tasks) if (task.start) stops.push(await task.start(deps));
+
+  let closing: Promise<void> | undefined;
+  return {
+    deps,
+    workers,
+    close() {
+      closing ??= (async () => {
+        clearInterval(rescheduler);
+        await Promise.all(stops.map((s) => s()));
+        await Promise.all(workers.map((w) => w.close()));
+        await closeQueues(queues);
+        redis.disconnect();
+        await pool.end();
+      })();
+      return closing;
+    },
+  };
+}
