@@ -30,14 +30,14 @@ import { Queue, Worker } from 'bullmq';
 import pg from 'pg';
 import webpush from 'web-push';
 import { loadConfig } from '../src/config.js';
-import { channelQueues } from '../src/alerts/deliveries.js';
-import { deliveryChannelsTask } from '../src/alerts/senders.js';
+import { channelQueues, enqueueAlerts } from '../src/alerts/deliveries.js';
+import { deliveryChannelsTask } from '../src/jobs/tasks.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { log } from '../src/log.js';
 import { projectRoot } from '../src/paths.js';
 import { bullPrefix } from '../src/queues/names.js';
-import { enqueueAlerts } from '../src/alerts/handoff.js';
+
 import { closeQueues, createQueues } from '../src/queues/queues.js';
 import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import { startWorker } from '../src/jobs/runtime.js';

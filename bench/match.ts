@@ -22,7 +22,7 @@ import { log } from '../src/log.js';
 import { INSERT_ALERTS_SQL } from '../src/alerts/store.js';
 import { MATCH_WORK_MEM, matchReleaseBatch } from '../src/alerts/match.js';
 import { projectRoot } from '../src/paths.js';
-import { insertCentres, loadCentres } from '../dev/centers.js';
+import { insertCenters, loadCenters } from '../dev/centers.js';
 import { withDatabase } from '../src/db/urls.js';
 import { arg } from './_args.js';
 
@@ -176,9 +176,9 @@ export default async function main(args: string[]): Promise<void> {
   const results: Record<string, unknown>[] = [];
   try {
     await migrate({ databaseUrl: url, direction: 'up' });
-    const { centres, real } = loadCentres();
+    const { centers: centres, real } = loadCenters();
     console.log(`bench match: ${centres.length} ${real ? 'DVSA' : 'generated'} centres, ${slotCount} slots, sizes ${sizes.join(', ')}`);
-    await insertCentres(pool, centres);
+    await insertCenters(pool, centres);
     await pool.query(`SELECT setseed(0.42)`);
     // busier centres (cities) draw more learners: weights from 1 to ~200, heavy-tailed
     await pool.query(`CREATE TABLE bench_users (n int PRIMARY KEY, id uuid NOT NULL)`);

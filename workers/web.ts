@@ -3,17 +3,13 @@ import { loadConfigOrExit } from '../src/config.js';
 
 const config = loadConfigOrExit();
 const { log } = await import('../src/log.js');
-const { createPool } = await import('../src/db/pool.js');
-const { createRedis } = await import('../src/queues/redis.js');
-const { createQueues, closeQueues } = await import('../src/queues/queues.js');
+const { createDeps, closeDeps } = await import('../src/deps.js');
 const { buildApp } = await import('../src/http/app.js');
 const { exitOnSignals } = await import('../src/shutdown.js');
 log.level = config.LOG_LEVEL;
 
-const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'slotwatch-web' });
-const redis = createRedis(config.REDIS_URL, 'producer');
-const queues = createQueues(redis, config.QUEUE_PREFIX);
-const app = await buildApp({ config, pool, redis, queues, log });
+const deps = createDeps(config, 'web', log);
+const app = await buildApp(deps);
 const address = await app.listen({ port: config.PORT, host: '0.0.0.0' });
 log.info({ address }, 'web listening');
 
@@ -24,8 +20,6 @@ exitOnSignals({
   // reverse order of start: stop taking requests and let open ones finish, then the pools
   close: async () => {
     await app.close();
-    await closeQueues(queues);
-    redis.disconnect();
-    await pool.end();
+    await closeDeps(deps);
   },
 });

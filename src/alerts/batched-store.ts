@@ -3,8 +3,9 @@
  * running at the same time go to PostgreSQL together (batcher.ts), one statement each.
  */
 import type { Queryable } from '../db/types.js';
-import { claimAlerts, markSentMany, readAlertStates, type AlertState, type Channel, type Claimed, type SentMark } from './claims.js';
 import { Batcher } from './batcher.js';
+import { readAlertStates, type AlertState } from './state.js';
+import { claimAlerts, markSentMany, type Channel, type Claimed, type SentMark } from './store.js';
 
 export interface AlertStore {
   /** The alert's state (not the facts a message needs); null when it no longer exists. */

@@ -1,26 +1,46 @@
 /**
- * The deliveries queues: one per channel, so each gets BullMQ's own rate limiter (a
- * Worker's limiter caps its whole queue): DELIVERY_EMAIL_PER_SECOND and
- * DELIVERY_PUSH_PER_SECOND. A job over the limit waits in its queue; none is dropped.
+ * The deliveries queues and their job contract. One queue per channel, so each gets
+ * BullMQ's own rate limiter (a Worker's limiter caps its whole queue): a job over the
+ * limit waits in its queue; none is dropped. Every job is one alert: name `send`, data
+ * `{ alertId }` and nothing else, jobId = the alert id, priority from the user's tier.
  * Matching hands each alert straight to the queue of its channel, so a message costs one
  * BullMQ job: the sender re-checks everything a separate routing step would (slot still
  * free, user and watch active, quiet hours) in the statement that claims the alert.
  */
-import type { JobsOptions, Queue } from 'bullmq';
+import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
+import type { Queryable } from '../db/types.js';
 import { QUEUES } from '../queues/names.js';
 import type { Queues } from '../queues/queues.js';
-import type { Channel } from './claims.js';
+import { findStrandedAlerts, type AlertToDeliver, type StrandedQuery } from './state.js';
+import { markEnqueued, type Channel, type PriorityTier } from './store.js';
 
 export const CHANNEL_QUEUES: Record<Channel, string> = { email: QUEUES.deliveriesEmail, push: QUEUES.deliveriesPush };
 
-/** The name of every job on a channel queue (data: { alertId }, jobId: the alert id). */
+/** The name of every job on a channel queue. */
 export const SEND_JOB = 'send';
+
+/** A channel job's data: the alert's id, nothing personal. */
+export interface DeliverJobData {
+  alertId: string;
+}
+
+/** BullMQ priorities (1 is served first) for a user's tier: URGENT before VIP before NORMAL. */
+export const PRIORITY_BY_TIER: Record<PriorityTier, number> = { URGENT: 1, VIP: 2, NORMAL: 3 };
 
 export type ChannelQueues = Record<Channel, Queue>;
 
 /** The channel queues among a process's queues. */
 export function channelQueues(queues: Pick<Queues, 'deliveriesEmail' | 'deliveriesPush'>): ChannelQueues {
   return { email: queues.deliveriesEmail, push: queues.deliveriesPush };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The alert id of a delivery job; a job without a valid one can never succeed. */
+export function alertIdOf(job: Job): string {
+  const id = (job.data as Partial<DeliverJobData> | undefined)?.alertId;
+  if (typeof id !== 'string' || !UUID.test(id)) throw new UnrecoverableError('job data has no valid alertId');
+  return id;
 }
 
 /**
@@ -61,6 +81,52 @@ export async function handOff(queue: Queue, alertId: string, priority: number | 
   const state = await queue.getJobState(alertId);
   if (state !== 'unknown' && !FINISHED_STATES.has(state)) return false;
   if (state !== 'unknown') await queue.remove(alertId);
-  await queue.add(SEND_JOB, { alertId }, channelJobOptions(alertId, priority));
+  await queue.add(SEND_JOB, { alertId } satisfies DeliverJobData, channelJobOptions(alertId, priority));
   return true;
+}
+
+// a release near a city can owe thousands of alerts: hand them over in bounded pieces
+const CHUNK = 1000;
+
+/**
+ * Matching's hand-off: one job per newly written alert on its channel's queue, then a
+ * record of when they were handed over. Adding a jobId that is still in the queue is a
+ * no-op in BullMQ, so handing the same alert over twice never delivers twice from here.
+ * `pushConfigured`: whether this deployment can send push at all.
+ */
+export async function enqueueAlerts(queues: ChannelQueues, db: Queryable, alerts: AlertToDeliver[], pushConfigured: boolean): Promise<void> {
+  for (let i = 0; i < alerts.length; i += CHUNK) {
+    const chunk = alerts.slice(i, i + CHUNK);
+    for (const channel of ['push', 'email'] as const) {
+      const jobs = chunk.filter((a) => firstChannel(a.channel, pushConfigured) === channel);
+      if (!jobs.length) continue;
+      await queues[channel].addBulk(
+        jobs.map((a) => ({ name: SEND_JOB, data: { alertId: a.id } satisfies DeliverJobData, opts: channelJobOptions(a.id, PRIORITY_BY_TIER[a.priority]) })),
+      );
+    }
+    await markEnqueued(db, chunk.map((a) => a.id));
+  }
+}
+
+/**
+ * Hands alerts over again: unlike the first hand-off, a finished job still kept under the
+ * alert's id (one that failed on infrastructure) is replaced, or it would block the alert
+ * for good. Returns how many jobs were added.
+ */
+export async function requeueAlerts(queues: ChannelQueues, db: Queryable, alerts: AlertToDeliver[], pushConfigured: boolean): Promise<number> {
+  let added = 0;
+  for (const a of alerts) {
+    if (await handOff(queues[firstChannel(a.channel, pushConfigured)], a.id, PRIORITY_BY_TIER[a.priority])) added++;
+  }
+  if (alerts.length) await markEnqueued(db, alerts.map((a) => a.id));
+  return added;
+}
+
+/**
+ * The safety net of the hand-off: re-enqueues PENDING alerts that never reached their
+ * queue or lost their job (see findStrandedAlerts). Re-adding is safe: a live job with that
+ * id makes it a no-op. Returns how many jobs were added.
+ */
+export async function sweepPendingAlerts(queues: ChannelQueues, db: Queryable, o: StrandedQuery, pushConfigured: boolean): Promise<number> {
+  return requeueAlerts(queues, db, await findStrandedAlerts(db, o), pushConfigured);
 }

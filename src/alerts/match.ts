@@ -1,7 +1,16 @@
-/** One batch of the alert loop: claim releases, write their alerts, mark them processed, in one transaction. */
+/**
+ * The matching half of the alert loop: claim released slots from the outbox, write the
+ * alerts they owe and mark them processed in one transaction, then hand the alerts to
+ * their deliveries queues.
+ */
 import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
 import { withTransaction } from '../db/transaction.js';
+import type { Queues } from '../queues/queues.js';
 import { claimReleases, markReleasesProcessed } from '../slots/releases.js';
+import { channelQueues, enqueueAlerts } from './deliveries.js';
+import { pushConfigured } from './push.js';
 import { insertAlertsForSlots, type NewAlert } from './store.js';
 
 /** Sort memory for one batch's matching statement. */
@@ -37,4 +46,39 @@ export async function matchReleaseBatch(pool: pg.Pool, batchSize: number): Promi
     );
     return { releases: claimed.length, alerts };
   });
+}
+
+export interface DrainResult {
+  releases: number;
+  alerts: number;
+}
+
+export interface DrainOptions {
+  pool: pg.Pool;
+  queues: Pick<Queues, 'deliveriesEmail' | 'deliveriesPush'>;
+  config: Pick<Config, 'RELEASE_BATCH_SIZE' | 'VAPID_PUBLIC_KEY' | 'VAPID_PRIVATE_KEY'>;
+  log: Logger;
+}
+
+/**
+ * Claims and matches until no unprocessed release is left for this worker, handing each
+ * batch's alerts to delivery after its commit.
+ */
+export async function drainReleases(o: DrainOptions): Promise<DrainResult> {
+  const size = o.config.RELEASE_BATCH_SIZE;
+  const total: DrainResult = { releases: 0, alerts: 0 };
+  for (;;) {
+    const batch = await matchReleaseBatch(o.pool, size);
+    total.releases += batch.releases;
+    total.alerts += batch.alerts.length;
+    try {
+      await enqueueAlerts(channelQueues(o.queues), o.pool, batch.alerts, pushConfigured(o.config));
+    } catch (err) {
+      // the alerts are committed and stay PENDING with no enqueued_at: the sweep hands them over
+      o.log.warn({ err, alerts: batch.alerts.length }, 'could not enqueue alerts; the pending-alert sweep will');
+    }
+    if (batch.releases < size) break;
+  }
+  if (total.releases) o.log.info(total, 'releases matched');
+  return total;
 }

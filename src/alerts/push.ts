@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import webpush from 'web-push';
 import type { Config } from '../config.js';
-import type { LiveSubscription } from './claims.js';
+import type { LiveSubscription } from './store.js';
 import { endpointProblem } from '../watches/push-endpoints.js';
 import { parseRetryAfter } from './send-errors.js';
 import type { PushPayload } from './templates.js';

@@ -12,15 +12,17 @@ import type pg from 'pg';
 import type { Config } from '../config.js';
 import { deactivateSubscription, noteSubscriptionFailure } from '../watches/push-subscriptions.js';
 import type { AlertStore } from './batched-store.js';
-import { extendLease, markFailed, releaseClaim, settledOutcome, type AlertContext, type Channel, type Claimed, type LiveSubscription, type SentMark } from './claims.js';
 import { retryDelayMs } from './backoff.js';
-import { handOff, type ChannelQueues } from './deliveries.js';
+import { alertIdOf, handOff, type ChannelQueues } from './deliveries.js';
 import type { Mailer } from './email.js';
 import { PermanentSendError, RetryableSendError } from './send-errors.js';
 import { slotTopic, type PushSender } from './push.js';
+import { settledOutcome } from './state.js';
+import { extendLease, markFailed, releaseClaim, type AlertContext, type Channel, type Claimed, type LiveSubscription, type SentMark } from './store.js';
 import { alertFacts, renderAlertEmail, renderPushPayload, unsubscribeUrl } from './templates.js';
 
-export interface SendDeps {
+/** What a channel's processor sends with: made once per worker process by startSenders. */
+export interface SendContext {
   config: Config;
   pool: pg.Pool;
   log: Logger;
@@ -28,15 +30,6 @@ export interface SendDeps {
   push: PushSender | null;
   channelQueues: ChannelQueues;
   store: AlertStore;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The alert id of a delivery job; a job without a valid one can never succeed. */
-export function alertIdOf(job: Job): string {
-  const id = (job.data as { alertId?: unknown } | undefined)?.alertId;
-  if (typeof id !== 'string' || !UUID.test(id)) throw new UnrecoverableError('job data has no valid alertId');
-  return id;
 }
 
 /** Waits the job until `until` without counting a failed attempt. */
@@ -47,7 +40,7 @@ async function delayJob(job: Job, token: string | undefined, until: number): Pro
 
 type SendResult = { kind: 'sent'; providerMessageId: string | null; acceptedSubscriptionIds: string[] } | { kind: 'fallback to email' };
 
-async function sendEmail(d: SendDeps, c: AlertContext): Promise<SendResult> {
+async function sendEmail(d: SendContext, c: AlertContext): Promise<SendResult> {
   const base = d.config.PUBLIC_BASE_URL;
   const unsubscribe = unsubscribeUrl(base, c.unsubscribeToken);
   const content = renderAlertEmail(alertFacts(c, base), c.firstName, unsubscribe);
@@ -61,7 +54,7 @@ async function sendEmail(d: SendDeps, c: AlertContext): Promise<SendResult> {
  * is left the alert falls back to email. Passing failures are retried only when no
  * subscription accepted, so a device that got the message is not sent it again.
  */
-async function sendPush(d: SendDeps, c: AlertContext, subs: LiveSubscription[]): Promise<SendResult> {
+async function sendPush(d: SendContext, c: AlertContext, subs: LiveSubscription[]): Promise<SendResult> {
   if (!d.push || subs.length === 0) return { kind: 'fallback to email' };
   const payload = renderPushPayload(alertFacts(c, d.config.PUBLIC_BASE_URL), c.slotId);
   const ttlSeconds = Math.max(0, Math.min(d.config.DELIVERY_PUSH_TTL_SECONDS, Math.floor((c.startTime.getTime() - Date.now()) / 1000)));
@@ -95,7 +88,7 @@ const MARK_RETRY_MS = 500;
  * lease exists to find senders that died; a live one must not have its alert retaken
  * and sent a second time. Returns the function that stops renewing.
  */
-function keepLeased(d: SendDeps, alertId: string, log: () => Logger): () => void {
+function keepLeased(d: SendContext, alertId: string, log: () => Logger): () => void {
   const leaseSeconds = d.config.DELIVERY_LEASE_SECONDS;
   const timer = setInterval(() => {
     extendLease(d.pool, alertId, leaseSeconds).catch((err: unknown) => log().warn({ err, alertId }, 'could not renew the send claim'));
@@ -109,7 +102,7 @@ function keepLeased(d: SendDeps, alertId: string, log: () => Logger): () => void
  * mark is retried in place with a growing pause (the lease still renewed) before giving
  * up, which leaves the alert SENDING for BullMQ's own retry to find once the lease ends.
  */
-async function recordSent(d: SendDeps, mark: SentMark, log: () => Logger): Promise<void> {
+async function recordSent(d: SendContext, mark: SentMark, log: () => Logger): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await d.store.markSent(mark);
@@ -126,7 +119,7 @@ async function recordSent(d: SendDeps, mark: SentMark, log: () => Logger): Promi
  * Sends a claimed alert and records how it went: SENT, FAILED for good, given back to be
  * retried after a backoff (the job moved to delayed), or handed to email.
  */
-async function sendClaimed(d: SendDeps, channel: Channel, job: Job, token: string | undefined, claimed: Claimed, log: () => Logger): Promise<unknown> {
+async function sendClaimed(d: SendContext, channel: Channel, job: Job, token: string | undefined, claimed: Claimed, log: () => Logger): Promise<unknown> {
   const { pool, config } = d;
   const { context: ctx, subscriptions } = claimed;
   const alertId = ctx.id;
@@ -161,7 +154,7 @@ async function sendClaimed(d: SendDeps, channel: Channel, job: Job, token: strin
 }
 
 /** The processor for one channel queue. */
-export function sendProcessor(d: SendDeps, channel: Channel): Processor {
+export function sendProcessor(d: SendContext, channel: Channel): Processor {
   return async (job, token) => {
     const alertId = alertIdOf(job);
     // a child logger per job only when there is something to say (this path runs per message)

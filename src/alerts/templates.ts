@@ -1,5 +1,7 @@
 /** What an alert says, by email and by push. Times are shown in Europe/London. */
-import type { AlertContext } from './claims.js';
+import { escapeHtml } from '../html.js';
+import type { TestType } from '../slots/test-types.js';
+import type { AlertContext } from './store.js';
 
 const DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 
@@ -11,10 +13,10 @@ function formatDate(d: Date): string {
 }
 const TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hour12: false });
 
-const TEST_TYPE: Record<AlertContext['testType'], string> = { practical: 'practical driving test', theory: 'theory test' };
+const TEST_TYPE: Record<TestType, string> = { practical: 'practical driving test', theory: 'theory test' };
 
 export interface AlertFacts {
-  centre: string;
+  center: string;
   testType: string;
   /** e.g. "Tuesday 14 January 2031" */
   date: string;
@@ -28,7 +30,7 @@ export interface AlertFacts {
 /** The facts a message states, formatted for people in Britain. */
 export function alertFacts(c: AlertContext, publicBaseUrl: string): AlertFacts {
   return {
-    centre: c.centerName,
+    center: c.centerName,
     testType: TEST_TYPE[c.testType],
     date: formatDate(c.startTime),
     time: TIME.format(c.startTime),
@@ -42,10 +44,6 @@ export function unsubscribeUrl(publicBaseUrl: string, token: string): string {
   return `${publicBaseUrl}/unsubscribe/${token}`;
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-}
-
 export interface EmailContent {
   subject: string;
   text: string;
@@ -54,8 +52,8 @@ export interface EmailContent {
 
 /** Subject, plain-text and HTML bodies of an alert email. */
 export function renderAlertEmail(f: AlertFacts, firstName: string | null, unsubscribe: string): EmailContent {
-  const subject = `Test slot free: ${f.centre}, ${f.date} at ${f.time}`;
-  const where = f.distance ? `${f.centre} (${f.distance})` : f.centre;
+  const subject = `Test slot free: ${f.center}, ${f.date} at ${f.time}`;
+  const where = f.distance ? `${f.center} (${f.distance})` : f.center;
   const text = [
     `Hello${firstName ? ' ' + firstName : ''},`,
     '',
@@ -100,7 +98,7 @@ export interface PushPayload {
 /** The JSON a browser's service worker receives. */
 export function renderPushPayload(f: AlertFacts, slotId: string): PushPayload {
   return {
-    title: `Test slot free: ${f.centre}`,
+    title: `Test slot free: ${f.center}`,
     body: `${f.date} at ${f.time}${f.distance ? `, ${f.distance}` : ''}. Tap to hold it.`,
     url: f.holdUrl,
     slotId,

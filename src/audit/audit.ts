@@ -1,3 +1,4 @@
+/** audit_logs: every admin or operator action and every booking state change; every statement that writes it. */
 import type { Queryable } from '../db/types.js';
 
 export interface AuditEntry {
@@ -18,6 +19,18 @@ export async function recordAudit(db: Queryable, e: AuditEntry): Promise<void> {
      VALUES ($1, $2, $3, $4, $5::jsonb, $6::inet)`,
     [e.userId, e.action, e.entityType ?? null, e.entityId ?? null, JSON.stringify(e.details ?? {}), e.ip ?? null],
   );
+}
+
+/**
+ * A CTE named `name` that audits each row of the CTE `from`, for a statement that changes
+ * something and records it in the same round trip. Every value is an SQL expression over
+ * `from`'s columns and the statement's parameters (an action is a quoted literal).
+ */
+export function auditCte(name: string, o: { from: string; userId: string; action: string; entityType: string; entityId: string; details: string; ip: string }): string {
+  return `${name} AS (
+    INSERT INTO audit_logs (user_id, action, entity_type, entity_id, details, ip)
+    SELECT ${o.userId}, ${o.action}, ${o.entityType}, ${o.entityId}, ${o.details}, ${o.ip}
+      FROM ${o.from})`;
 }
 
 export interface AuditQuery {

@@ -1,13 +1,14 @@
 /**
- * The appointment_events and audit_logs rows of a state change, as CTE parts: each state
- * change is one statement that also writes its history, so the two cannot disagree and
- * a hold costs one round trip, not three.
+ * appointment_events: the history of every appointment, written as CTE parts so that each
+ * state change is one statement that also writes its event and audit row; the three cannot
+ * disagree, and a hold costs one round trip, not three.
  */
+import { auditCte } from '../audit/audit.js';
 
 /**
- * SQL for the two history inserts, as `WITH ... ,` parts to follow a CTE named `changed`
- * that returns `id, slot_id`. Parameters: `$actorUserId::uuid`, `$actor::text`, `$ip::inet`
- * at the given positions.
+ * SQL for the event and audit inserts, as `WITH ... ,` parts to follow a CTE named
+ * `changed` that returns `id, slot_id`. Parameters: `$actorUserId::uuid`, `$actor::text`,
+ * `$ip::inet` at the given positions.
  */
 export function historyCtes(
   o: { eventType: string; from: string | null; to: string; action: string },
@@ -20,9 +21,13 @@ export function historyCtes(
     SELECT id, '${o.eventType}', ${from}, '${o.to}'::appointment_status, $${p.actorUserId}::uuid, $${p.actor}::text,
            jsonb_build_object('slotId', slot_id)
       FROM changed),
-  audit AS (
-    INSERT INTO audit_logs (user_id, action, entity_type, entity_id, details, ip)
-    SELECT $${p.actorUserId}::uuid, '${o.action}', 'appointment', id::text,
-           jsonb_build_object('slotId', slot_id, 'from', ${from}, 'to', '${o.to}'), $${p.ip}::inet
-      FROM changed)`;
+  ${auditCte('audit', {
+    from: 'changed',
+    userId: `$${p.actorUserId}::uuid`,
+    action: `'${o.action}'`,
+    entityType: `'appointment'`,
+    entityId: 'id::text',
+    details: `jsonb_build_object('slotId', slot_id, 'from', ${from}, 'to', '${o.to}')`,
+    ip: `$${p.ip}::inet`,
+  })}`;
 }

@@ -1,24 +1,22 @@
 /**
- * Placing a hold, the contended path. Seed 000's recipe: REPEATABLE READ, the slot row
- * locked with SELECT ... FOR UPDATE before a hold is written, 40001/40P01 retried by
- * withTransaction, and the partial unique index appointments_one_active_per_slot as the
- * last line of defence. One departure: a slot already visibly taken is refused on the
- * snapshot, without taking (or waiting for) its lock. A taken slot is a BookingRefusal
- * (409), never an error.
+ * Placing a hold, the contended path: REPEATABLE READ, the slot row locked with SELECT ...
+ * FOR UPDATE before a hold is written, 40001/40P01 retried by withTransaction, and the
+ * partial unique index appointments_one_active_per_slot as the last line of defence. A
+ * slot already visibly taken is refused on the snapshot, without taking (or waiting for)
+ * its lock. A taken slot is a BookingRefusal (409), never an error.
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.js';
 import { sqlState } from '../db/types.js';
-import { APPOINTMENT_COLUMNS, toView, type AppointmentRow, type AppointmentView } from './appointments.js';
+import { holdIfFree, insertHold, toView, type AppointmentRow, type AppointmentView, type HoldValues, type SlotState } from './appointments.js';
 import { BookingRefusal, refusalForConstraint } from './errors.js';
 import { expireHoldInTx } from './expire-holds.js';
-import { historyCtes } from './history.js';
 import { findAnswer, storeAnswer } from './idempotency.js';
 
 export interface HoldRequest {
   userId: string;
   slotId: string;
-  /** HOLD_MINUTES: used while system_config has no valid 'hold_minutes' row (src/settings/). */
+  /** HOLD_MINUTES: used while system_config has no valid 'hold_minutes' row. */
   defaultHoldMinutes: number;
   idempotencyKey?: string | undefined;
   ip?: string | null;
@@ -30,71 +28,6 @@ export interface HoldAnswer {
   /** True when this is the stored answer of an earlier request with the same Idempotency-Key. */
   replayed: boolean;
 }
-
-interface SlotState {
-  status: 'AVAILABLE' | 'HOLD' | 'BOOKED';
-  started: boolean;
-  active_id: string | null;
-  active_expired: boolean | null;
-  own_hold_id: string | null;
-  own_hold_slot: string | null;
-  own_hold_expired: boolean | null;
-}
-
-/** A row of HOLD_SQL: the slot's state, and the appointment columns (null when nothing was written). */
-type HoldRow = Omit<SlotState, 'status' | 'own_hold_slot'> & { slot_status: SlotState['status'] | null } & AppointmentRow & { id: string | null };
-
-const HELD = { eventType: 'HOLD_PLACED', from: null, to: 'HOLD', action: 'appointment.hold' } as const;
-
-/** The appointment row and history of a new hold. $1 user id, $2 slot id, $3 default minutes, $4 actor, $5 ip. */
-function insertHold(slot: { id: string; from: string }): string {
-  return `
- changed AS (
-   INSERT INTO appointments (user_id, slot_id, status, priority, expires_at)
-   SELECT u.id, ${slot.id}, 'HOLD', u.priority,
-          now() + coalesce(
-            (SELECT (value #>> '{}')::float8 FROM system_config
-              WHERE key = 'hold_minutes' AND jsonb_typeof(value) = 'number'
-                AND (value #>> '{}')::float8 BETWEEN 1 AND 60), -- as src/settings/definitions.ts allows
-            $3::float8) * interval '1 minute'
-     FROM users u${slot.from} WHERE u.id = $1::uuid
-   RETURNING *),
- mark AS (UPDATE time_slots SET status = 'HOLD' WHERE id = (SELECT slot_id FROM changed)),
- ${historyCtes(HELD, { actorUserId: 1, actor: 4, ip: 5 })}`;
-}
-
-/**
- * The usual hold in one statement: what the slot and the caller's own holds look like, and,
- * only when the slot looks free and the caller holds nothing else, the slot locked FOR
- * UPDATE and the hold written with its history. A slot that is visibly taken is refused
- * without waiting for its lock, so a crowd on one slot is answered at once. Under
- * REPEATABLE READ a slot taken after this statement's snapshot fails the lock with 40001,
- * and withTransaction runs it again on a fresh snapshot, which then sees it taken.
- * Returns one row: the slot's state (null status: no such slot), the caller's other hold,
- * and the new appointment (null id: nothing written). Exported for bench/booking.ts.
- */
-export const HOLD_SQL = `
-WITH slot AS (
-   SELECT s.id, s.status, s.start_time <= now() AS started,
-          a.id AS active_id, a.status = 'HOLD' AND a.expires_at <= clock_timestamp() AS active_expired
-     FROM time_slots s
-     LEFT JOIN appointments a ON a.slot_id = s.id AND a.status IN ('HOLD', 'CONFIRMED')
-    WHERE s.id = $2::uuid),
- own AS (
-   SELECT o.id AS own_hold_id, o.expires_at <= clock_timestamp() AS own_hold_expired
-     FROM appointments o WHERE o.user_id = $1::uuid AND o.status = 'HOLD' AND o.slot_id <> $2::uuid),
- locked AS (
-   SELECT s.id FROM time_slots s
-    WHERE s.id = (SELECT id FROM slot WHERE status = 'AVAILABLE' AND NOT started AND active_id IS NULL)
-      AND NOT EXISTS (SELECT 1 FROM own)
-      FOR UPDATE),
- ${insertHold({ id: 'l.id', from: ' JOIN locked l ON true' })}
-SELECT slot.status AS slot_status, slot.started, slot.active_id, slot.active_expired, own.own_hold_id, own.own_hold_expired,
-       ${APPOINTMENT_COLUMNS}
-  FROM (SELECT) one
-  LEFT JOIN slot ON true
-  LEFT JOIN own ON true
-  LEFT JOIN changed a ON true`;
 
 /**
  * The slot, locked; the active appointment on it; and the caller's own hold elsewhere (one
@@ -111,10 +44,6 @@ SELECT s.status, s.start_time <= now() AS started,
   WHERE s.id = $1::uuid
     FOR UPDATE OF s`;
 
-/** The hold itself with its history, once the slot is locked and free. */
-const INSERT_HOLD_SQL = `WITH ${insertHold({ id: '$2::uuid', from: '' })}
- SELECT ${APPOINTMENT_COLUMNS} FROM changed a`;
-
 /** The refusal a slot's state calls for, if any (expired holds in the way are not refusals). */
 function refusalFor(slot: Pick<SlotState, 'started' | 'active_id' | 'active_expired' | 'own_hold_id' | 'own_hold_expired'>): BookingRefusal | undefined {
   if (slot.started) return new BookingRefusal('SLOT_UNAVAILABLE', 'this slot has already started');
@@ -129,7 +58,7 @@ function refusalFor(slot: Pick<SlotState, 'started' | 'active_id' | 'active_expi
  * The slow path, when an expired but unswept hold stands in the way (on this slot, or the
  * caller's own elsewhere): the slot locked, the expired holds expired, then the hold.
  */
-async function holdPastExpired(tx: pg.PoolClient, r: HoldRequest, values: unknown[]): Promise<AppointmentRow> {
+async function holdPastExpired(tx: pg.PoolClient, r: HoldRequest, values: HoldValues): Promise<AppointmentRow> {
   const { rows } = await tx.query<SlotState>(LOCK_SLOT_SQL, [r.slotId, r.userId]);
   const slot = rows[0];
   if (!slot) throw new BookingRefusal('SLOT_NOT_FOUND', 'no slot with this id');
@@ -138,8 +67,7 @@ async function holdPastExpired(tx: pg.PoolClient, r: HoldRequest, values: unknow
   // this slot passes straight to the new hold (no release); the caller's own old slot is released
   if (slot.active_id) await expireHoldInTx(tx, slot.active_id, false);
   if (slot.own_hold_id) await expireHoldInTx(tx, slot.own_hold_id, true);
-  const inserted = await tx.query<AppointmentRow>(INSERT_HOLD_SQL, values);
-  const row = inserted.rows[0];
+  const row = await insertHold(tx, values);
   if (!row) throw new BookingRefusal('SLOT_NOT_FOUND', 'no such user'); // the caller's account vanished mid-request
   return row;
 }
@@ -159,9 +87,8 @@ async function holdOnce(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
         }
       }
 
-      // named: parsed and planned once per connection
-      const values = [r.userId, r.slotId, r.defaultHoldMinutes, 'user', r.ip ?? null];
-      const { rows: [fast] } = await tx.query<HoldRow>({ name: 'hold', text: HOLD_SQL, values });
+      const values: HoldValues = [r.userId, r.slotId, r.defaultHoldMinutes, 'user', r.ip ?? null];
+      const fast = await holdIfFree(tx, values);
       if (!fast?.slot_status) throw new BookingRefusal('SLOT_NOT_FOUND', 'no slot with this id');
       let row: AppointmentRow | undefined = fast.id ? fast : undefined;
       if (!row) {

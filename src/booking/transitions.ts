@@ -6,9 +6,9 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.js';
 import type { Queryable } from '../db/types.js';
-import { APPOINTMENT_COLUMNS, toView, type Actor, type AppointmentRow, type AppointmentStatus, type AppointmentView } from './appointments.js';
+import { RELEASE_REASON_SETTING } from '../slots/releases.js';
+import { APPOINTMENT_COLUMNS, cancelLocked, confirmLocked, noShowLocked, toView, type Actor, type AppointmentRow, type AppointmentStatus, type AppointmentView } from './appointments.js';
 import { BookingRefusal } from './errors.js';
-import { historyCtes } from './history.js';
 
 interface Locked {
   status: AppointmentStatus;
@@ -29,7 +29,7 @@ async function lockAppointment(tx: Queryable, id: string, ownerId: string | null
   const slotId = found.rows[0]?.slot_id;
   if (!slotId) throw new BookingRefusal('APPOINTMENT_NOT_FOUND', 'no appointment with this id');
   // the release reason rides on the lock statement: one round trip fewer, and harmless if we refuse
-  await tx.query(`SELECT id, set_config('slotwatch.release_reason', $2::text, true) FROM time_slots WHERE id = $1::uuid FOR UPDATE`, [
+  await tx.query(`SELECT id, set_config('${RELEASE_REASON_SETTING}', $2::text, true) FROM time_slots WHERE id = $1::uuid FOR UPDATE`, [
     slotId,
     releaseReason ?? '',
   ]);
@@ -39,26 +39,6 @@ async function lockAppointment(tx: Queryable, id: string, ownerId: string | null
     [id],
   );
   return rows[0]!;
-}
-
-async function change(
-  tx: Queryable,
-  id: string,
-  set: string,
-  slotStatus: 'BOOKED' | 'AVAILABLE',
-  history: Parameters<typeof historyCtes>[0],
-  by: Actor,
-): Promise<AppointmentView> {
-  const { rows } = await tx.query<AppointmentRow>(
-    `WITH changed AS (
-       UPDATE appointments SET ${set} WHERE id = $1::uuid RETURNING *),
-     slot AS (
-       UPDATE time_slots t SET status = '${slotStatus}' FROM changed WHERE t.id = changed.slot_id),
-     ${historyCtes(history, { actorUserId: 2, actor: 3, ip: 4 })}
-     SELECT ${APPOINTMENT_COLUMNS} FROM changed a`,
-    [id, by.userId, by.actor, by.ip ?? null],
-  );
-  return toView(rows[0]!);
 }
 
 /** HOLD -> CONFIRMED while the hold is live; confirming a confirmed appointment answers it again. */
@@ -75,7 +55,7 @@ export async function confirmAppointment(pool: pg.Pool, id: string, by: Actor & 
         throw new BookingRefusal('HOLD_EXPIRED', 'the hold has expired; hold the slot again if it is still free');
       }
       if (a.status !== 'HOLD') throw new BookingRefusal('APPOINTMENT_NOT_ACTIVE', `the appointment is ${a.status}`);
-      return change(tx, id, `status = 'CONFIRMED', confirmed_at = now()`, 'BOOKED', { eventType: 'CONFIRMED', from: 'HOLD', to: 'CONFIRMED', action: 'appointment.confirm' }, by);
+      return confirmLocked(tx, id, by);
     },
     { isolation: 'REPEATABLE READ', maxAttempts: 8 },
   );
@@ -93,7 +73,7 @@ export async function cancelAppointment(pool: pg.Pool, id: string, by: Actor & {
     async (tx) => {
       const a = await lockAppointment(tx, id, by.userId, 'cancelled');
       if (a.status !== 'HOLD' && a.status !== 'CONFIRMED') throw new BookingRefusal('APPOINTMENT_NOT_ACTIVE', `the appointment is already ${a.status}`);
-      return change(tx, id, `status = 'CANCELLED', cancelled_at = now()`, 'AVAILABLE', { eventType: 'CANCELLED', from: a.status, to: 'CANCELLED', action: 'appointment.cancel' }, by);
+      return cancelLocked(tx, id, a.status, by);
     },
     { isolation: 'REPEATABLE READ', maxAttempts: 8 },
   );
@@ -106,7 +86,7 @@ export async function markNoShow(pool: pg.Pool, id: string, by: Actor): Promise<
     async (tx) => {
       const a = await lockAppointment(tx, id, null, 'no_show');
       if (a.status !== 'CONFIRMED') throw new BookingRefusal('APPOINTMENT_NOT_ACTIVE', `only a CONFIRMED appointment can be a no-show; this one is ${a.status}`);
-      return change(tx, id, `status = 'NO_SHOW'`, 'AVAILABLE', { eventType: 'NO_SHOW', from: 'CONFIRMED', to: 'NO_SHOW', action: 'appointment.no_show' }, by);
+      return noShowLocked(tx, id, by);
     },
     { isolation: 'REPEATABLE READ', maxAttempts: 8 },
   );

@@ -16,10 +16,10 @@ export function geodesicMetres(lat1: number, lon1: number, lat2: number, lon2: n
 /** The learners whose watch covers a slot of `testType` at the given centre. */
 export function expectedRecipients(
   learners: SeededLearner[],
-  centre: { latitude: number; longitude: number },
+  center: { latitude: number; longitude: number },
   testType: 'practical' | 'theory',
 ): SeededLearner[] {
   return learners.filter(
-    (l) => l.testTypes.includes(testType) && geodesicMetres(l.latitude, l.longitude, centre.latitude, centre.longitude) <= l.radiusMiles * METRES_PER_MILE,
+    (l) => l.testTypes.includes(testType) && geodesicMetres(l.latitude, l.longitude, center.latitude, center.longitude) <= l.radiusMiles * METRES_PER_MILE,
   );
 }

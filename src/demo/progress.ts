@@ -45,7 +45,7 @@ export class Progress {
     seeded: Seeded,
     private readonly say: (line: string) => void,
   ) {
-    this.townOf = new Map(seeded.centres.map((c) => [c.id, c.town]));
+    this.townOf = new Map(seeded.centers.map((c) => [c.id, c.town]));
     this.emailOf = new Map(seeded.learners.map((l) => [l.userId, l.email.toLowerCase()]));
   }
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import webpush from 'web-push';
+import { expireHoldSoon } from '../booking/appointments.js';
 import { loadConfigOrExit } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { withDatabase } from '../db/urls.js';
@@ -72,7 +73,7 @@ const seeded = await seedDemo(pool, learnerCount, (learner) => {
   userBySubscription.set(sub.id, learner.userId);
   return sub;
 });
-say(`seeded ${seeded.centres.length} centres, ${seeded.learners.length} learners with watches (${seeded.learners.filter((l) => l.method === 'push').length} on push)`);
+say(`seeded ${seeded.centers.length} centres, ${seeded.learners.length} learners with watches (${seeded.learners.filter((l) => l.method === 'push').length} on push)`);
 
 // ---- web and worker, as the Procfile would run them -----------------------------------
 const port = await freePort(config.PORT);
@@ -147,13 +148,13 @@ try {
     d.setUTCHours(hour, 0, 0, 0);
     return d;
   };
-  const slotAt = (centre: (typeof seeded.centres)[number], examiner: number, start: Date, testType: 'practical' | 'theory') => ({
-    specialistId: centre.specialistIds[examiner]!,
+  const slotAt = (center: (typeof seeded.centers)[number], examiner: number, start: Date, testType: 'practical' | 'theory') => ({
+    specialistId: center.specialistIds[examiner]!,
     testType,
     startTime: start.toISOString(),
     endTime: new Date(start.getTime() + 57 * 60_000).toISOString(),
   });
-  const byTown = (town: string) => seeded.centres.find((c) => c.town === town)!;
+  const byTown = (town: string) => seeded.centers.find((c) => c.town === town)!;
   const [heldSlot, bookedSlot] = await api.publishSlots(operator, [
     slotAt(byTown('Manchester'), 0, inTwoWeeks(1, 9), 'practical'),
     slotAt(byTown('London'), 0, inTwoWeeks(2, 10), 'practical'),
@@ -173,9 +174,9 @@ try {
   say('worker process running; the release poller is caught up');
 
   const steps: StepReport[] = [];
-  const centresFor = new Map(seeded.centres.map((c) => [c.id, c]));
+  const centersFor = new Map(seeded.centers.map((c) => [c.id, c]));
   const expect = (slots: { id: string; centerId: string; testType: 'practical' | 'theory' }[]) =>
-    slots.flatMap((s) => expectedRecipients(seeded.learners, centresFor.get(s.centerId)!, s.testType).map((l) => ({ userId: l.userId, slotId: s.id })));
+    slots.flatMap((s) => expectedRecipients(seeded.learners, centersFor.get(s.centerId)!, s.testType).map((l) => ({ userId: l.userId, slotId: s.id })));
 
   // 1. an operator publishes new slots across the country
   const towns = ['London', 'Birmingham', 'Leeds', 'Glasgow', 'Bristol', 'Cardiff', 'Newcastle upon Tyne', 'Norwich'];
@@ -187,7 +188,7 @@ try {
   steps.push(await progress.follow('slots published', published, expect(published)));
 
   // 2. the Manchester hold runs out: the sweep releases the slot
-  await pool.query(`UPDATE appointments SET expires_at = now() + interval '3 seconds' WHERE id = $1`, [hold.id]);
+  await expireHoldSoon(pool, hold.id, 3);
   say(`${holder.email}'s hold is fast-forwarded to expire in 3 s (a real hold lasts ${config.HOLD_MINUTES} minutes)`);
   steps.push(await progress.follow('hold expired', [heldSlot!], expect([heldSlot!])));
 

@@ -1,50 +1,55 @@
 /**
- * The fastify app, built apart from listen() so tests drive it with app.inject(). Every
- * route plugin is listed once in `routes` below; add yours there.
+ * The HTTP edge: the fastify app, built apart from listen() so tests drive it with
+ * app.inject(). Every route plugin is listed once in `routes` below.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import cookie from '@fastify/cookie';
+import type { Deps } from '../deps.js';
+import './fastify-types.js';
 import { registerAuth } from './auth.js';
-import type { AppDeps } from './deps.js';
 import { describeValidation, errorBody, HttpError } from './errors.js';
 import { registerRateLimit } from './rate-limit.js';
 import { accountRoutes } from './api/accounts.js';
 import { adminRoutes } from './api/admin.js';
-import { boardRoutes } from './pages/board.js';
-import { metricsRoutes } from './api/metrics.js';
-import { healthRoutes } from './api/health.js';
-import { pushRoutes } from './api/push.js';
-import { unsubscribeRoutes } from './pages/unsubscribe.js';
-import { operatorRoutes } from './api/operator.js';
-import { slotRoutes } from './api/slots.js';
 import { appointmentRoutes } from './api/appointments.js';
-import { preferenceRoutes } from './api/watches.js';
+import { healthRoutes } from './api/health.js';
+import { metricsRoutes } from './api/metrics.js';
+import { operatorRoutes } from './api/operator.js';
+import { pushRoutes } from './api/push.js';
 import { quietHoursRoutes } from './api/quiet-hours.js';
-import { webRoutes } from './pages/index.js';
+import { slotRoutes } from './api/slots.js';
+import { watchRoutes } from './api/watches.js';
+import { webSessionRoutes } from './api/web-session.js';
+import { boardRoutes } from './pages/board.js';
+import { learnerPageRoutes } from './pages/learner.js';
+import { unsubscribeRoutes } from './pages/unsubscribe.js';
 
-export type { AppDeps } from './deps.js';
-
-/** Every route plugin, registered in this order. Append yours (src/http/routes/<area>.ts). */
+/**
+ * Every route plugin, registered in this order: the JSON API (src/http/api/), then the
+ * pages (src/http/pages/). Append yours.
+ */
 export const routes: FastifyPluginAsync[] = [
   metricsRoutes, // first: its onResponse hook times every route after it
   healthRoutes,
   accountRoutes,
+  webSessionRoutes,
   operatorRoutes,
   slotRoutes,
   appointmentRoutes,
-  preferenceRoutes,
+  watchRoutes,
   quietHoursRoutes,
   adminRoutes,
-  boardRoutes,
   pushRoutes,
+  boardRoutes,
   unsubscribeRoutes,
-  webRoutes, // the learner pages (src/web): helmet and CSP in their own scope
+  learnerPageRoutes, // helmet and CSP in their own scope
 ];
 
 registerAjvFormats(); // uuid, date-time, email ... for typebox's compiler
 
 /** Builds the HTTP app on `deps` without listening; the caller listens or injects. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const hops = deps.config.TRUST_PROXY_HOPS;
   const app: FastifyInstance = Fastify({
     // pino's Logger is what fastify logs with; its own type is the narrower base interface
@@ -74,6 +79,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     parseJson(request, text, done);
   });
 
+  // at the root, so every scope reads and writes cookies the same way (session.ts)
+  await app.register(cookie);
   registerAuth(app);
   registerRateLimit(app);
 

@@ -3,15 +3,7 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fast
 import type { AuthUser, Role } from '../accounts/roles.js';
 import { userForToken } from '../accounts/sessions.js';
 import { HttpError } from './errors.js';
-import { CSRF_HEADER, csrfHeader, csrfMatches, isSafeMethod, sessionCookieToken } from './session.js';
-
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
-
-/** The bearer token of a request, if it sent one. */
-export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  return (typeof header === 'string' && BEARER.exec(header)?.[1]) || undefined;
-}
+import { bearerToken, CSRF_HEADER, csrfHeader, csrfMatches, isSafeMethod, sessionCookieToken } from './session.js';
 
 /** The signed-in user; for handlers behind authenticate/requireRole, where it is always set. */
 export function userOf(request: FastifyRequest): AuthUser {

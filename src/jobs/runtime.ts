@@ -1,15 +1,12 @@
 import { Worker } from 'bullmq';
 import type { Config } from '../config.js';
-import { createPool } from '../db/pool.js';
+import { closeDeps, createDeps, type Deps } from '../deps.js';
 import { log as rootLog } from '../log.js';
 import { recordHeartbeat } from '../queues/heartbeat.js';
 import { bullPrefix, QUEUES } from '../queues/names.js';
-import { closeQueues, createQueues } from '../queues/queues.js';
-import { createRedis } from '../queues/redis.js';
-import type { Deps, MaintenanceTask } from './task.js';
-import { SettingsCache } from '../settings/settings.js';
-import { maintenanceTasks } from './registry.js';
-import { workerMetrics } from './task.js';
+import { workerMetrics } from '../queues/queues.js';
+import type { MaintenanceTask } from './task.js';
+import { maintenanceTasks } from './tasks.js';
 
 /** How often a worker re-reads settings to follow a changed interval. */
 const SETTINGS_RECHECK_MS = 5000;
@@ -35,11 +32,8 @@ export interface RunningWorker {
 export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<RunningWorker> {
   const tasks = options.tasks ?? maintenanceTasks;
   const log = rootLog.child({ process: 'worker' });
-  const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'slotwatch-worker' });
-  const redis = createRedis(config.REDIS_URL, 'worker');
-  const queues = createQueues(redis, config.QUEUE_PREFIX);
-  const settings = new SettingsCache(pool, config);
-  const deps: Deps = { config, pool, queues, redis, log, settings };
+  const deps = createDeps(config, 'worker', log);
+  const { queues, redis, settings } = deps;
   const prefix = bullPrefix(config.QUEUE_PREFIX);
 
   // upserting by a stable id makes this safe from any number of processes at once; when
@@ -95,9 +89,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
         clearInterval(rescheduler);
         await Promise.all(stops.map((s) => s()));
         await Promise.all(workers.map((w) => w.close()));
-        await closeQueues(queues);
-        redis.disconnect();
-        await pool.end();
+        await closeDeps(deps);
       })();
       return closing;
     },

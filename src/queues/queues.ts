@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { MetricsTime, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bullPrefix, QUEUES } from './names.js';
 
@@ -14,5 +14,5 @@ export async function closeQueues(queues: Queues): Promise<void> {
   await Promise.all(Object.values(queues).map((q: Queue) => q.close()));
 }
 
-/** BullMQ priorities (1 is served first) for a user's tier: URGENT before VIP before NORMAL. */
-export const PRIORITY_BY_TIER = { URGENT: 1, VIP: 2, NORMAL: 3 } as const;
+/** Every worker's metrics option: per-minute completed/failed counts kept in Redis by BullMQ, read by GET /metrics. */
+export const workerMetrics = { maxDataPoints: MetricsTime.ONE_WEEK };

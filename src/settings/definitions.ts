@@ -1,7 +1,23 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 
-const seconds = z.number().int().min(1).max(3600);
+/**
+ * A whole number from `min` to `max`, as one rule that both sides follow: `schema` is how
+ * TypeScript checks a value, `sql(jsonb)` how a statement reads one straight from
+ * system_config (the value as float8 when the jsonb expression holds a valid one, else
+ * NULL), for statements that must see an admin's change at once rather than a cached copy.
+ */
+function wholeNumber(min: number, max: number) {
+  return {
+    schema: z.number().int().min(min).max(max),
+    sql: (jsonb: string) =>
+      // the CASE comes first so that a string value is never cast to numeric
+      `(SELECT n::float8 FROM (SELECT CASE WHEN jsonb_typeof(${jsonb}) = 'number' THEN (${jsonb})::numeric END AS n) v
+         WHERE n BETWEEN ${min} AND ${max} AND n = trunc(n))`,
+  };
+}
+
+const seconds = () => wholeNumber(1, 3600);
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Europe/London)');
 
 /**
@@ -13,27 +29,27 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-ho
 export const SETTINGS = {
   hold_minutes: {
     description: 'How long a hold lasts before it expires',
-    schema: z.number().int().min(1).max(60),
+    ...wholeNumber(1, 60),
     fromEnv: (c: Config) => c.HOLD_MINUTES,
   },
   hold_sweep_seconds: {
     description: 'How often expired holds are swept',
-    schema: seconds,
+    ...seconds(),
     fromEnv: (c: Config) => c.HOLD_SWEEP_SECONDS,
   },
   release_poll_seconds: {
     description: 'How often released slots are polled when no notification wakes the poller',
-    schema: seconds,
+    ...seconds(),
     fromEnv: (c: Config) => c.RELEASE_POLL_SECONDS,
   },
   send_rate_email_per_second: {
     description: 'Most emails sent per second, across all workers',
-    schema: z.number().int().min(1).max(100_000),
+    ...wholeNumber(1, 100_000),
     fromEnv: (c: Config) => c.DELIVERY_EMAIL_PER_SECOND,
   },
   send_rate_push_per_second: {
     description: 'Most pushes sent per second, across all workers',
-    schema: z.number().int().min(1).max(100_000),
+    ...wholeNumber(1, 100_000),
     fromEnv: (c: Config) => c.DELIVERY_PUSH_PER_SECOND,
   },
   quiet_hours_default: {
@@ -49,4 +65,16 @@ export type Settings = { [K in SettingKey]: SettingValue<K> };
 
 export function isSettingKey(key: string): key is SettingKey {
   return Object.hasOwn(SETTINGS, key);
+}
+
+/** The settings whose rule SQL can apply too. */
+export type NumericSettingKey = { [K in SettingKey]: (typeof SETTINGS)[K] extends { sql: unknown } ? K : never }[SettingKey];
+
+/**
+ * SQL for a numeric setting's value now: its system_config row when the setting's rule
+ * allows it (the same rule readSettings applies), else `fallback`, an SQL expression for
+ * the environment default (usually a parameter).
+ */
+export function settingSql(key: NumericSettingKey, fallback: string): string {
+  return `coalesce((SELECT ${SETTINGS[key].sql('c.value')} FROM system_config c WHERE c.key = '${key}'), ${fallback})`;
 }

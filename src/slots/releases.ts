@@ -45,3 +45,11 @@ export async function markReleasesProcessed(db: Queryable, releaseIds: string[],
     [releaseIds, [...alertsBySlot.keys()], [...alertsBySlot.values()]],
   );
 }
+
+/** The transaction-local setting the outbox trigger reads for the reason of a release. */
+export const RELEASE_REASON_SETTING = 'slotwatch.release_reason';
+
+/** Sets the reason the outbox trigger records for slots this transaction releases (hold_expired, cancelled, feed, ...). */
+export async function setReleaseReason(tx: Queryable, reason: string): Promise<void> {
+  await tx.query(`SELECT set_config('${RELEASE_REASON_SETTING}', $1::text, true)`, [reason]);
+}

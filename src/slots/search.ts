@@ -5,7 +5,7 @@
  * time_slots_available (center_id, test_type, start_time) WHERE status = 'AVAILABLE'.
  */
 import type { Queryable } from '../db/types.js';
-import type { TestType } from './time-slots.js';
+import type { TestType } from './test-types.js';
 
 export const METRES_PER_MILE = 1609.344;
 

@@ -6,7 +6,7 @@
 import type { Queryable } from '../db/types.js';
 import { METRES_PER_MILE } from './search.js';
 
-export interface SlotView {
+export interface SlotPage {
   id: string;
   testType: string;
   startTime: string;
@@ -27,7 +27,7 @@ interface Row {
 }
 
 /** The slot `slotId` as `userId` (or nobody) sees it; null when there is no such slot. */
-export async function slotView(db: Queryable, slotId: string, userId: string | null): Promise<SlotView | null> {
+export async function slotPage(db: Queryable, slotId: string, userId: string | null): Promise<SlotPage | null> {
   const { rows } = await db.query<Row>(
     `SELECT s.id, s.test_type::text AS test_type, s.start_time, s.end_time,
             s.start_time > now() AND (s.status = 'AVAILABLE' OR (s.status = 'HOLD' AND NOT EXISTS (

@@ -1,4 +1,4 @@
-/** push_subscriptions: the browsers that asked for web push, per user. */
+/** push_subscriptions: the browsers that asked for web push, per user; every statement that writes it. */
 import type { Queryable } from '../db/types.js';
 
 export interface SubscriptionInput {
@@ -51,4 +51,13 @@ export async function noteSubscriptionFailure(db: Queryable, id: string, reason:
     id,
     reason.slice(0, 500),
   ]);
+}
+
+/**
+ * A CTE named `name` that records the subscriptions in the uuid[] parameter `param` (e.g.
+ * `$4`) as having just accepted a message, for a statement that records the sends it
+ * belongs to in the same round trip.
+ */
+export function subscriptionsSucceededCte(name: string, param: string): string {
+  return `${name} AS (UPDATE push_subscriptions SET last_success_at = now() WHERE id = ANY(${param}::uuid[]))`;
 }

@@ -1,14 +1,19 @@
-/** A learner's watches (user_preferences): one user, many, each with its own point, radius, types and dates. */
+/**
+ * A learner's watches (the user_preferences table): one user, many, each with its own
+ * point, radius, test types and dates. Every statement that writes the table is here.
+ */
 import type { Queryable } from '../db/types.js';
+import type { TestType } from '../slots/test-types.js';
 
-export type TestType = 'practical' | 'theory';
+/** How a watch's learner is told: the notification_method enum. */
+export type NotificationMethod = 'email' | 'push';
 
 export interface WatchInput {
   latitude: number;
   longitude: number;
   postcode: string | null;
   radiusMiles: number;
-  method: 'email' | 'push';
+  method: NotificationMethod;
   testTypes: TestType[];
   earliestDate: string | null;
   latestDate: string | null;
@@ -22,7 +27,7 @@ export interface Watch {
   location: { latitude: number; longitude: number };
   postcode: string | null;
   radiusMiles: number;
-  method: 'email' | 'push';
+  method: NotificationMethod;
   testTypes: TestType[];
   earliestDate: string | null;
   latestDate: string | null;
@@ -45,7 +50,7 @@ interface Row {
   longitude: number;
   postcode: string | null;
   radius_miles: number;
-  method: 'email' | 'push';
+  method: NotificationMethod;
   test_types: TestType[];
   earliest_date: string | null;
   latest_date: string | null;
@@ -84,9 +89,10 @@ const params = (w: WatchInput) => [
   w.isActive,
 ];
 
-/** The user's watches, newest first. */
-export async function listWatches(db: Queryable, userId: string): Promise<Watch[]> {
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM user_preferences WHERE user_id = $1::uuid ORDER BY created_at DESC, id`, [userId]);
+/** The user's watches, newest first (or oldest first, as the "My watches" page lists them). */
+export async function listWatches(db: Queryable, userId: string, order: 'newest' | 'oldest' = 'newest'): Promise<Watch[]> {
+  const orderBy = order === 'newest' ? 'created_at DESC, id' : 'created_at, id';
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM user_preferences WHERE user_id = $1::uuid ORDER BY ${orderBy}`, [userId]);
   return rows.map(toWatch);
 }
 
@@ -127,4 +133,45 @@ export async function replaceWatch(db: Queryable, userId: string, id: string, w:
 export async function deleteWatch(db: Queryable, userId: string, id: string): Promise<boolean> {
   const { rowCount } = await db.query(`DELETE FROM user_preferences WHERE id = $1::uuid AND user_id = $2::uuid`, [id, userId]);
   return (rowCount ?? 0) > 0;
+}
+
+/** Adds watches for many users in one statement, with no per-user limit: for seeding a demo. */
+export async function createWatchesInBulk(db: Queryable, watches: { userId: string; watch: WatchInput }[]): Promise<{ id: string; userId: string }[]> {
+  const column = <T>(f: (w: WatchInput) => T) => watches.map((w) => f(w.watch));
+  const { rows } = await db.query<{ id: string; user_id: string }>(
+    `INSERT INTO user_preferences (user_id, label, latitude, longitude, postcode, radius_miles, notification_method,
+                                   preferred_test_types, earliest_date, latest_date, is_active)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::numeric[], $7::notification_method[],
+                          $8::jsonb[], $9::date[], $10::date[], $11::boolean[])
+     RETURNING id, user_id`,
+    [
+      watches.map((w) => w.userId),
+      column((w) => w.label),
+      column((w) => w.latitude),
+      column((w) => w.longitude),
+      column((w) => w.postcode),
+      column((w) => w.radiusMiles),
+      column((w) => w.method),
+      column((w) => JSON.stringify([...new Set(w.testTypes)].sort())),
+      column((w) => w.earliestDate),
+      column((w) => w.latestDate),
+      column((w) => w.isActive),
+    ],
+  );
+  return rows.map((r) => ({ id: r.id, userId: r.user_id }));
+}
+
+/** The columns the unsubscribe pages show of a watch. */
+export const UNSUBSCRIBE_COLUMNS = 'id, label, radius_miles, postcode, is_active';
+
+/** Switches off the watch whose unsubscribe token this is; the watch's UNSUBSCRIBE_COLUMNS, or null for an unknown token. */
+export async function deactivateWatchByToken(
+  db: Queryable,
+  token: string,
+): Promise<{ id: string; label: string | null; radius_miles: string; postcode: string | null; is_active: boolean } | null> {
+  const { rows } = await db.query<{ id: string; label: string | null; radius_miles: string; postcode: string | null; is_active: boolean }>(
+    `UPDATE user_preferences SET is_active = false WHERE unsubscribe_token = $1::text RETURNING ${UNSUBSCRIBE_COLUMNS}`,
+    [token],
+  );
+  return rows[0] ?? null;
 }

@@ -6,12 +6,12 @@
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { batchedAlertStore } from '../../src/alerts/batched-store.js';
-import { channelQueues, type ChannelQueues } from '../../src/alerts/deliveries.js';
-import { deliveryChannelsTask, requeueExpiredClaims } from '../../src/alerts/senders.js';
+import { channelQueues, sweepPendingAlerts, type ChannelQueues } from '../../src/alerts/deliveries.js';
+import { requeueExpiredClaims } from '../../src/alerts/senders.js';
+import { deliveryChannelsTask } from '../../src/jobs/tasks.js';
 import { createMailer, type Mailer } from '../../src/alerts/email.js';
-import { sendProcessor, type SendDeps } from '../../src/alerts/send-processor.js';
+import { sendProcessor, type SendContext } from '../../src/alerts/send-processor.js';
 import { log } from '../../src/log.js';
-import { sweepPendingAlerts } from '../../src/alerts/sweep-pending.js';
 import { useTestContext } from '../helpers/context.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
 import { alertRow, enqueue, finished, insertAlert, startHarness, testConfig, until, waitForAlert, type Harness } from './fixtures.js';
@@ -90,7 +90,7 @@ describe('a SENDING claim', () => {
 
 describe('a claim whose send is under way', () => {
   // the channel queue's processor on its own, driven with a job as BullMQ would hand it over
-  function sendDeps(mailer: Mailer, store = batchedAlertStore(ctx.pool, h.worker.deps.config.DELIVERY_LEASE_SECONDS)): SendDeps {
+  function sendDeps(mailer: Mailer, store = batchedAlertStore(ctx.pool, h.worker.deps.config.DELIVERY_LEASE_SECONDS)): SendContext {
     return { config: h.worker.deps.config, pool: ctx.pool, log, mailer, push: null, channelQueues: channels, store };
   }
   const jobFor = (alertId: string) => ({ id: alertId, data: { alertId }, queueName: 'deliveries-email', opts: {} }) as unknown as Job;

@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
-import { deliveryChannelsTask } from '../../src/alerts/senders.js';
-import { channelJobOptions, channelQueues, firstChannel, SEND_JOB } from '../../src/alerts/deliveries.js';
+import { channelJobOptions, channelQueues, firstChannel, PRIORITY_BY_TIER, SEND_JOB } from '../../src/alerts/deliveries.js';
+import { deliveryChannelsTask } from '../../src/jobs/tasks.js';
 import { log } from '../../src/log.js';
-import { PRIORITY_BY_TIER, closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
+import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
 import { createRedis } from '../../src/queues/redis.js';
 import { startWorker, type RunningWorker } from '../../src/jobs/runtime.js';
 import type { TestContext } from '../helpers/context.js';

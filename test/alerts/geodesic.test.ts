@@ -9,7 +9,7 @@ import geodesic from 'geographiclib-geodesic';
 import { describe, expect, it } from 'vitest';
 import { INSERT_ALERTS_SQL } from '../../src/alerts/store.js';
 import { matchReleaseBatch } from '../../src/alerts/match.js';
-import { insertCentres, loadCentres, prng, type CentreRow } from '../../dev/centers.js';
+import { insertCenters, loadCenters, prng, type CenterRow } from '../../dev/centers.js';
 import { useTestContext } from '../helpers/context.js';
 
 const ctx = useTestContext();
@@ -26,13 +26,13 @@ interface W {
 describe('geodesic agreement', () => {
   it('alerts every watch more than 1 m inside its radius and none more than 1 m outside', async () => {
     const rand = prng(7);
-    const { centres: all } = loadCentres();
+    const { centers: all } = loadCenters();
     const step = Math.max(1, Math.floor(all.length / 40));
-    const centres: CentreRow[] = all.filter((_, i) => i % step === 0).slice(0, 40);
+    const centres: CenterRow[] = all.filter((_, i) => i % step === 0).slice(0, 40);
     // two far from Britain: near the antimeridian at high latitude, and in the south
     centres.push({ externalId: 'far-north', name: 'Far north', postcode: 'XX1 1XX', latitude: 69.5, longitude: 179.8 });
     centres.push({ externalId: 'far-south', name: 'Far south', postcode: 'XX2 2XX', latitude: -45.2, longitude: -179.9 });
-    const centreIds = await insertCentres(ctx.pool, centres);
+    const centreIds = await insertCenters(ctx.pool, centres);
 
     const watches: W[] = [];
     for (let i = 0; i < 4000; i++) {

@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bullPrefix, QUEUES } from '../../src/queues/names.js';
 import { runFixture } from '../fixtures/child.js';
-import { insertCentres, loadCentres, prng } from '../../dev/centers.js';
+import { insertCenters, loadCenters, prng } from '../../dev/centers.js';
 import { useTestContext } from '../helpers/context.js';
 
 const ctx = useTestContext();
@@ -34,8 +34,8 @@ SELECT DISTINCT p.user_id, s.id AS slot_id
 describe('two worker processes', () => {
   it('on 1,000 releases produce exactly the alerts one would', async () => {
     const rand = prng(11);
-    const centres = loadCentres().centres.slice(0, 30);
-    const centreIds = await insertCentres(ctx.pool, centres);
+    const centres = loadCenters().centers.slice(0, 30);
+    const centreIds = await insertCenters(ctx.pool, centres);
     // 1,500 watches around the centres, some users with several, mixed types and windows
     const users = await ctx.pool.query<{ id: string }>(
       `INSERT INTO users (email, password_hash, priority)

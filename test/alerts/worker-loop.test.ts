@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { log } from '../../src/log.js';
-import { pollReleasesTask, sweepPendingAlertsTask } from '../../src/jobs/alert-tasks.js';
+import { pollReleasesTask, sweepPendingAlertsTask } from '../../src/jobs/tasks.js';
 import { bullPrefix, QUEUES } from '../../src/queues/names.js';
 import { startWorker, type RunningWorker } from '../../src/jobs/runtime.js';
 import { useTestContext } from '../helpers/context.js';

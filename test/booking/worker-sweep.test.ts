@@ -4,7 +4,7 @@
  * holds.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { expireHoldsTask } from '../../src/booking/expire-holds.js';
+import { expireHoldsTask } from '../../src/jobs/tasks.js';
 import { loadConfig } from '../../src/config.js';
 import { startWorker, type RunningWorker } from '../../src/jobs/runtime.js';
 import { useTestContext } from '../helpers/context.js';

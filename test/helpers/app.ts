@@ -15,6 +15,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
 import { createRedis } from '../../src/queues/redis.js';
+import { SettingsCache } from '../../src/settings/settings.js';
 import type { Redis } from 'ioredis';
 import { useTestContext, type TestContext } from './context.js';
 import { insertUser } from './factories.js';
@@ -52,7 +53,7 @@ export function useTestApp(overrides: Partial<Config> = {}): TestApp {
     if (redis.status !== 'ready') await new Promise((resolve) => redis!.once('ready', resolve));
     t.queues = createQueues(redis, t.config.QUEUE_PREFIX);
     const log = createLogger({ level: t.config.LOG_LEVEL }, process.stderr);
-    t.app = await buildApp({ config: t.config, pool: ctx.pool, redis, queues: t.queues, log });
+    t.app = await buildApp({ config: t.config, pool: ctx.pool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config) });
     await t.app.ready();
   });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { bullPrefix, QUEUES } from '../../src/queues/names.js';
 import { defaults } from '../../src/settings/settings.js';
-import { maintenanceTasks } from '../../src/jobs/registry.js';
+import { maintenanceTasks } from '../../src/jobs/tasks.js';
 import { useTestContext } from '../helpers/context.js';
 import { startProcess, stopProcess, type RunningProcess } from '../helpers/processes.js';
 

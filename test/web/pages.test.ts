@@ -271,7 +271,7 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await page.waitForURL(`${base}/watches`);
 
     // adding a watch with the network down keeps the form; the same form then goes through
-    await page.route('**/api/me/preferences', (route) => route.abort('internetdisconnected'));
+    await page.route('**/api/me/watches', (route) => route.abort('internetdisconnected'));
     await page.getByLabel('Postcode', { exact: true }).fill('B14 6AG');
     await page.getByLabel('Distance (miles)').fill('15');
     await page.getByLabel('Theory').check();
@@ -281,7 +281,7 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     expect(await page.getByLabel('Distance (miles)').inputValue()).toBe('15');
     expect(await page.getByLabel('Theory').isChecked()).toBe(true);
     await page.screenshot({ path: screenshotPath('learner-watches-offline'), fullPage: true });
-    await page.unroute('**/api/me/preferences');
+    await page.unroute('**/api/me/watches');
 
     // a distance the API refuses: its message next to the distance field, nothing saved
     await page.getByLabel('Distance (miles)').fill('500');

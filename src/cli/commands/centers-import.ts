@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import cliProgress from 'cli-progress';
 import { createPool } from '../../db/pool.js';
-import { upsertCentres, type NewCentre } from '../../slots/centers.js';
+import { upsertCenters, type NewCenter } from '../../slots/centers.js';
 import { UsageError, type Command } from '../command.js';
 
 const BATCH = 200;
@@ -12,7 +12,7 @@ const REQUIRED = ['id', 'name', 'latitude', 'longitude', 'postcode'];
 type Row = Record<string, string>;
 
 /** A DVSA row as a centre, or the reason it cannot be one. */
-export function centreFromRow(row: Row): (NewCentre & { externalId: string }) | string {
+export function centerFromRow(row: Row): (NewCenter & { externalId: string }) | string {
   const id = row.id?.trim() ?? '';
   const name = row.name?.trim() ?? '';
   const postcode = row.postcode?.trim() ?? '';
@@ -52,9 +52,9 @@ export const centersImport: Command = {
     const totals = { rows: 0, created: 0, updated: 0, unchanged: 0, skipped: 0 };
     const problems: string[] = [];
     const seen = new Set<string>();
-    let batch: (NewCentre & { externalId: string })[] = [];
+    let batch: (NewCenter & { externalId: string })[] = [];
     const flush = async () => {
-      const counts = await upsertCentres(pool, batch);
+      const counts = await upsertCenters(pool, batch);
       totals.created += counts.created;
       totals.updated += counts.updated;
       totals.unchanged += counts.unchanged;
@@ -70,16 +70,16 @@ export const centersImport: Command = {
         }
         totals.rows++;
         const line = totals.rows + 1; // the header is line 1
-        const centre = centreFromRow(row);
-        if (typeof centre === 'string') {
+        const center = centerFromRow(row);
+        if (typeof center === 'string') {
           totals.skipped++;
-          problems.push(`line ${line}: ${centre}`);
-        } else if (seen.has(centre.externalId)) {
+          problems.push(`line ${line}: ${center}`);
+        } else if (seen.has(center.externalId)) {
           totals.skipped++;
           problems.push(`line ${line}: id ${row.id} appears twice; the first is kept`);
         } else {
-          seen.add(centre.externalId);
-          batch.push(centre);
+          seen.add(center.externalId);
+          batch.push(center);
           if (batch.length >= BATCH) await flush();
         }
       }

@@ -1,14 +1,13 @@
 /** POST /api/auth/register, /api/auth/login, /api/auth/logout and GET /api/me. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkCredentials } from '../../accounts/credentials.js';
 import { hashPassword } from '../../accounts/passwords.js';
-import { createSession, revokeSession } from '../../accounts/sessions.js';
+import { revokeSession } from '../../accounts/sessions.js';
 import { createUser, EmailTakenError } from '../../accounts/users.js';
-import { bearerToken, userOf } from '../auth.js';
-import { clearSessionCookie, sessionCookieToken } from '../session.js';
+import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
-import { loginLimits } from '../rate-limit.js';
+import { loginRateLimit, signIn } from '../login.js';
 import { Email, noBody, strictObject } from '../schemas.js';
+import { bearerToken, clearSessionCookie, secureCookies, sessionCookieToken } from '../session.js';
 
 const Password = Type.String({ minLength: 8, maxLength: 200 });
 const Name = Type.String({ minLength: 1, maxLength: 100 });
@@ -37,26 +36,17 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   });
 
-  app.post(
-    '/api/auth/login',
-    {
-      schema: { body: LoginBody },
-      preHandler: app.rateLimit(loginLimits(config)),
-    },
-    async (request) => {
-      const { email, password } = request.body;
-      const user = await checkCredentials(pool, email, password);
-      if (!user) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
-      const { token, expiresAt } = await createSession(pool, user.id, config.SESSION_HOURS, request.ip);
-      return { token, expiresAt: expiresAt.toISOString(), user: { id: user.id, email: user.email, role: user.role } };
-    },
-  );
+  app.post('/api/auth/login', { schema: { body: LoginBody }, preHandler: loginRateLimit(app) }, async (request) => {
+    const signedIn = await signIn(request, request.body);
+    if (!signedIn.ok) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
+    return { token: signedIn.token, expiresAt: signedIn.expiresAt.toISOString(), user: signedIn.user };
+  });
 
   app.post('/api/auth/logout', { onRequest: app.authenticate, preValidation: noBody }, async (request, reply) => {
     // signed in by a bearer token or by the pages' cookie: whichever authenticated this request
     const token = bearerToken(request) ?? sessionCookieToken(request);
     if (token) await revokeSession(pool, token);
-    if (!bearerToken(request)) clearSessionCookie(reply, config.PUBLIC_BASE_URL.startsWith('https://'));
+    if (!bearerToken(request)) clearSessionCookie(reply, secureCookies(config.PUBLIC_BASE_URL));
     return reply.code(204).send();
   });
 

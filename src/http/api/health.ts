@@ -1,7 +1,6 @@
 /** GET /healthz (the process answers) and GET /readyz (PostgreSQL and Redis answer too). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { lastHeartbeat } from '../../queues/heartbeat.js';
-import { SettingsCache } from '../../settings/settings.js';
 import { errorBody } from '../errors.js';
 
 /** The release poller counts as stuck after this many poll intervals without a completed poll. */
@@ -20,12 +19,11 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   const startedAt = Date.now();
-  const settings = new SettingsCache(app.deps.pool, app.deps.config);
 
   /** Why the release poller looks stuck, or null while it keeps polling (or may still be starting). */
   async function pollerProblem(): Promise<string | null> {
     const { redis, config } = app.deps;
-    const intervalMs = (await settings.get('release_poll_seconds')) * 1000;
+    const intervalMs = (await app.deps.settings.get('release_poll_seconds')) * 1000;
     const last = await lastHeartbeat(redis, config.QUEUE_PREFIX, 'poll-releases');
     // with no poll on record, allow a fresh deployment's workers the same time to start
     const since = last ?? startedAt;

@@ -3,28 +3,27 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { recordAudit } from '../../audit/audit.js';
 import { markNoShow } from '../../booking/transitions.js';
 import { withTransaction } from '../../db/transaction.js';
-import { createCentre } from '../../slots/centers.js';
+import { createCenter } from '../../slots/centers.js';
 import { createSlots } from '../../slots/time-slots.js';
 import { createSpecialist } from '../../slots/specialists.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { mapRefusals, parseDate } from '../refusals.js';
-import { DateTime, IdParams, noBody, strictObject, Uuid } from '../schemas.js';
+import { DateTime, IdParams, noBody, strictObject, TestType, Uuid } from '../schemas.js';
 
 export const MAX_SLOTS_PER_REQUEST = 1000;
 const MAX_SLOT_HOURS = 12;
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '\\S' });
-const CentreBody = strictObject({
+const CenterBody = strictObject({
   name: Text(200),
   postcode: Type.String({ minLength: 2, maxLength: 10, pattern: '^[A-Za-z0-9 ]+$' }),
   latitude: Type.Number({ minimum: -90, maximum: 90 }),
   longitude: Type.Number({ minimum: -180, maximum: 180 }),
 });
 const SpecialistBody = strictObject({ fullName: Text(200), serviceType: Text(100), centerId: Uuid });
-const TestTypeSchema = Type.Union([Type.Literal('practical'), Type.Literal('theory')]);
 const SlotsBody = strictObject({
-  slots: Type.Array(strictObject({ specialistId: Uuid, testType: TestTypeSchema, startTime: DateTime, endTime: DateTime }), {
+  slots: Type.Array(strictObject({ specialistId: Uuid, testType: TestType, startTime: DateTime, endTime: DateTime }), {
     minItems: 1,
     maxItems: MAX_SLOTS_PER_REQUEST,
   }),
@@ -34,10 +33,10 @@ export const operatorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { pool } = app.deps;
   const staff = app.requireRole('OPERATOR', 'ADMIN');
 
-  app.post('/api/operator/centers', { onRequest: staff, schema: { body: CentreBody } }, async (request, reply) => {
+  app.post('/api/operator/centers', { onRequest: staff, schema: { body: CenterBody } }, async (request, reply) => {
     const user = userOf(request);
     const center = await withTransaction(pool, async (tx) => {
-      const c = await createCentre(tx, request.body);
+      const c = await createCenter(tx, request.body);
       await recordAudit(tx, { userId: user.id, action: 'center.create', entityType: 'test_center', entityId: c.id, ip: request.ip });
       return c;
     });

@@ -1,6 +1,6 @@
 /** GET/PUT /api/me/quiet-hours: when the signed-in user's alerts should wait (Europe/London). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { getQuietHours, setQuietHours } from '../../accounts/quiet-hours.js';
+import { getQuietHours, setQuietHours } from '../../accounts/users.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { strictObject } from '../schemas.js';

@@ -5,7 +5,7 @@ import { searchSlots } from '../../slots/search.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { mapRefusals, parseDate } from '../refusals.js';
-import { DateTime, noBody, strictObject, Uuid } from '../schemas.js';
+import { DateTime, noBody, strictObject, TestType, Uuid } from '../schemas.js';
 
 const DAY_MS = 86_400_000;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -14,7 +14,7 @@ const SearchQuery = strictObject({
   lat: Type.Number({ minimum: -90, maximum: 90 }),
   lon: Type.Number({ minimum: -180, maximum: 180 }),
   radiusMiles: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 200 })),
-  testType: Type.Optional(Type.Union([Type.Literal('practical'), Type.Literal('theory')])),
+  testType: Type.Optional(TestType),
   from: Type.Optional(DateTime),
   to: Type.Optional(DateTime),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),

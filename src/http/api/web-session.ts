@@ -1,42 +1,24 @@
-/**
- * JSON the learner pages need beyond the public API: POST/DELETE /api/web/session (the
- * cookie session: sign in, sign out) and GET /api/web/watches (each watch with the centres
- * it covers and their free slots).
- */
+/** The learner pages' cookie session: POST /api/web/session signs in, DELETE signs out. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkCredentials } from '../../accounts/credentials.js';
-import { createSession, revokeSession } from '../../accounts/sessions.js';
-import { userOf } from '../auth.js';
-import { clearSessionCookie, csrfHeader, csrfMatches, csrfTokenFor, sessionCookieToken, setSessionCookie } from '../session.js';
+import { revokeSession } from '../../accounts/sessions.js';
 import { HttpError } from '../errors.js';
+import { loginRateLimit, signIn } from '../login.js';
 import { Email, noBody, strictObject } from '../schemas.js';
-import { loginLimits } from '../rate-limit.js';
-import { watchCoverage } from '../../watches/coverage.js';
+import { clearSessionCookie, csrfHeader, csrfMatches, csrfTokenFor, secureCookies, sessionCookieToken, setSessionCookie } from '../session.js';
 
 const SignInBody = strictObject({ email: Email, password: Type.String({ minLength: 1, maxLength: 200 }) });
 
-export const webApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const webSessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { pool, config } = app.deps;
-  const secure = config.PUBLIC_BASE_URL.startsWith('https://');
+  const secure = secureCookies(config.PUBLIC_BASE_URL);
 
-  app.post(
-    '/api/web/session',
-    {
-      schema: { body: SignInBody },
-      preHandler: app.rateLimit(loginLimits(config)),
-    },
-    async (request, reply) => {
-      const { email, password } = request.body;
-      const user = await checkCredentials(pool, email, password);
-      if (!user) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
-      const previous = sessionCookieToken(request);
-      if (previous) await revokeSession(pool, previous);
-      const { token, expiresAt } = await createSession(pool, user.id, config.SESSION_HOURS, request.ip);
-      setSessionCookie(reply, token, expiresAt, secure);
-      // the token stays in the HttpOnly cookie; the page gets only what it may hold
-      return { user: { id: user.id, email: user.email, role: user.role }, csrfToken: csrfTokenFor(token), expiresAt: expiresAt.toISOString() };
-    },
-  );
+  app.post('/api/web/session', { schema: { body: SignInBody }, preHandler: loginRateLimit(app) }, async (request, reply) => {
+    const signedIn = await signIn(request, request.body, { replaces: sessionCookieToken(request) });
+    if (!signedIn.ok) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
+    setSessionCookie(reply, signedIn.token, signedIn.expiresAt, secure);
+    // the token stays in the HttpOnly cookie; the page gets only what it may hold
+    return { user: signedIn.user, csrfToken: csrfTokenFor(signedIn.token), expiresAt: signedIn.expiresAt.toISOString() };
+  });
 
   app.delete('/api/web/session', { preValidation: noBody }, async (request, res) => {
     const token = sessionCookieToken(request);
@@ -47,6 +29,4 @@ export const webApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     clearSessionCookie(res, secure);
     return res.code(204).send();
   });
-
-  app.get('/api/web/watches', { onRequest: app.authenticate }, async (request) => ({ watches: await watchCoverage(pool, userOf(request).id) }));
 };

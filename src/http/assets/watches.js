@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * My watches: the list (GET /api/web/watches: each watch with the centres it covers and
- * their free slots), the add/edit form (POST/PUT /api/me/preferences), pause/resume and
+ * My watches: the list (GET /api/me/watches/coverage: each watch with the centres it covers and
+ * their free slots), the add/edit form (POST/PUT /api/me/watches), pause/resume and
  * delete. A form keeps what was typed until the server has accepted it.
  */
 import { api } from './api.js';
@@ -30,7 +30,7 @@ const TYPE_NAMES = { practical: 'practical', theory: 'theory' };
 
 /** @param {any} w */
 function title(w) {
-  return w.label || (w.postcode ? `Near ${w.postcode}` : `Near ${w.latitude.toFixed(3)}, ${w.longitude.toFixed(3)}`);
+  return w.label || (w.postcode ? `Near ${w.postcode}` : `Near ${w.location.latitude.toFixed(3)}, ${w.location.longitude.toFixed(3)}`);
 }
 
 /** @param {any} w */
@@ -49,14 +49,14 @@ function renderWatch(w) {
   const h3 = el('h3', { id: headingId }, title(w));
   if (!w.isActive) h3.append(' ', el('span', { className: 'paused' }, 'Paused'));
   article.append(h3, el('p', { className: 'meta' }, summary(w)));
-  const covered = w.centreCount === 0
+  const covered = w.centerCount === 0
     ? 'No test centres within this distance yet.'
-    : `Covers ${w.centreCount} test centre${w.centreCount === 1 ? '' : 's'}, with ${w.freeSlots} free slot${w.freeSlots === 1 ? '' : 's'} now${w.centreCount > w.centres.length ? ` (nearest ${w.centres.length} shown)` : ''}.`;
+    : `Covers ${w.centerCount} test centre${w.centerCount === 1 ? '' : 's'}, with ${w.freeSlots} free slot${w.freeSlots === 1 ? '' : 's'} now${w.centerCount > w.centers.length ? ` (nearest ${w.centers.length} shown)` : ''}.`;
   article.append(el('p', { className: 'coverage' }, covered));
-  if (w.centres.length) {
+  if (w.centers.length) {
     const ul = el('ul', { className: 'plain centres' });
     ul.setAttribute('aria-label', `Test centres for ${title(w)}`);
-    for (const c of w.centres) {
+    for (const c of w.centers) {
       ul.append(el('li', {}, el('strong', {}, c.name), ` (${c.postcode}), ${c.distanceMiles} miles: ${c.freeSlots} free slot${c.freeSlots === 1 ? '' : 's'}`));
     }
     article.append(ul);
@@ -79,7 +79,7 @@ function renderWatch(w) {
 async function loadWatches() {
   list.setAttribute('aria-busy', 'true');
   try {
-    const { watches: found } = await api('GET', '/api/web/watches');
+    const { watches: found } = await api('GET', '/api/me/watches/coverage');
     watches.clear();
     for (const w of found) watches.set(w.id, w);
     list.replaceChildren(...(found.length ? found.map(renderWatch) : [el('p', {}, 'You have no watches yet. Add one below and we will tell you when a slot comes free.')]));
@@ -93,7 +93,7 @@ async function loadWatches() {
   }
 }
 
-/** What the form says, as the preferences API takes it; null (with the field marked) when incomplete. */
+/** What the form says, as the watches API takes it; null (with the field marked) when incomplete. */
 function readForm() {
   /** @type {Record<string, unknown>} */
   const body = {};
@@ -149,7 +149,7 @@ function startEdit(w) {
   input('label').value = w.label ?? '';
   /** @type {HTMLInputElement} */ (byId(w.postcode ? 'where-postcode' : 'where-here')).checked = true;
   input('postcode').value = w.postcode ?? '';
-  if (!w.postcode) here = { latitude: w.latitude, longitude: w.longitude };
+  if (!w.postcode) here = { latitude: w.location.latitude, longitude: w.location.longitude };
   input('radiusMiles').value = String(w.radiusMiles);
   input('type-practical').checked = w.testTypes.includes('practical');
   input('type-theory').checked = w.testTypes.includes('theory');
@@ -166,7 +166,7 @@ function startEdit(w) {
 /** The API's body for an existing watch, changed by `patch`. @param {any} w @param {Record<string, unknown>} patch */
 function bodyOf(w, patch) {
   /** @type {Record<string, unknown>} */
-  const body = w.postcode ? { postcode: w.postcode } : { location: { latitude: w.latitude, longitude: w.longitude } };
+  const body = w.postcode ? { postcode: w.postcode } : { location: w.location };
   Object.assign(body, { radiusMiles: w.radiusMiles, method: w.method, testTypes: w.testTypes });
   if (w.label) body.label = w.label;
   if (w.earliestDate) body.earliestDate = w.earliestDate;
@@ -179,7 +179,7 @@ async function setActive(w, active, button) {
   clearMessages();
   button.disabled = true;
   try {
-    await api('PUT', `/api/me/preferences/${w.id}`, bodyOf(w, { isActive: active }));
+    await api('PUT', `/api/me/watches/${w.id}`, bodyOf(w, { isActive: active }));
     announce(`${title(w)} is ${active ? 'on again' : 'paused'}.`);
     await loadWatches();
   } catch (err) {
@@ -204,7 +204,7 @@ function askDelete(w, actions) {
     clearMessages();
     yes.disabled = true;
     try {
-      await api('DELETE', `/api/me/preferences/${w.id}`);
+      await api('DELETE', `/api/me/watches/${w.id}`);
       announce(`${title(w)} was deleted.`);
       if (input('watch-id').value === w.id) resetForm();
       await loadWatches();
@@ -261,9 +261,9 @@ form.addEventListener('submit', async (event) => {
   try {
     if (id) {
       const w = watches.get(id);
-      await api('PUT', `/api/me/preferences/${id}`, w && !w.isActive ? { ...body, isActive: false } : body);
+      await api('PUT', `/api/me/watches/${id}`, w && !w.isActive ? { ...body, isActive: false } : body);
     } else {
-      await api('POST', '/api/me/preferences', body);
+      await api('POST', '/api/me/watches', body);
     }
     announce(id ? 'Watch saved.' : 'Watch added.');
     resetForm();

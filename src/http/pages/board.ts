@@ -4,22 +4,22 @@
  * session cookie (never a token in the URL); the cookie holds a session token from the same
  * sessions table as bearer tokens. Job payloads carry ids only, so nothing personal shows.
  */
-import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { createBullBoard } from '@bull-board/api';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { checkCredentials } from '../../accounts/credentials.js';
-import { createSession, revokeSession, userForToken } from '../../accounts/sessions.js';
+import { revokeSession, userForToken } from '../../accounts/sessions.js';
 import { errorBody } from '../errors.js';
-import { loginLimits } from '../rate-limit.js';
-import { loginPage, refusedPage } from './admin-login.js';
+import { loginRateLimit, signIn } from '../login.js';
 import { strictObject } from '../schemas.js';
+import { adminCookieToken, clearAdminCookie, secureCookies, setAdminCookie } from '../session.js';
+import { loginPage, refusedPage } from './admin-login.js';
 
 export const BOARD_PATH = '/admin/queues';
-const COOKIE = 'sw_admin';
+// the board hands out shorter sessions than the learner pages: it can retry and pause every queue
+const ADMIN_SESSION_HOURS = 12;
 
 const LoginForm = strictObject({
   email: Type.String({ minLength: 3, maxLength: 254 }),
@@ -41,26 +41,23 @@ function html(reply: FastifyReply, status: number, body: string) {
 
 export const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { pool, queues, config } = app.deps;
-  const secure = config.PUBLIC_BASE_URL.startsWith('https://');
-  await app.register(cookie);
+  const secure = secureCookies(config.PUBLIC_BASE_URL);
   await app.register(formbody);
 
   app.get('/admin/login', async (request, reply) => html(reply, 200, loginPage({ next: BOARD_PATH })));
 
-  app.post('/admin/login', { schema: { body: LoginForm }, preHandler: app.rateLimit(loginLimits(config)) }, async (request, reply) => {
-    const { email, password } = request.body;
-    const user = await checkCredentials(pool, email, password);
-    if (!user) return html(reply, 401, loginPage({ next: BOARD_PATH, error: 'Email or password is wrong.' }));
-    if (user.role !== 'ADMIN') return html(reply, 403, refusedPage());
-    const { token, expiresAt } = await createSession(pool, user.id, Math.min(config.SESSION_HOURS, 12), request.ip);
-    reply.setCookie(COOKIE, token, { httpOnly: true, secure, sameSite: 'strict', path: '/admin', expires: expiresAt });
+  app.post('/admin/login', { schema: { body: LoginForm }, preHandler: loginRateLimit(app) }, async (request, reply) => {
+    const signedIn = await signIn(request, request.body, { role: 'ADMIN', hours: Math.min(config.SESSION_HOURS, ADMIN_SESSION_HOURS) });
+    if (!signedIn.ok && signedIn.reason === 'INVALID_CREDENTIALS') return html(reply, 401, loginPage({ next: BOARD_PATH, error: 'Email or password is wrong.' }));
+    if (!signedIn.ok) return html(reply, 403, refusedPage());
+    setAdminCookie(reply, signedIn.token, signedIn.expiresAt, secure);
     return reply.redirect(BOARD_PATH, 303);
   });
 
   app.post('/admin/logout', async (request, reply) => {
-    const token = request.cookies[COOKIE];
+    const token = adminCookieToken(request);
     if (token) await revokeSession(pool, token);
-    reply.clearCookie(COOKIE, { path: '/admin' });
+    clearAdminCookie(reply);
     return reply.redirect('/admin/login', 303);
   });
 
@@ -75,7 +72,7 @@ export const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(async (board) => {
     // every board request, page or API, needs an admin's session cookie
     board.addHook('onRequest', async (request, reply) => {
-      const token = request.cookies[COOKIE];
+      const token = adminCookieToken(request);
       const user = token ? await userForToken(pool, token) : null;
       if (!user) {
         if (wantsHtml(request)) return reply.redirect('/admin/login', 303);

@@ -3,9 +3,22 @@
  * error slot next to it (`<id>-error`) that scripts fill from a 4xx and that the field
  * names with aria-describedby. Scripts add behaviour; the content is here.
  */
-import type { SlotView } from '../../slots/slot-page.js';
+import type { AuthUser } from '../../accounts/roles.js';
+import type { SlotPage } from '../../slots/slot-page.js';
 import { escapeHtml as e } from '../html.js';
 import { londonDate, londonTime, miles } from './format.js';
+
+export type NavEntry = 'watches' | 'appointments' | 'signin' | 'signup';
+
+/** The learner pages' navigation: signed in, the two lists and a sign-out form (a plain form, so it works without scripts). */
+export function learnerNav(user: AuthUser | null, csrf: string | null, current?: NavEntry): string {
+  const link = (href: string, text: string, key: NavEntry) => `<a href="${href}"${current === key ? ' aria-current="page"' : ''}>${text}</a>`;
+  if (!user) {
+    return `<nav aria-label="Account">${link('/signin', 'Sign in', 'signin')} ${link('/signup', 'Sign up', 'signup')}</nav>`;
+  }
+  return `<nav aria-label="Main">${link('/watches', 'My watches', 'watches')} ${link('/appointments', 'My appointments', 'appointments')}
+      <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${e(csrf ?? '')}"><button type="submit" class="link">Sign out</button></form></nav>`;
+}
 
 function field(o: { id: string; label: string; type?: string; autocomplete?: string; hint?: string; attrs?: string; value?: string }): string {
   const described = [o.hint ? `${o.id}-hint` : '', `${o.id}-error`].filter(Boolean).join(' ');
@@ -96,7 +109,7 @@ export function appointmentsBody(): string {
 }
 
 /** The slot behind an alert link, rendered whole so it shows before any script runs. */
-export function slotBody(slot: SlotView, signedIn: boolean): string {
+export function slotBody(slot: SlotPage, signedIn: boolean): string {
   const when = `${londonDate(slot.startTime)} at ${londonTime(slot.startTime)}`;
   const type = slot.testType === 'theory' ? 'Theory test' : 'Practical test';
   const facts = `<dl class="facts">

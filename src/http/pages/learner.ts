@@ -9,32 +9,40 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { revokeSession } from '../../accounts/sessions.js';
-import { clearSessionCookie, csrfMatches } from '../session.js';
 import { projectRoot } from '../../paths.js';
-import { page, type Shell } from '../html.js';
-import { appointmentsBody, noSlotBody, signInBody, signUpBody, slotBody, watchesBody } from './bodies.js';
-import { pageSession, safeNext, type PageSession } from './page-session.js';
-import { slotView } from '../../slots/slot-page.js';
+import { slotPage } from '../../slots/slot-page.js';
+import { page } from '../html.js';
+import { clearSessionCookie, csrfMatches, pageSession, safeNext, secureCookies, type PageSession } from '../session.js';
+import { appointmentsBody, learnerNav, noSlotBody, signInBody, signUpBody, slotBody, watchesBody, type NavEntry } from './bodies.js';
 
 /** Hand-written browser modules and CSS, served as they are (no build step, no CDN). */
 export const ASSETS_DIR = join(projectRoot, 'src', 'http', 'assets');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function send(reply: FastifyReply, status: number, shell: Omit<Shell, 'user' | 'csrf'>, session: PageSession | null) {
+interface LearnerShell {
+  title: string;
+  body: string;
+  script?: string;
+  /** Which nav entry is the current page. */
+  current?: NavEntry;
+}
+
+function send(reply: FastifyReply, status: number, shell: LearnerShell, session: PageSession | null) {
+  const csrf = session?.csrf ?? null;
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
     // pages carry the CSRF token and personal details: never stored by a shared cache
     .header('cache-control', 'no-store')
-    .send(page({ ...shell, user: session?.user ?? null, csrf: session?.csrf ?? null }));
+    .send(page({ ...shell, csrf, nav: learnerNav(session?.user ?? null, csrf, shell.current), liveRegions: true }));
 }
 
 const nextOf = (request: FastifyRequest) => safeNext((request.query as Record<string, unknown> | undefined)?.next);
 
-export const webPageRoutes: FastifyPluginAsync = async (app) => {
+export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
   const { pool, config } = app.deps;
-  const secure = config.PUBLIC_BASE_URL.startsWith('https://');
+  const secure = secureCookies(config.PUBLIC_BASE_URL);
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -116,7 +124,7 @@ export const webPageRoutes: FastifyPluginAsync = async (app) => {
   // the page behind every alert link: readable signed out, so the learner sees what it is first
   app.get<{ Params: { id: string } }>('/slots/:id', async (request, reply) => {
     const session = await pageSession(pool, request);
-    const slot = UUID.test(request.params.id) ? await slotView(pool, request.params.id, session?.user.id ?? null) : null;
+    const slot = UUID.test(request.params.id) ? await slotPage(pool, request.params.id, session?.user.id ?? null) : null;
     if (!slot) return send(reply, 404, { title: 'Slot not found', body: noSlotBody() }, session);
     return send(reply, 200, { title: 'Test slot', script: 'slot.js', body: slotBody(slot, session !== null) }, session);
   });

@@ -7,21 +7,14 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findWatchByToken, unsubscribeByToken, type UnsubscribeTarget } from '../../watches/unsubscribe.js';
+import { escapeHtml, page as shell } from '../html.js';
 import { strictObject } from '../schemas.js';
 
 const Params = strictObject({ token: Type.String({ maxLength: 200 }) });
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-
+// reached by a secret link: kept out of search engines
 function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(title)} - slotwatch</title></head>
-<body style="font-family: sans-serif; max-width: 36rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.4">
-<h1>${escapeHtml(title)}</h1>
-${body}
-</body></html>
-`;
+  return shell({ title, noindex: true, body: `<h1>${escapeHtml(title)}</h1>\n${body}` });
 }
 
 function describe(w: UnsubscribeTarget): string {

@@ -1,11 +1,12 @@
 /** A provider's published availability, as slotwatch reads it. */
+import type { TestType } from '../test-types.js';
 
 export interface FeedSlot {
   /** The provider's id for the slot: with the feed's source, the key of time_slots. */
   externalId: string;
   /** test_centers.external_id of the centre. */
-  centreExternalId: string;
-  testType: 'practical' | 'theory';
+  centerExternalId: string;
+  testType: TestType;
   start: Date;
   end: Date;
   available: boolean;

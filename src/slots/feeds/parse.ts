@@ -8,6 +8,7 @@
  */
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
+import { TEST_TYPES } from '../test-types.js';
 import { MalformedFeedError, type FeedSlot } from './feed.js';
 
 const MAX_SLOTS = 100_000;
@@ -17,7 +18,7 @@ const slotSchema = z
   .object({
     id: z.string().trim().min(1).max(200),
     centre: z.string().trim().min(1).max(200),
-    testType: z.enum(['practical', 'theory']),
+    testType: z.enum(TEST_TYPES),
     start: isoInstant,
     end: isoInstant,
     available: z.boolean(),
@@ -76,7 +77,7 @@ export function parseFeed(body: string, contentType = ''): FeedSlot[] {
   }
   return slots.map((s) => ({
     externalId: s.id,
-    centreExternalId: s.centre,
+    centerExternalId: s.centre,
     testType: s.testType,
     start: new Date(s.start),
     end: new Date(s.end),

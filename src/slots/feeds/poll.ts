@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { withTransaction } from '../../db/transaction.js';
 import type { Queryable } from '../../db/types.js';
 import { FeedUnavailableError, MalformedFeedError, type SlotFeed } from './feed.js';
-import { upsertFeedSlots } from '../feed-slots.js';
+import { unknownCenterExternalIds } from '../centers.js';
+import { upsertFeedSlots } from '../time-slots.js';
 
 export type PollOutcome =
   | { outcome: 'ok'; slots: number; inserted: number; updated: number }
@@ -26,7 +27,12 @@ export async function pollFeed(pool: pg.Pool, feed: SlotFeed, log: Logger): Prom
   let result: PollOutcome;
   try {
     const slots = await feed.fetch();
-    const counts = await withTransaction(pool, (tx) => upsertFeedSlots(tx, feed.source, slots));
+    const counts = await withTransaction(pool, async (tx) => {
+      // a centre the database does not know refuses the whole feed before anything is written
+      const unknown = await unknownCenterExternalIds(tx, [...new Set(slots.map((s) => s.centerExternalId))]);
+      if (unknown.length) throw new MalformedFeedError(`unknown centre ${unknown.map((c) => `"${c}"`).join(', ')}`);
+      return upsertFeedSlots(tx, feed.source, slots);
+    });
     result = { outcome: 'ok', slots: slots.length, ...counts };
     log.info({ source: feed.source, ...counts, slots: slots.length }, 'feed applied');
   } catch (err) {

@@ -1,24 +1,12 @@
-/** What the HTTP app is built from: created once by the web entry (or a test) and passed in. */
-import type { Redis } from 'ioredis';
-import type pg from 'pg';
-import type { Logger } from 'pino';
-import type { AuthUser, Role } from '../accounts/roles.js';
-import type { Config } from '../config.js';
-import type { Queues } from '../queues/queues.js';
+/** What slotwatch adds to fastify's types: the app's dependencies, its auth and rate-limit hooks, the signed-in user. */
 import type { onRequestHookHandler, preHandlerHookHandler } from 'fastify';
-
-export interface AppDeps {
-  config: Config;
-  pool: pg.Pool;
-  /** A producer-role connection (src/queues/redis.ts): fails fast when Redis is away. */
-  redis: Redis;
-  queues: Queues;
-  log: Logger;
-}
+import type { AuthUser, Role } from '../accounts/roles.js';
+import type { Deps } from '../deps.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    deps: AppDeps;
+    /** What the app was built from: created once by the web entry (or a test) and passed in. */
+    deps: Deps;
     /** Every route registered (method, path), for tests that walk them all. */
     routeTable: { method: string; url: string }[];
     /** onRequest hook: 401 unless the request carries a live bearer token; sets request.user. */
