@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '../src/config.js';
 
 const config = loadConfigOrExit();
 const { log } = await import('../src/log.js');
-const { createDeps, closeDeps } = await import('../src/deps.js');
+const { createDeps, closeDeps } = await import('../src/process/deps.js');
 const { buildApp } = await import('../src/http/app.js');
 const { exitOnSignals } = await import('../src/shutdown.js');
 log.level = config.LOG_LEVEL;

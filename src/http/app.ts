@@ -5,7 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import cookie from '@fastify/cookie';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../process/deps.js';
 import './fastify-types.js';
 import { registerAuth } from './auth.js';
 import { describeValidation, errorBody, HttpError } from './errors.js';

@@ -1,7 +1,7 @@
 /** What slotwatch adds to fastify's types: the app's dependencies, its auth and rate-limit hooks, the signed-in user. */
 import type { onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 import type { AuthUser, Role } from '../accounts/roles.js';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../process/deps.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import type { Config } from '../config.js';
-import { closeDeps, createDeps, type Deps } from '../deps.js';
+import { closeDeps, createDeps, type Deps } from '../process/deps.js';
 import { log as rootLog } from '../log.js';
 import { recordHeartbeat } from '../queues/heartbeat.js';
 import { bullPrefix, QUEUES } from '../queues/names.js';

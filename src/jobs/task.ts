@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { Config } from '../config.js';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../process/deps.js';
 import type { Settings } from '../settings/definitions.js';
 
 /**

@@ -6,11 +6,11 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import { createPool } from './db/pool.js';
-import { closeQueues, createQueues, type Queues } from './queues/queues.js';
-import { createRedis } from './queues/redis.js';
-import { SettingsCache } from './settings/settings.js';
+import type { Config } from '../config.js';
+import { createPool } from '../db/pool.js';
+import { closeQueues, createQueues, type Queues } from '../queues/queues.js';
+import { createRedis } from '../queues/redis.js';
+import { SettingsCache } from '../settings/settings.js';
 
 export interface Deps {
   config: Config;
