@@ -7,7 +7,7 @@
  * measured in the same run on the same database (a bare INSERT INTO user_alerts ... SELECT
  * of the same pairs from a prepared table), the cost per alert against the smallest size,
  * the commit time of one release with about 1,000 matches, and the plan of one batch.
- * Matching reads watch_coverage (migration 0014), which the watches' insert trigger fills
+ * Matching reads watch_coverage, which the watches' insert trigger fills
  * as they are generated: that is the design's price on the write side, reported per size
  * (time spent in the trigger, coverage rows per watch, table and index sizes).
  * It creates its own database and drops it afterwards. Figures go to bench/results/match.json.

@@ -1,4 +1,4 @@
-/** The roles of seed 000's user_role enum, lowest privilege first. */
+/** The roles of the user_role enum, lowest privilege first. */
 export const ROLES = ['CLIENT', 'OPERATOR', 'ADMIN'] as const;
 export type Role = (typeof ROLES)[number];
 

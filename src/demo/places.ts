@@ -1,7 +1,7 @@
 /**
  * The demo's own test centres: one in each of thirty towns and cities across Great Britain,
  * at the town centre's approximate coordinates, written for this project (the real DVSA
- * list in ../shared is for tests and benchmarks and is not shipped). `weight` is a rough
+ * list, which tests and benchmarks read when it is there, is not shipped with it). `weight` is a rough
  * share of learners, so demo learners crowd round the big cities as real ones do.
  */
 import { seededRandom } from '../random.js';

@@ -1,5 +1,5 @@
 /**
- * The slot search, seed 002's performance-critical query: available slots at centres
+ * The slot search, the hottest read: available slots at centres
  * within a radius, soonest first. ST_DWithin on geography (metres) uses the GiST index on
  * test_centers.location; the slots of those centres come from the partial index
  * time_slots_available (center_id, test_type, start_time) WHERE status = 'AVAILABLE'.

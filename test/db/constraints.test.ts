@@ -1,4 +1,4 @@
-/** The database itself refuses what would break an invariant (issue 2, point 4). */
+/** The database itself refuses what would break an invariant. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useTestContext } from '../helpers/context.js';
 import { insertAppointment, insertCenter, insertSlot, insertSpecialist, insertUser, insertWatch } from '../helpers/factories.js';
