@@ -18,6 +18,11 @@ function wholeNumber(min: number, max: number) {
 }
 
 const seconds = () => wholeNumber(1, 3600);
+
+/** One setting: what it is for, the rule its values follow, and its default from the environment. */
+function setting<R extends { schema: z.ZodType }>(description: string, rule: R, fromEnv: (c: Config) => z.infer<R['schema']>) {
+  return { description, ...rule, fromEnv };
+}
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Europe/London)');
 
 /**
@@ -27,36 +32,16 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-ho
  * effect without a restart.
  */
 export const SETTINGS = {
-  hold_minutes: {
-    description: 'How long a hold lasts before it expires',
-    ...wholeNumber(1, 60),
-    fromEnv: (c: Config) => c.HOLD_MINUTES,
-  },
-  hold_sweep_seconds: {
-    description: 'How often expired holds are swept',
-    ...seconds(),
-    fromEnv: (c: Config) => c.HOLD_SWEEP_SECONDS,
-  },
-  release_poll_seconds: {
-    description: 'How often released slots are polled when no notification wakes the poller',
-    ...seconds(),
-    fromEnv: (c: Config) => c.RELEASE_POLL_SECONDS,
-  },
-  send_rate_email_per_second: {
-    description: 'Most emails sent per second, across all workers',
-    ...wholeNumber(1, 100_000),
-    fromEnv: (c: Config) => c.DELIVERY_EMAIL_PER_SECOND,
-  },
-  send_rate_push_per_second: {
-    description: 'Most pushes sent per second, across all workers',
-    ...wholeNumber(1, 100_000),
-    fromEnv: (c: Config) => c.DELIVERY_PUSH_PER_SECOND,
-  },
-  quiet_hours_default: {
-    description: 'Quiet hours {start, end} (HH:MM, Europe/London) for users who set none, or null',
-    schema: z.object({ start: hhmm, end: hhmm }).strict().refine((q) => q.start !== q.end, 'start and end must differ').nullable(),
-    fromEnv: (): { start: string; end: string } | null => null,
-  },
+  hold_minutes: setting('How long a hold lasts before it expires', wholeNumber(1, 60), (c) => c.HOLD_MINUTES),
+  hold_sweep_seconds: setting('How often expired holds are swept', seconds(), (c) => c.HOLD_SWEEP_SECONDS),
+  release_poll_seconds: setting('How often released slots are polled when no notification wakes the poller', seconds(), (c) => c.RELEASE_POLL_SECONDS),
+  send_rate_email_per_second: setting('Most emails sent per second, across all workers', wholeNumber(1, 100_000), (c) => c.DELIVERY_EMAIL_PER_SECOND),
+  send_rate_push_per_second: setting('Most pushes sent per second, across all workers', wholeNumber(1, 100_000), (c) => c.DELIVERY_PUSH_PER_SECOND),
+  quiet_hours_default: setting(
+    'Quiet hours {start, end} (HH:MM, Europe/London) for users who set none, or null',
+    { schema: z.object({ start: hhmm, end: hhmm }).strict().refine((q) => q.start !== q.end, 'start and end must differ').nullable() },
+    (): { start: string; end: string } | null => null,
+  ),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -8,9 +8,8 @@ import type { TestType } from '../slots/test-types.js';
 /** How a watch's learner is told: the notification_method enum. */
 export type NotificationMethod = 'email' | 'push';
 
-export interface WatchInput {
-  latitude: number;
-  longitude: number;
+/** What a learner chooses for a watch, however it is placed. */
+interface WatchChoices {
   postcode: string | null;
   radiusMiles: number;
   method: NotificationMethod;
@@ -21,17 +20,16 @@ export interface WatchInput {
   isActive: boolean;
 }
 
-export interface Watch {
+/** A watch as it is written: the choices, placed at a point. */
+export interface WatchInput extends WatchChoices {
+  latitude: number;
+  longitude: number;
+}
+
+/** A watch as the API answers it. */
+export interface Watch extends WatchChoices {
   id: string;
-  label: string | null;
   location: { latitude: number; longitude: number };
-  postcode: string | null;
-  radiusMiles: number;
-  method: NotificationMethod;
-  testTypes: TestType[];
-  earliestDate: string | null;
-  latestDate: string | null;
-  isActive: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { Config } from '../../config.js';
 import { QUEUES } from '../../queues/names.js';
 import { closeQueues, createQueues, type Queues } from '../../queues/queues.js';
@@ -73,32 +74,18 @@ export const queuesFailed: Command = {
   },
 };
 
-export const queuesRetry: Command = {
-  name: 'queues:retry',
-  usage: `<${names.join('|')}>`,
-  async run(args, config) {
-    const name = queueArg(args);
-    const n = await withQueues(config, (q) => retryFailed(findQueue(q, name)!));
-    console.log(`${name}: ${n} failed job(s) moved back to waiting`);
-  },
-};
+/** A command that does one thing to one named queue and says what it did. */
+function queueCommand(name: string, act: (queue: Queue) => Promise<string>): Command {
+  return {
+    name,
+    usage: `<${names.join('|')}>`,
+    async run(args, config) {
+      const queue = queueArg(args);
+      console.log(`${queue}: ${await withQueues(config, (q) => act(findQueue(q, queue)!))}`);
+    },
+  };
+}
 
-export const queuesPause: Command = {
-  name: 'queues:pause',
-  usage: `<${names.join('|')}>`,
-  async run(args, config) {
-    const name = queueArg(args);
-    await withQueues(config, (q) => findQueue(q, name)!.pause());
-    console.log(`${name}: paused`);
-  },
-};
-
-export const queuesResume: Command = {
-  name: 'queues:resume',
-  usage: `<${names.join('|')}>`,
-  async run(args, config) {
-    const name = queueArg(args);
-    await withQueues(config, (q) => findQueue(q, name)!.resume());
-    console.log(`${name}: resumed`);
-  },
-};
+export const queuesRetry = queueCommand('queues:retry', async (q) => `${await retryFailed(q)} failed job(s) moved back to waiting`);
+export const queuesPause = queueCommand('queues:pause', async (q) => (await q.pause(), 'paused'));
+export const queuesResume = queueCommand('queues:resume', async (q) => (await q.resume(), 'resumed'));

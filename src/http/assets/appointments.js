@@ -2,7 +2,7 @@
 /** My appointments: holds with a live countdown, confirm and cancel; bookings; past ones. */
 import { api } from './api.js';
 import { startCountdown, londonDateTime } from './time.js';
-import { announce, byId, showRequestError } from './ui.js';
+import { announce, byId, fillList, showRequestError } from './ui.js';
 
 const list = byId('appointment-list');
 /** @type {(() => void)[]} */
@@ -69,21 +69,13 @@ async function act(a, action, buttons) {
   }
 }
 
-async function load() {
-  list.setAttribute('aria-busy', 'true');
-  try {
+function load() {
+  return fillList(list, 'Your appointments', async () => {
     const { appointments } = await api('GET', '/api/appointments');
     for (const stop of stops) stop();
     stops = [];
-    list.replaceChildren(...(appointments.length ? appointments.map(render) : [el('p', {}, 'You have no appointments yet. When an alert comes, open it to hold the slot.')]));
-  } catch (err) {
-    const retry = el('button', { type: 'button', className: 'secondary' }, 'Try again');
-    retry.addEventListener('click', () => void load());
-    list.replaceChildren(el('p', {}, 'Your appointments could not be loaded. '), retry);
-    showRequestError(err, () => null);
-  } finally {
-    list.setAttribute('aria-busy', 'false');
-  }
+    return appointments.length ? appointments.map(render) : [el('p', {}, 'You have no appointments yet. When an alert comes, open it to hold the slot.')];
+  });
 }
 
 void load();

@@ -116,3 +116,30 @@ export function showRequestError(err, fieldFor, friendly = (_f, t) => t) {
   }
   showAlert(SENTENCE(err.message));
 }
+
+/**
+ * Fills `list` with the nodes `render` makes from what it fetches, marked busy meanwhile.
+ * When the request fails the list says so, with a button to try again, and the error is
+ * shown: a dropped connection is never a blank page.
+ * @param {HTMLElement} list
+ * @param {string} what what the list holds, for the failure message, e.g. "Your watches"
+ * @param {() => Promise<Node[]>} render
+ */
+export async function fillList(list, what, render) {
+  list.setAttribute('aria-busy', 'true');
+  try {
+    list.replaceChildren(...(await render()));
+  } catch (err) {
+    const retry = document.createElement('button');
+    retry.type = 'button';
+    retry.className = 'secondary';
+    retry.textContent = 'Try again';
+    retry.addEventListener('click', () => void fillList(list, what, render));
+    const message = document.createElement('p');
+    message.textContent = `${what} could not be loaded. `;
+    list.replaceChildren(message, retry);
+    showRequestError(err, () => null);
+  } finally {
+    list.setAttribute('aria-busy', 'false');
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { api } from './api.js';
 import { setUpPush } from './push.js';
-import { announce, byId, clearFieldErrors, clearMessages, showAlert, showFieldError, showRequestError } from './ui.js';
+import { announce, byId, clearFieldErrors, clearMessages, fillList, showAlert, showFieldError, showRequestError } from './ui.js';
 
 const form = /** @type {HTMLFormElement} */ (byId('watch-form'));
 const list = byId('watch-list');
@@ -76,21 +76,13 @@ function renderWatch(w) {
   return article;
 }
 
-async function loadWatches() {
-  list.setAttribute('aria-busy', 'true');
-  try {
+function loadWatches() {
+  return fillList(list, 'Your watches', async () => {
     const { watches: found } = await api('GET', '/api/me/watches/coverage');
     watches.clear();
     for (const w of found) watches.set(w.id, w);
-    list.replaceChildren(...(found.length ? found.map(renderWatch) : [el('p', {}, 'You have no watches yet. Add one below and we will tell you when a slot comes free.')]));
-  } catch (err) {
-    const retry = el('button', { type: 'button', className: 'secondary' }, 'Try again');
-    retry.addEventListener('click', () => void loadWatches());
-    list.replaceChildren(el('p', {}, 'Your watches could not be loaded. '), retry);
-    showRequestError(err, () => null);
-  } finally {
-    list.setAttribute('aria-busy', 'false');
-  }
+    return found.length ? found.map(renderWatch) : [el('p', {}, 'You have no watches yet. Add one below and we will tell you when a slot comes free.')];
+  });
 }
 
 /** What the form says, as the watches API takes it; null (with the field marked) when incomplete. */
