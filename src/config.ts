@@ -46,7 +46,7 @@ const schema = z
     SHUTDOWN_TIMEOUT_SECONDS: int(1, 28).default(25),
     // operations: when set, GET /metrics needs Authorization: Bearer <METRICS_TOKEN>
     METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
-    // alerts engineer: release matching, pending-alert sweep, availability feed
+    // release matching, the pending-alert sweep, the availability feed
     RELEASE_BATCH_SIZE: int(1, 10_000).default(200),
     ALERT_SWEEP_SECONDS: int(1, 3600).default(30),
     ALERT_ENQUEUE_GRACE_SECONDS: int(0, 86_400).default(60),
@@ -54,7 +54,7 @@ const schema = z
     FEED_URL: optional(url('FEED_URL', ['http', 'https'])),
     FEED_POLL_SECONDS: int(5, 86_400).default(60),
     FEED_SOURCE: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'must be 1-40 lowercase letters, digits, _ or -').default('feed'),
-    // booking engineer: HTTP, sessions, rate limits
+    // HTTP, sessions, rate limits
     SESSION_HOURS: int(1, 24 * 90).default(24),
     BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(512 * 1024),
     TRUST_PROXY_HOPS: int(0, 10).default(0),
@@ -63,7 +63,7 @@ const schema = z
     HOLD_LIMIT_PER_MINUTE: int(1, 100_000).default(30),
     HOLD_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(1000),
     HOLD_SWEEP_BATCH: int(1, 10_000).default(500),
-    // delivery engineer: send rates per channel, retries, claims, push TTL
+    // delivery: send rates per channel, retries, claims, push TTL
     DELIVERY_EMAIL_PER_SECOND: int(1, 100_000).default(200),
     DELIVERY_PUSH_PER_SECOND: int(1, 100_000).default(1000),
     DELIVERY_CONCURRENCY: int(1, 1000).default(50),

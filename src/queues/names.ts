@@ -14,8 +14,6 @@ export const QUEUES = {
   deliveriesPush: 'deliveries-push',
 } as const;
 
-export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
-
 /** BullMQ `prefix` for a QUEUE_PREFIX value. */
 export function bullPrefix(queuePrefix: string): string {
   return `{${queuePrefix}}`;
