@@ -1,8 +1,7 @@
 /** The rules that decide retry or give up, and how long to wait. Pure functions. */
 import { describe, expect, it } from 'vitest';
-import { MAX_BACKOFF_MS, retryDelayMs } from '../../src/alerts/backoff.js';
 import { classifySmtpError } from '../../src/alerts/email.js';
-import { parseRetryAfter, PermanentSendError, RetryableSendError } from '../../src/alerts/send-errors.js';
+import { MAX_BACKOFF_MS, parseRetryAfter, PermanentSendError, retryDelayMs, RetryableSendError } from '../../src/alerts/send-errors.js';
 import { slotTopic } from '../../src/alerts/push.js';
 
 describe('retryDelayMs', () => {
