@@ -2,10 +2,10 @@
  * `npm run bench -- booking [--connections 16] [--duration 10] [--rounds 3] [--pairs 100000] [--keep]`:
  * POST /api/slots/:id/hold over HTTP against workers/web.ts in its own process (auth, rate
  * limits in Redis, the locked REPEATABLE READ transaction) beside pgbench running the same
- * hold transaction (the same SQL, exported by src/booking/holds.ts, prepared as the app
+ * hold transaction (the same SQL, exported by src/booking/appointments.ts, prepared as the app
  * prepares it) at the same concurrency on the same database. Two shapes:
  *   - distinct: every request a different user holding a different free slot (all 201);
- *   - hot:      every request the same slot, already held (409 after the slot lock).
+ *   - hot:      every request the same slot, already held (409, refused without waiting for the slot's lock).
  * HTTP is driven by autocannon and, where installed (apt-get install wrk; the bench
  * installs it when it runs as root on Debian), by wrk, a C load generator like pgbench.
  * The tools take turns for --rounds rounds (the machine may be shared) and the medians are

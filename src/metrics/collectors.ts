@@ -81,7 +81,7 @@ export function databaseMetrics(db: Queryable): ScrapedMetric[] {
       );
       return rows.map((r) => ({ labels: { status: r.status, channel: r.channel }, value: Number(r.n) }));
     }),
-    scraped('slotwatch_appointment_events_total', 'Booking state changes by event (HOLD_CREATED, CONFIRMED, HOLD_EXPIRED, ...)', 'counter', async () => {
+    scraped('slotwatch_appointment_events_total', 'Booking state changes by event (HOLD_PLACED, CONFIRMED, HOLD_EXPIRED, ...)', 'counter', async () => {
       const { rows } = await db.query<{ event_type: string; n: string }>(`SELECT event_type, count(*) AS n FROM appointment_events GROUP BY 1`);
       return rows.map((r) => ({ labels: { event: r.event_type }, value: Number(r.n) }));
     }),

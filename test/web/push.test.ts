@@ -120,7 +120,7 @@ describe.skipIf(browserMissing)(`push opt-in in Chromium${browserMissing ? ` (sk
     await eventually(() => registrations.get(`${base}/`)).toBeDefined();
     const registrationId = registrations.get(`${base}/`)!;
 
-    // what src/delivery/templates.ts sends; the link names PUBLIC_BASE_URL, another host than this test's
+    // what src/alerts/templates.ts sends; the link names PUBLIC_BASE_URL, another host than this test's
     const payload = { title: 'Test slot free: Garretts Green', body: 'Tuesday, 6 January 2031 at 09:00. Tap to hold it.', url: `https://slotwatch.example/slots/${slot.id}` };
     const shown = () =>
       page.evaluate<{ title: string; body: string; url: string }[]>(

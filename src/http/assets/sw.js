@@ -2,7 +2,7 @@
 /// <reference lib="webworker" />
 /**
  * slotwatch's service worker: shows each push alert (title, body) and opens the slot's
- * page when it is clicked. The payload is what src/delivery/templates.ts sends:
+ * page when it is clicked. The payload is what src/alerts/templates.ts sends:
  * { title, body, url } with url = PUBLIC_BASE_URL/slots/<id>.
  */
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
