@@ -27,53 +27,51 @@ const optional = <T extends z.ZodType>(schema: T) =>
 
 const schema = z
   .object({
+    // the services
     DATABASE_URL: url('DATABASE_URL', ['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/slotwatch'),
     DATABASE_POOL_MAX: int(1, 500).default(10),
     REDIS_URL: url('REDIS_URL', ['redis', 'rediss']).default('redis://127.0.0.1:6379'),
-    PORT: int(0, 65535).default(3000),
-    SMTP_URL: optional(url('SMTP_URL', ['smtp', 'smtps'])),
-    MAIL_FROM: z.string().trim().min(3).default('slotwatch <alerts@slotwatch.localhost>'),
-    OUTBOX_DIR: z.string().trim().min(1).default('outbox'),
-    VAPID_PUBLIC_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, 'must be a base64url P-256 public key (npm run cli -- vapid:generate)')),
-    VAPID_PRIVATE_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, 'must be a base64url P-256 private key (npm run cli -- vapid:generate)')),
-    VAPID_SUBJECT: z.string().trim().regex(/^(mailto:|https:\/\/)/, 'must start with mailto: or https://').default('mailto:alerts@slotwatch.localhost'),
-    PUBLIC_BASE_URL: optional(url('PUBLIC_BASE_URL', ['http', 'https'])),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,80}$/, 'must be 1-80 letters, digits, or . _ : - (no braces: it becomes a {hash tag})').default('slotwatch'),
+    // the processes: HTTP, logs, shutdown
+    PORT: int(0, 65535).default(3000),
+    PUBLIC_BASE_URL: optional(url('PUBLIC_BASE_URL', ['http', 'https'])),
+    BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(512 * 1024),
+    TRUST_PROXY_HOPS: int(0, 10).default(0),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    HOLD_MINUTES: int(1, 60).default(5),
-    HOLD_SWEEP_SECONDS: int(1, 3600).default(5),
-    RELEASE_POLL_SECONDS: int(1, 3600).default(5),
     SHUTDOWN_TIMEOUT_SECONDS: int(1, 28).default(25),
-    // operations: when set, GET /metrics needs Authorization: Bearer <METRICS_TOKEN>
+    // when set, GET /metrics needs Authorization: Bearer <METRICS_TOKEN>
     METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+    // sessions, and the limits per account and per IP address (a minute's requests)
+    SESSION_HOURS: int(1, 24 * 90).default(24),
+    LOGIN_LIMIT_PER_MINUTE: int(1, 100_000).default(10), LOGIN_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(100),
+    HOLD_LIMIT_PER_MINUTE: int(1, 100_000).default(30), HOLD_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(1000),
+    // holds and their expiry sweep
+    HOLD_MINUTES: int(1, 60).default(5),
+    HOLD_SWEEP_SECONDS: int(1, 3600).default(5), HOLD_SWEEP_BATCH: int(1, 10_000).default(500),
     // release matching, the pending-alert sweep, the availability feed
-    RELEASE_BATCH_SIZE: int(1, 10_000).default(200),
+    RELEASE_POLL_SECONDS: int(1, 3600).default(5), RELEASE_BATCH_SIZE: int(1, 10_000).default(200),
     ALERT_SWEEP_SECONDS: int(1, 3600).default(30),
-    ALERT_ENQUEUE_GRACE_SECONDS: int(0, 86_400).default(60),
-    ALERT_REQUEUE_SECONDS: int(60, 7 * 86_400).default(900),
+    ALERT_ENQUEUE_GRACE_SECONDS: int(0, 86_400).default(60), ALERT_REQUEUE_SECONDS: int(60, 7 * 86_400).default(900),
     FEED_URL: optional(url('FEED_URL', ['http', 'https'])),
     FEED_POLL_SECONDS: int(5, 86_400).default(60),
     FEED_SOURCE: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'must be 1-40 lowercase letters, digits, _ or -').default('feed'),
-    // HTTP, sessions, rate limits
-    SESSION_HOURS: int(1, 24 * 90).default(24),
-    BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(512 * 1024),
-    TRUST_PROXY_HOPS: int(0, 10).default(0),
-    LOGIN_LIMIT_PER_MINUTE: int(1, 100_000).default(10),
-    LOGIN_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(100),
-    HOLD_LIMIT_PER_MINUTE: int(1, 100_000).default(30),
-    HOLD_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(1000),
-    HOLD_SWEEP_BATCH: int(1, 10_000).default(500),
-    // delivery: send rates per channel, retries, claims, push TTL
-    DELIVERY_EMAIL_PER_SECOND: int(1, 100_000).default(200),
-    DELIVERY_PUSH_PER_SECOND: int(1, 100_000).default(1000),
-    DELIVERY_CONCURRENCY: int(1, 1000).default(50),
-    DELIVERY_MAX_ATTEMPTS: int(1, 100).default(10),
-    DELIVERY_BACKOFF_MS: int(1, 3_600_000).default(2000),
-    // at least the longest a send may take (SMTP socket 30 s, push request 20 s), or a slow send could be retaken
-    DELIVERY_LEASE_SECONDS: int(60, 3600).default(60),
+    // delivery: email
+    SMTP_URL: optional(url('SMTP_URL', ['smtp', 'smtps'])),
+    MAIL_FROM: z.string().trim().min(3).default('slotwatch <alerts@slotwatch.localhost>'),
+    OUTBOX_DIR: z.string().trim().min(1).default('outbox'),
+    // delivery: web push
+    VAPID_PUBLIC_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, 'must be a base64url P-256 public key (npm run cli -- vapid:generate)')),
+    VAPID_PRIVATE_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, 'must be a base64url P-256 private key (npm run cli -- vapid:generate)')),
+    VAPID_SUBJECT: z.string().trim().regex(/^(mailto:|https:\/\/)/, 'must start with mailto: or https://').default('mailto:alerts@slotwatch.localhost'),
     DELIVERY_PUSH_TTL_SECONDS: int(0, 86_400).default(900),
     // plain http:// push endpoints are for local receivers only: real push services are https
     PUSH_ALLOW_HTTP_ENDPOINTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+    // delivery: rates per channel, concurrency, retries, claims
+    DELIVERY_EMAIL_PER_SECOND: int(1, 100_000).default(200), DELIVERY_PUSH_PER_SECOND: int(1, 100_000).default(1000),
+    DELIVERY_CONCURRENCY: int(1, 1000).default(50),
+    DELIVERY_MAX_ATTEMPTS: int(1, 100).default(10), DELIVERY_BACKOFF_MS: int(1, 3_600_000).default(2000),
+    // at least the longest a send may take (SMTP socket 30 s, push request 20 s), or a slow send could be retaken
+    DELIVERY_LEASE_SECONDS: int(60, 3600).default(60),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.VAPID_PUBLIC_KEY) !== Boolean(c.VAPID_PRIVATE_KEY)) {
