@@ -72,7 +72,7 @@ export function renderAlertEmail(f: AlertFacts, firstName: string | null, unsubs
   ].join('\n');
   const e = escapeHtml;
   const html = `<!doctype html>
-<html lang="en"><body style="font-family: sans-serif; line-height: 1.4">
+<html lang="en-GB"><body style="font-family: sans-serif; line-height: 1.4">
 <p>Hello${firstName ? ' ' + e(firstName) : ''},</p>
 <p>A ${e(f.testType)} slot has just become free:</p>
 <table role="presentation">
