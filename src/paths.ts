@@ -14,3 +14,6 @@ export const projectRoot: string = (() => {
 })();
 
 export const migrationsDir = join(projectRoot, 'migrations');
+
+/** The current schema as one readable file, generated from the migrations (`npm run cli -- db:schema`). */
+export const schemaFile = join(projectRoot, 'db', 'schema.sql');

@@ -11,6 +11,11 @@ const commands: CommandEntry[] = [
     summary: 'show applied migrations and, per table, its rows, constraints and indexes',
     load: async () => (await import('./commands/db-summary.js')).dbSummary,
   },
+  {
+    name: 'db:schema',
+    summary: 'write db/schema.sql from a freshly migrated throwaway database (--check: exit 1 if it differs)',
+    load: async () => (await import('./commands/db-schema.js')).dbSchema,
+  },
   { name: 'queues:status', summary: 'counts per queue and state, oldest waiting age, failed count', load: async () => (await import('./commands/queues.js')).queuesStatus },
   { name: 'queues:failed', summary: 'the last failures of a queue with their reasons', load: async () => (await import('./commands/queues.js')).queuesFailed },
   { name: 'queues:retry', summary: 'move every failed job of a queue back to waiting', load: async () => (await import('./commands/queues.js')).queuesRetry },

@@ -19,12 +19,14 @@ export interface RunningProcess {
 
 /** Starts `entry` (relative to the project root) as a child process on the test's services. */
 export function startProcess(entry: string, ctx: TestContext, env: Record<string, string> = {}): RunningProcess {
+  return startLoggingProcess(entry, { DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: ctx.redisPrefix, ...env });
+}
+
+/** Starts `entry` (relative to the project root) with `env` added to this process's environment. */
+export function startLoggingProcess(entry: string, env: Record<string, string> = {}): RunningProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
     env: {
       ...process.env,
-      DATABASE_URL: ctx.databaseUrl,
-      REDIS_URL: ctx.redisUrl,
-      QUEUE_PREFIX: ctx.redisPrefix,
       LOG_LEVEL: 'info',
       CI: '1', // JSON logs even when the test runs on a terminal
       ...env,
