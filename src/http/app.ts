@@ -8,6 +8,7 @@ import cookie from '@fastify/cookie';
 import type { Deps } from '../deps.js';
 import './fastify-types.js';
 import { registerAuth } from './auth.js';
+import type { ErrorCode } from './error-codes.js';
 import { describeValidation, errorBody, HttpError } from './errors.js';
 import { registerRateLimit } from './rate-limit.js';
 import { accountRoutes } from './api/accounts.js';
@@ -121,7 +122,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   return app;
 }
 
-function clientErrorCode(err: FastifyError, status: number): string {
+function clientErrorCode(err: FastifyError, status: number): ErrorCode {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'BODY_TOO_LARGE';

@@ -67,7 +67,7 @@ export function registerRateLimit(app: FastifyInstance): void {
       }
       if (wait > 0) {
         const seconds = Math.max(1, Math.ceil(wait / 1000));
-        throw new HttpError(429, 'RATE_LIMITED', `too many requests; try again in ${seconds} s`, { 'retry-after': String(seconds) });
+        throw new HttpError('RATE_LIMITED', `too many requests; try again in ${seconds} s`, { 'retry-after': String(seconds) });
       }
     };
   }

@@ -38,5 +38,5 @@ export const noBody: preValidationHookHandler = async (request) => {
   const body = request.body;
   if (body === undefined || body === null) return;
   if (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return;
-  throw new HttpError(400, 'VALIDATION_ERROR', 'body must be empty: this route takes no fields');
+  throw new HttpError('VALIDATION_ERROR', 'body must be empty: this route takes no fields');
 };

@@ -31,14 +31,14 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = await createUser(pool, { email, passwordHash, role: 'CLIENT', firstName, lastName });
       return reply.code(201).send({ user });
     } catch (err) {
-      if (err instanceof EmailTakenError) throw new HttpError(409, 'EMAIL_TAKEN', err.message);
+      if (err instanceof EmailTakenError) throw new HttpError('EMAIL_TAKEN', err.message);
       throw err;
     }
   });
 
   app.post('/api/auth/login', { schema: { body: LoginBody }, preHandler: loginRateLimit(app) }, async (request) => {
     const signedIn = await signIn(request, request.body);
-    if (!signedIn.ok) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
+    if (!signedIn.ok) throw new HttpError('INVALID_CREDENTIALS', 'email or password is wrong');
     return { token: signedIn.token, expiresAt: signedIn.expiresAt.toISOString(), user: signedIn.user };
   });
 

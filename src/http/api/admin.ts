@@ -30,7 +30,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const q = request.query;
     const from = q.from ? new Date(q.from) : undefined;
     const to = q.to ? new Date(q.to) : undefined;
-    if (from && to && from >= to) throw new HttpError(400, 'VALIDATION_ERROR', 'querystring/from must be before querystring/to');
+    if (from && to && from >= to) throw new HttpError('VALIDATION_ERROR', 'querystring/from must be before querystring/to');
     const page = await listAudit(pool, { userId: q.userId, action: q.action, from, to, before: q.before, limit: q.limit ?? 50 });
     return { items: page.items, next: page.nextBefore === null ? null : { before: page.nextBefore } };
   });
@@ -39,18 +39,18 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/admin/config/:key', { onRequest: admin, schema: { params: KeyParams } }, async (request) => {
     const { key } = request.params;
-    if (!isSettingKey(key)) throw new HttpError(404, 'UNKNOWN_SETTING', `no setting named "${key}" (settings: ${knownKeys})`);
+    if (!isSettingKey(key)) throw new HttpError('UNKNOWN_SETTING', `no setting named "${key}" (settings: ${knownKeys})`);
     return { setting: (await readSettings(pool, config))[key] };
   });
 
   app.put('/api/admin/config/:key', { onRequest: admin, schema: { params: KeyParams, body: PutBody } }, async (request) => {
     const { key } = request.params;
-    if (!isSettingKey(key)) throw new HttpError(404, 'UNKNOWN_SETTING', `no setting named "${key}" (settings: ${knownKeys})`);
-    if (!('value' in request.body)) throw new HttpError(400, 'VALIDATION_ERROR', 'body is missing required field "value"');
+    if (!isSettingKey(key)) throw new HttpError('UNKNOWN_SETTING', `no setting named "${key}" (settings: ${knownKeys})`);
+    if (!('value' in request.body)) throw new HttpError('VALIDATION_ERROR', 'body is missing required field "value"');
     try {
       await withTransaction(pool, (tx) => updateSetting(tx, key, request.body.value, { userId: userOf(request).id, ip: request.ip }));
     } catch (err) {
-      if (err instanceof InvalidSettingError) throw new HttpError(400, 'INVALID_SETTING', err.message);
+      if (err instanceof InvalidSettingError) throw new HttpError('INVALID_SETTING', err.message);
       throw err;
     }
     return { setting: (await readSettings(pool, config))[key] };

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { databaseMetrics, queueMetrics } from '../../metrics/collectors.js';
+import { errorBody } from '../errors.js';
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -34,7 +35,7 @@ export const metricsRoutes: FastifyPluginAsync = async (app) => {
   const token = app.deps.config.METRICS_TOKEN;
   app.get('/metrics', async (request, reply) => {
     if (token && !sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
-      return reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message: 'send Authorization: Bearer <METRICS_TOKEN>' } });
+      return reply.code(401).send(errorBody('UNAUTHENTICATED', 'send Authorization: Bearer <METRICS_TOKEN>'));
     }
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);

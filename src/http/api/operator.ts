@@ -50,7 +50,7 @@ export const operatorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (s) await recordAudit(tx, { userId: user.id, action: 'specialist.create', entityType: 'specialist', entityId: s.id, ip: request.ip });
       return s;
     });
-    if (!specialist) throw new HttpError(422, 'UNKNOWN_CENTER', 'body/centerId names no active centre');
+    if (!specialist) throw new HttpError('UNKNOWN_CENTER', 'body/centerId names no active centre');
     return reply.code(201).send({ specialist });
   });
 
@@ -59,8 +59,8 @@ export const operatorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     request.body.slots.forEach((s, i) => {
       const start = parseDate(s.startTime, `body/slots/${i}/startTime`).getTime();
       const end = parseDate(s.endTime, `body/slots/${i}/endTime`).getTime();
-      if (end <= start) throw new HttpError(400, 'VALIDATION_ERROR', `body/slots/${i}/endTime must be after startTime`);
-      if (end - start > MAX_SLOT_HOURS * 3_600_000) throw new HttpError(400, 'VALIDATION_ERROR', `body/slots/${i} must last at most ${MAX_SLOT_HOURS} hours`);
+      if (end <= start) throw new HttpError('VALIDATION_ERROR', `body/slots/${i}/endTime must be after startTime`);
+      if (end - start > MAX_SLOT_HOURS * 3_600_000) throw new HttpError('VALIDATION_ERROR', `body/slots/${i} must last at most ${MAX_SLOT_HOURS} hours`);
     });
     const slots = await mapRefusals(() =>
       withTransaction(pool, async (tx) => {

@@ -26,14 +26,14 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, pool } = app.deps;
 
   app.get('/api/push/vapid-public-key', async () => {
-    if (!config.VAPID_PUBLIC_KEY) throw new HttpError(404, 'PUSH_NOT_CONFIGURED', 'web push is not set up on this server; choose email alerts');
+    if (!config.VAPID_PUBLIC_KEY) throw new HttpError('PUSH_NOT_CONFIGURED', 'web push is not set up on this server; choose email alerts');
     return { publicKey: config.VAPID_PUBLIC_KEY };
   });
 
   app.post('/api/me/push-subscriptions', { onRequest: app.authenticate, schema: { body: SubscriptionBody } }, async (request, reply) => {
     const { endpoint, keys } = request.body;
     const problem = endpointProblem(endpoint, config.PUSH_ALLOW_HTTP_ENDPOINTS) ?? subscriptionKeysProblem(keys.p256dh, keys.auth);
-    if (problem) throw new HttpError(400, 'INVALID_SUBSCRIPTION', problem);
+    if (problem) throw new HttpError('INVALID_SUBSCRIPTION', problem);
     const userAgent = request.headers['user-agent']?.slice(0, 500) ?? null;
     const saved = await saveSubscription(pool, userOf(request).id, { endpoint, p256dh: keys.p256dh, auth: keys.auth, userAgent });
     return reply.code(saved.created ? 201 : 200).send({ subscription: { id: saved.id } });
@@ -41,13 +41,13 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/api/me/push-subscriptions/:id', { onRequest: app.authenticate, schema: { params: IdParams } }, async (request, reply) => {
     const deleted = await deleteSubscription(pool, userOf(request).id, { id: request.params.id });
-    if (!deleted) throw new HttpError(404, 'NOT_FOUND', 'no such push subscription');
+    if (!deleted) throw new HttpError('NOT_FOUND', 'no such push subscription');
     return reply.code(204).send();
   });
 
   app.delete('/api/me/push-subscriptions', { onRequest: app.authenticate, schema: { body: EndpointBody } }, async (request, reply) => {
     const deleted = await deleteSubscription(pool, userOf(request).id, { endpoint: request.body.endpoint });
-    if (!deleted) throw new HttpError(404, 'NOT_FOUND', 'no such push subscription');
+    if (!deleted) throw new HttpError('NOT_FOUND', 'no such push subscription');
     return reply.code(204).send();
   });
 };

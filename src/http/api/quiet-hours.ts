@@ -18,7 +18,7 @@ export const quietHoursRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/api/me/quiet-hours', { onRequest: app.authenticate, schema: { body: Body } }, async (request) => {
     const { quietHours } = request.body;
     if (quietHours && quietHours.start === quietHours.end) {
-      throw new HttpError(400, 'VALIDATION_ERROR', 'body/quietHours start and end must differ (null turns quiet hours off)');
+      throw new HttpError('VALIDATION_ERROR', 'body/quietHours start and end must differ (null turns quiet hours off)');
     }
     const user = userOf(request);
     await setQuietHours(pool, user.id, quietHours);

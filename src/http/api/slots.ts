@@ -28,8 +28,8 @@ export const slotRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const now = Date.now();
     const from = q.from ? parseDate(q.from, 'querystring/from') : new Date(now);
     const to = q.to ? parseDate(q.to, 'querystring/to') : new Date(Math.max(from.getTime(), now) + 90 * DAY_MS);
-    if (to <= from) throw new HttpError(400, 'VALIDATION_ERROR', 'querystring/to must be after from');
-    if (to.getTime() - from.getTime() > 366 * DAY_MS) throw new HttpError(400, 'VALIDATION_ERROR', 'querystring from..to must span at most 366 days');
+    if (to <= from) throw new HttpError('VALIDATION_ERROR', 'querystring/to must be after from');
+    if (to.getTime() - from.getTime() > 366 * DAY_MS) throw new HttpError('VALIDATION_ERROR', 'querystring from..to must span at most 366 days');
     const slots = await searchSlots(pool, {
       latitude: q.lat,
       longitude: q.lon,
@@ -58,7 +58,7 @@ export const slotRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = userOf(request);
       const key = request.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) {
-        throw new HttpError(400, 'VALIDATION_ERROR', 'headers/idempotency-key must be 1-200 letters, digits or _ . : -');
+        throw new HttpError('VALIDATION_ERROR', 'headers/idempotency-key must be 1-200 letters, digits or _ . : -');
       }
       const answer = await mapRefusals(() =>
         placeHold(pool, { userId: user.id, slotId: request.params.slotId, defaultHoldMinutes: config.HOLD_MINUTES, idempotencyKey: key, ip: request.ip }),

@@ -35,21 +35,20 @@ type WatchBodyT = Static<typeof WatchBody>;
 /** Checks what the schema cannot say and places a postcode; throws a 400 for the caller's mistakes. */
 async function toInput(db: Queryable, b: WatchBodyT): Promise<WatchInput> {
   if (Boolean(b.location) === Boolean(b.postcode)) {
-    throw new HttpError(400, 'VALIDATION_ERROR', 'give either location {latitude, longitude} or postcode, not both');
+    throw new HttpError('VALIDATION_ERROR', 'give either location {latitude, longitude} or postcode, not both');
   }
   if (b.earliestDate && b.latestDate && b.earliestDate > b.latestDate) {
-    throw new HttpError(400, 'VALIDATION_ERROR', 'earliestDate must not be after latestDate');
+    throw new HttpError('VALIDATION_ERROR', 'earliestDate must not be after latestDate');
   }
-  if (b.radiusMiles < 0.01) throw new HttpError(400, 'VALIDATION_ERROR', 'radiusMiles must be at least 0.01');
+  if (b.radiusMiles < 0.01) throw new HttpError('VALIDATION_ERROR', 'radiusMiles must be at least 0.01');
   let point = b.location;
   let postcode: string | null = null;
   if (b.postcode) {
     postcode = normalisePostcode(b.postcode);
-    if (!postcode) throw new HttpError(400, 'INVALID_POSTCODE', `"${b.postcode}" is not a UK postcode`);
+    if (!postcode) throw new HttpError('INVALID_POSTCODE', `"${b.postcode}" is not a UK postcode`);
     point = (await locatePostcode(db, postcode)) ?? undefined;
     if (!point) {
       throw new HttpError(
-        400,
         'UNKNOWN_POSTCODE',
         `postcode ${postcode} is not one we can place (only test centre postcodes are known offline); give location {latitude, longitude} instead`,
       );
@@ -78,19 +77,19 @@ function registerWatchRoutes(app: Parameters<FastifyPluginAsyncTypebox>[0], base
   app.post(base, { onRequest: app.authenticate, schema: { body: WatchBody } }, async (request, reply) => {
     const input = await toInput(pool, request.body);
     const watch = await withTransaction(pool, (tx) => createWatch(tx, userOf(request).id, input));
-    if (!watch) throw new HttpError(409, 'TOO_MANY_WATCHES', `a user may keep at most ${MAX_WATCHES_PER_USER} watches; delete one first`);
+    if (!watch) throw new HttpError('TOO_MANY_WATCHES', `a user may keep at most ${MAX_WATCHES_PER_USER} watches; delete one first`);
     return reply.code(201).send({ [one]: watch });
   });
 
   app.put(`${base}/:id`, { onRequest: app.authenticate, schema: { params: IdParams, body: WatchBody } }, async (request) => {
     const input = await toInput(pool, request.body);
     const watch = await replaceWatch(pool, userOf(request).id, request.params.id, input);
-    if (!watch) throw new HttpError(404, 'NOT_FOUND', 'no such watch');
+    if (!watch) throw new HttpError('NOT_FOUND', 'no such watch');
     return { [one]: watch };
   });
 
   app.delete(`${base}/:id`, { onRequest: app.authenticate, schema: { params: IdParams } }, async (request, reply) => {
-    if (!(await deleteWatch(pool, userOf(request).id, request.params.id))) throw new HttpError(404, 'NOT_FOUND', 'no such watch');
+    if (!(await deleteWatch(pool, userOf(request).id, request.params.id))) throw new HttpError('NOT_FOUND', 'no such watch');
     return reply.code(204).send();
   });
 }

@@ -14,7 +14,7 @@ export const webSessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/web/session', { schema: { body: SignInBody }, preHandler: loginRateLimit(app) }, async (request, reply) => {
     const signedIn = await signIn(request, request.body, { replaces: sessionCookieToken(request) });
-    if (!signedIn.ok) throw new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
+    if (!signedIn.ok) throw new HttpError('INVALID_CREDENTIALS', 'email or password is wrong');
     setSessionCookie(reply, signedIn.token, signedIn.expiresAt, secure);
     // the token stays in the HttpOnly cookie; the page gets only what it may hold
     return { user: signedIn.user, csrfToken: csrfTokenFor(signedIn.token), expiresAt: signedIn.expiresAt.toISOString() };
@@ -23,7 +23,7 @@ export const webSessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/api/web/session', { preValidation: noBody }, async (request, res) => {
     const token = sessionCookieToken(request);
     if (token) {
-      if (!csrfMatches(token, csrfHeader(request))) throw new HttpError(403, 'CSRF_INVALID', 'send the page\'s CSRF token in x-csrf-token');
+      if (!csrfMatches(token, csrfHeader(request))) throw new HttpError('CSRF_INVALID', 'send the page\'s CSRF token in x-csrf-token');
       await revokeSession(pool, token);
     }
     clearSessionCookie(res, secure);
