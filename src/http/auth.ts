@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fast
 import type { AuthUser, Role } from '../accounts/roles.js';
 import { userForToken } from '../accounts/sessions.js';
 import { HttpError } from './errors.js';
+import { documentHook } from './hook-docs.js';
 import { bearerToken, CSRF_HEADER, csrfHeader, csrfMatches, isSafeMethod, sessionCookieToken } from './session.js';
 
 /** The signed-in user; for handlers behind authenticate/requireRole, where it is always set. */
@@ -28,14 +29,15 @@ export function registerAuth(app: FastifyInstance): void {
     }
     request.user = user;
   };
-  app.decorate('authenticate', authenticate);
+  app.decorate('authenticate', documentHook(authenticate, { codes: [], signedIn: true }));
 
   app.decorate('requireRole', (...roles: Role[]): onRequestHookHandler => {
-    return async function (request, reply) {
+    const hook: onRequestHookHandler = async function (request, reply) {
       await authenticate.call(this, request, reply, () => {});
       if (!roles.includes(request.user!.role)) {
         throw new HttpError('FORBIDDEN', `this needs the role ${roles.join(' or ')}`);
       }
     };
+    return documentHook(hook, { codes: ['FORBIDDEN'], signedIn: true });
   });
 }
