@@ -75,10 +75,8 @@ export const noContent = empty({ description: 'Done; no content.' });
 /** A redirect with no body; Location says where. */
 export const redirect = (description: string) => empty({ description, headers: { location: Type.String({ description: 'Where to go next' }) } });
 
-export const Role = Type.Enum(ROLES);
-
 /** A signed-in user (accounts/roles.ts AuthUser). */
-export const User = strictObject({ id: Uuid, email: Type.String(), role: Role });
+export const User = strictObject({ id: Uuid, email: Type.String(), role: Type.Enum(ROLES) });
 
 /** An appointment (booking/appointments.ts AppointmentView). */
 export const Appointment = strictObject({

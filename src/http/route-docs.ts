@@ -59,7 +59,8 @@ export function documentRoute(route: RouteLike, schema: FastifySchema): FastifyS
   const signedIn = docs.some((d) => d.signedIn);
 
   const codes: ErrorCode[] = docs.flatMap((d) => d.codes);
-  if (signedIn) codes.push('UNAUTHENTICATED', ...(changesState ? (['CSRF_INVALID'] as const) : []));
+  if (signedIn) codes.push('UNAUTHENTICATED');
+  if (signedIn && changesState) codes.push('CSRF_INVALID');
   if (/[:*]/.test(route.url)) codes.push('BAD_URL', 'URI_TOO_LONG');
   if (changesState) codes.push(...BODY_CODES);
   if (schema.body || schema.querystring || schema.params || schema.headers) codes.push('VALIDATION_ERROR', 'INVALID_VALUE');
