@@ -110,6 +110,7 @@ describe('answers match the document', () => {
 
     const coverage = await answer('GET /api/me/watches/coverage', { url: '/api/me/watches/coverage', headers: as(me.token) }, 200);
     expect(coverage.json().watches[0].centers.length).toBeGreaterThan(0);
+    await answer('GET /api/me/watches/coverage', { url: '/api/me/watches/coverage' }, 401);
     await answer('GET /api/web/watches', { url: '/api/web/watches', headers: as(me.token) }, 200);
 
     const old = (await answer('POST /api/me/preferences', { url: '/api/me/preferences', headers: as(me.token), payload: body }, 201)).json().preference;
