@@ -8,7 +8,9 @@ import cookie from '@fastify/cookie';
 import type { Deps } from '../process/deps.js';
 import './fastify-types.js';
 import { registerAuth } from './auth.js';
+import type { ErrorCode } from './error-codes.js';
 import { describeValidation, errorBody, HttpError } from './errors.js';
+import { docsRoutes, registerOpenApi } from './openapi.js';
 import { registerRateLimit } from './rate-limit.js';
 import { accountRoutes } from './api/accounts.js';
 import { adminRoutes } from './api/admin.js';
@@ -44,6 +46,7 @@ export const routes: FastifyPluginAsync[] = [
   boardRoutes,
   unsubscribeRoutes,
   learnerPageRoutes, // helmet and CSP in their own scope
+  docsRoutes, // GET /api/openapi.json and Swagger UI, its CSP in its own scope
 ];
 
 registerAjvFormats(); // uuid, date-time, email ... for typebox's compiler
@@ -67,6 +70,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // typebox checks types strictly in bodies ("5" is not 5) and converts only query strings,
   // params and headers, which are text by nature
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // Response schemas are there to document the API (openapi.ts). Given one, fastify would
+  // serialise with fast-json-stringify, which silently drops fields the schema does not
+  // name and coerces types; bodies stay exactly what JSON.stringify makes of what a route
+  // returns, and the tests check them against the document instead.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.decorate('deps', deps);
 
   // an empty body with Content-Type: application/json is "no body", not a parse error:
@@ -117,11 +125,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push({ method, url: route.url });
   });
 
+  await registerOpenApi(app); // before the routes: it collects them as they are added
   for (const plugin of routes) await app.register(plugin);
   return app;
 }
 
-function clientErrorCode(err: FastifyError, status: number): string {
+function clientErrorCode(err: FastifyError, status: number): ErrorCode {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'BODY_TOO_LARGE';

@@ -3,11 +3,12 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fast
 import type { AuthUser, Role } from '../accounts/roles.js';
 import { userForToken } from '../accounts/sessions.js';
 import { HttpError } from './errors.js';
+import { documentHook } from './hook-docs.js';
 import { bearerToken, CSRF_HEADER, csrfHeader, csrfMatches, isSafeMethod, sessionCookieToken } from './session.js';
 
 /** The signed-in user; for handlers behind authenticate/requireRole, where it is always set. */
 export function userOf(request: FastifyRequest): AuthUser {
-  if (!request.user) throw new HttpError(401, 'UNAUTHENTICATED', 'sign in first');
+  if (!request.user) throw new HttpError('UNAUTHENTICATED', 'sign in first');
   return request.user;
 }
 
@@ -19,23 +20,24 @@ export function registerAuth(app: FastifyInstance): void {
     const token = bearerToken(request);
     // the learner pages' session cookie, only when no bearer header is sent (bearer clients are unaffected)
     const cookieToken = token ? undefined : sessionCookieToken(request);
-    if (!token && !cookieToken) throw new HttpError(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <token> from POST /api/auth/login');
+    if (!token && !cookieToken) throw new HttpError('UNAUTHENTICATED', 'send Authorization: Bearer <token> from POST /api/auth/login');
     const user = await userForToken(app.deps.pool, (token ?? cookieToken)!);
-    if (!user) throw new HttpError(401, 'UNAUTHENTICATED', 'the token is unknown, expired or revoked; sign in again');
+    if (!user) throw new HttpError('UNAUTHENTICATED', 'the token is unknown, expired or revoked; sign in again');
     // a browser sends the cookie on cross-site requests too: state changes need the page's CSRF token
     if (cookieToken && !isSafeMethod(request.method) && !csrfMatches(cookieToken, csrfHeader(request))) {
-      throw new HttpError(403, 'CSRF_INVALID', `send the page's CSRF token in ${CSRF_HEADER}; reload the page and try again`);
+      throw new HttpError('CSRF_INVALID', `send the page's CSRF token in ${CSRF_HEADER}; reload the page and try again`);
     }
     request.user = user;
   };
-  app.decorate('authenticate', authenticate);
+  app.decorate('authenticate', documentHook(authenticate, { codes: [], signedIn: true }));
 
   app.decorate('requireRole', (...roles: Role[]): onRequestHookHandler => {
-    return async function (request, reply) {
+    const hook: onRequestHookHandler = async function (request, reply) {
       await authenticate.call(this, request, reply, () => {});
       if (!roles.includes(request.user!.role)) {
-        throw new HttpError(403, 'FORBIDDEN', `this needs the role ${roles.join(' or ')}`);
+        throw new HttpError('FORBIDDEN', `this needs the role ${roles.join(' or ')}`);
       }
     };
+    return documentHook(hook, { codes: ['FORBIDDEN'], signedIn: true });
   });
 }

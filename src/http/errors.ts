@@ -1,27 +1,31 @@
 /**
  * The one error shape clients see: `{"error":{"code","message"}}`. Routes and capabilities
  * throw HttpError for anything the caller did wrong; the central handler in app.ts maps
- * validation failures and hides every 5xx detail.
+ * validation failures and hides every 5xx detail. Codes come from the catalogue
+ * (error-codes.ts), which also gives each its status, so the two cannot disagree.
  */
+import { ERROR_CODES, type ErrorCode } from './error-codes.js';
+
 export class HttpError extends Error {
   override name = 'HttpError';
+  readonly statusCode: number;
   constructor(
-    readonly statusCode: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     /** Extra response headers, e.g. Retry-After on a 429. */
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.statusCode = ERROR_CODES[code].status;
   }
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: ErrorCode; message: string };
 }
 
 /** The JSON body for an error code and message. */
-export function errorBody(code: string, message: string): ErrorBody {
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { Config } from '../config.js';
 import { HttpError } from './errors.js';
+import { documentHook } from './hook-docs.js';
 
 const WINDOW_MS = 60_000;
 // INCR each key, starting its window on the first request in it; returns 0 when every
@@ -55,7 +56,7 @@ export function registerRateLimit(app: FastifyInstance): void {
   const limiter = redis as typeof redis & LimitingRedis;
 
   function hook(limits: Limit[]): preHandlerHookHandler {
-    return async function (request) {
+    return documentHook<preHandlerHookHandler>(async function (request) {
       // one hash tag for every counter, so a multi-key script is legal on Redis Cluster
       const keys = limits.map((l) => `${app.deps.config.QUEUE_PREFIX}:rl:{rl}:${l.name}:${l.key(request)}`);
       let wait: number;
@@ -67,9 +68,9 @@ export function registerRateLimit(app: FastifyInstance): void {
       }
       if (wait > 0) {
         const seconds = Math.max(1, Math.ceil(wait / 1000));
-        throw new HttpError(429, 'RATE_LIMITED', `too many requests; try again in ${seconds} s`, { 'retry-after': String(seconds) });
+        throw new HttpError('RATE_LIMITED', `too many requests; try again in ${seconds} s`, { 'retry-after': String(seconds) });
       }
-    };
+    }, { codes: ['RATE_LIMITED'] });
   }
   app.decorate('rateLimit', (nameOrLimits: string | Limit[], max?: number, key?: (request: FastifyRequest) => string) =>
     hook(typeof nameOrLimits === 'string' ? [{ name: nameOrLimits, max: max!, key: key! }] : nameOrLimits),

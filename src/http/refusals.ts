@@ -8,8 +8,8 @@ export async function mapRefusals<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof BookingRefusal) throw new HttpError(err.status, err.code, err.message);
-    if (err instanceof SlotBatchError) throw new HttpError(err.code === 'SLOT_OVERLAP' ? 409 : 422, err.code, err.message);
+    // each code's status is the catalogue's (error-codes.ts), which takes booking's own for its refusals
+    if (err instanceof BookingRefusal || err instanceof SlotBatchError) throw new HttpError(err.code, err.message);
     throw err;
   }
 }
@@ -18,7 +18,7 @@ export async function mapRefusals<T>(fn: () => Promise<T>): Promise<T> {
 export function parseDate(value: string, field: string): Date {
   const d = new Date(value);
   if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1970 || d.getUTCFullYear() > 9999) {
-    throw new HttpError(400, 'VALIDATION_ERROR', `${field} must be a date-time between 1970 and 9999`);
+    throw new HttpError('VALIDATION_ERROR', `${field} must be a date-time between 1970 and 9999`);
   }
   return d;
 }

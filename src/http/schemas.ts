@@ -4,6 +4,7 @@ import type { preValidationHookHandler } from 'fastify';
 import type { TestType as TestTypeValue } from '../slots/test-types.js';
 import type { NotificationMethod as NotificationMethodValue } from '../watches/watches.js';
 import { HttpError } from './errors.js';
+import { documentHook } from './hook-docs.js';
 
 /** An object schema that refuses fields it does not name. */
 export function strictObject<T extends TProperties>(properties: T): TObject<T> {
@@ -34,9 +35,12 @@ export const IdParams = strictObject({ id: Uuid });
  * preValidation hook for POST routes that take no body: nothing, or `{}`. (A schema cannot
  * say "optional body": fastify validates an absent body as undefined against it.)
  */
-export const noBody: preValidationHookHandler = async (request) => {
-  const body = request.body;
-  if (body === undefined || body === null) return;
-  if (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return;
-  throw new HttpError(400, 'VALIDATION_ERROR', 'body must be empty: this route takes no fields');
-};
+export const noBody = documentHook<preValidationHookHandler>(
+  async (request) => {
+    const body = request.body;
+    if (body === undefined || body === null) return;
+    if (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return;
+    throw new HttpError('VALIDATION_ERROR', 'body must be empty: this route takes no fields');
+  },
+  { codes: ['VALIDATION_ERROR'] },
+);

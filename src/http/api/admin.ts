@@ -7,50 +7,59 @@ import { readSettings } from '../../settings/settings.js';
 import { InvalidSettingError, updateSetting } from '../../settings/update.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
-import { DateTime, strictObject, Uuid } from '../schemas.js';
-
-const AuditQuery = strictObject({
-  userId: Type.Optional(Uuid),
-  action: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_.:-]{1,80}$' })),
-  from: Type.Optional(DateTime),
-  to: Type.Optional(DateTime),
-  before: Type.Optional(Type.Integer({ minimum: 1 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-});
-const KeyParams = strictObject({ key: Type.String({ pattern: '^[a-z][a-z0-9_]{1,60}$' }) });
-const PutBody = strictObject({ value: Type.Unknown() });
+import { replies } from '../replies.js';
+import { tag } from '../route-docs.js';
+import { strictObject } from '../schemas.js';
+import { AuditPage, AuditQuery, KeyParams, PutBody, Setting } from './admin-schemas.js';
 
 const knownKeys = Object.keys(SETTINGS).join(', ');
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { pool, config } = app.deps;
   const admin = app.requireRole('ADMIN');
+  const tags = tag('Admin');
+  const SettingReply = strictObject({ setting: Setting });
 
-  app.get('/api/admin/audit-logs', { onRequest: admin, schema: { querystring: AuditQuery } }, async (request) => {
+  const auditSchema = {
+    tags,
+    summary: 'The audit log, newest first, filtered and paged by id',
+    querystring: AuditQuery,
+    response: replies({ 200: AuditPage }, 'VALIDATION_ERROR'),
+  };
+  app.get('/api/admin/audit-logs', { onRequest: admin, schema: auditSchema }, async (request) => {
     const q = request.query;
     const from = q.from ? new Date(q.from) : undefined;
     const to = q.to ? new Date(q.to) : undefined;
-    if (from && to && from >= to) throw new HttpError(400, 'VALIDATION_ERROR', 'querystring/from must be before querystring/to');
+    if (from && to && from >= to) throw new HttpError('VALIDATION_ERROR', 'querystring/from must be before querystring/to');
     const page = await listAudit(pool, { userId: q.userId, action: q.action, from, to, before: q.before, limit: q.limit ?? 50 });
     return { items: page.items, next: page.nextBefore === null ? null : { before: page.nextBefore } };
   });
 
-  app.get('/api/admin/config', { onRequest: admin }, async () => ({ settings: Object.values(await readSettings(pool, config)) }));
+  const listSchema = { tags, summary: 'Every runtime setting: its value now and where it comes from', response: replies({ 200: strictObject({ settings: Type.Array(Setting) }) }) };
+  app.get('/api/admin/config', { onRequest: admin, schema: listSchema }, async () => ({ settings: Object.values(await readSettings(pool, config)) }));
 
-  app.get('/api/admin/config/:key', { onRequest: admin, schema: { params: KeyParams } }, async (request) => {
+  const getSchema = { tags, summary: 'One runtime setting', params: KeyParams, response: replies({ 200: SettingReply }, 'UNKNOWN_SETTING') };
+  app.get('/api/admin/config/:key', { onRequest: admin, schema: getSchema }, async (request) => {
     const { key } = request.params;
-    if (!isSettingKey(key)) throw new HttpError(404, 'UNKNOWN_SETTING', `no setting named "${key}" (settings: ${knownKeys})`);
+    if (!isSettingKey(key)) throw new HttpError('UNKNOWN_SETTING', `no setting named "${key}" (settings: ${knownKeys})`);
     return { setting: (await readSettings(pool, config))[key] };
   });
 
-  app.put('/api/admin/config/:key', { onRequest: admin, schema: { params: KeyParams, body: PutBody } }, async (request) => {
+  const putSchema = {
+    tags,
+    summary: 'Change a runtime setting; running processes pick it up within seconds (audited)',
+    params: KeyParams,
+    body: PutBody,
+    response: replies({ 200: SettingReply }, 'UNKNOWN_SETTING', 'VALIDATION_ERROR', 'INVALID_SETTING'),
+  };
+  app.put('/api/admin/config/:key', { onRequest: admin, schema: putSchema }, async (request) => {
     const { key } = request.params;
-    if (!isSettingKey(key)) throw new HttpError(404, 'UNKNOWN_SETTING', `no setting named "${key}" (settings: ${knownKeys})`);
-    if (!('value' in request.body)) throw new HttpError(400, 'VALIDATION_ERROR', 'body is missing required field "value"');
+    if (!isSettingKey(key)) throw new HttpError('UNKNOWN_SETTING', `no setting named "${key}" (settings: ${knownKeys})`);
+    if (!('value' in request.body)) throw new HttpError('VALIDATION_ERROR', 'body is missing required field "value"');
     try {
       await withTransaction(pool, (tx) => updateSetting(tx, key, request.body.value, { userId: userOf(request).id, ip: request.ip }));
     } catch (err) {
-      if (err instanceof InvalidSettingError) throw new HttpError(400, 'INVALID_SETTING', err.message);
+      if (err instanceof InvalidSettingError) throw new HttpError('INVALID_SETTING', err.message);
       throw err;
     }
     return { setting: (await readSettings(pool, config))[key] };

@@ -1,7 +1,10 @@
 /** GET /healthz (the process answers) and GET /readyz (PostgreSQL and Redis answer too). */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { lastHeartbeat } from '../../queues/heartbeat.js';
 import { errorBody } from '../errors.js';
+import { replies } from '../replies.js';
+import { tag } from '../route-docs.js';
+import { strictObject } from '../schemas.js';
 
 /** The release poller counts as stuck after this many poll intervals without a completed poll. */
 export const POLLER_STALE_INTERVALS = 5;
@@ -15,8 +18,16 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   ]);
 }
 
+const Ok = Type.Literal('ok');
+const liveSchema = { tags: tag('Operations'), summary: 'Liveness: the process answers', response: replies({ 200: strictObject({ status: Ok }) }) };
+const readySchema = {
+  tags: tag('Operations'),
+  summary: 'Readiness: PostgreSQL and Redis answer, and the release poller keeps polling',
+  response: replies({ 200: strictObject({ status: Type.Literal('ready'), postgres: Ok, redis: Ok, poller: Ok }) }, 'NOT_READY', 'POLLER_STALLED'),
+};
+
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: liveSchema }, async () => ({ status: 'ok' as const }));
 
   const startedAt = Date.now();
 
@@ -34,7 +45,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       : `the release poller last completed a poll ${Math.round(ageMs / 1000)} s ago (more than ${POLLER_STALE_INTERVALS} intervals of ${intervalMs / 1000} s)`;
   }
 
-  app.get('/readyz', async (request, reply) => {
+  app.get('/readyz', { schema: readySchema }, async (request, reply) => {
     const { pool, redis } = app.deps;
     const [db, cache] = await Promise.allSettled([
       withTimeout(pool.query('SELECT 1'), 'PostgreSQL'),
@@ -50,6 +61,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       request.log.warn({ reason: stuck }, 'not ready');
       return reply.code(503).send(errorBody('POLLER_STALLED', stuck));
     }
-    return { status: 'ready', postgres: 'ok', redis: 'ok', poller: 'ok' };
+    return { status: 'ready' as const, postgres: 'ok' as const, redis: 'ok' as const, poller: 'ok' as const };
   });
 };

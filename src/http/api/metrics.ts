@@ -3,6 +3,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { databaseMetrics, queueMetrics } from '../../metrics/collectors.js';
+import { errorBody } from '../errors.js';
+import { content, replies } from '../replies.js';
+import { tag, type Security } from '../route-docs.js';
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -32,9 +35,17 @@ export const metricsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   const token = app.deps.config.METRICS_TOKEN;
-  app.get('/metrics', async (request, reply) => {
+  // open unless the server sets METRICS_TOKEN
+  const security: Security = [{}, { metricsToken: [] }];
+  const schema = {
+    tags: tag('Operations'),
+    summary: 'Prometheus metrics: queues, alerts, bookings, latencies, request durations',
+    security,
+    response: replies({ 200: content('Prometheus text exposition format', 'text/plain') }, 'UNAUTHENTICATED'),
+  };
+  app.get('/metrics', { schema }, async (request, reply) => {
     if (token && !sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
-      return reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message: 'send Authorization: Bearer <METRICS_TOKEN>' } });
+      return reply.code(401).send(errorBody('UNAUTHENTICATED', 'send Authorization: Bearer <METRICS_TOKEN>'));
     }
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);

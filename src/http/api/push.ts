@@ -10,7 +10,9 @@ import { deleteSubscription, saveSubscription } from '../../watches/push-subscri
 import { endpointProblem, subscriptionKeysProblem } from '../../watches/push-endpoints.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
-import { IdParams, strictObject } from '../schemas.js';
+import { noContent, replies } from '../replies.js';
+import { tag } from '../route-docs.js';
+import { IdParams, strictObject, Uuid } from '../schemas.js';
 
 const Base64Url = (max: number) => Type.String({ pattern: '^[A-Za-z0-9_-]+={0,2}$', minLength: 8, maxLength: max });
 
@@ -21,33 +23,57 @@ const SubscriptionBody = strictObject({
   expirationTime: Type.Optional(Type.Union([Type.Null(), Type.Number()])),
 });
 const EndpointBody = strictObject({ endpoint: Type.String({ minLength: 10, maxLength: 2048 }) });
+const SubscriptionReply = strictObject({ subscription: strictObject({ id: Uuid }) });
+
+const tags = tag('Push');
+const keySchema = {
+  tags,
+  summary: "The server's VAPID public key, for the browser's pushManager.subscribe()",
+  response: replies({ 200: strictObject({ publicKey: Type.String() }) }, 'PUSH_NOT_CONFIGURED'),
+};
+const subscribeSchema = {
+  tags,
+  summary: "Save this browser's push subscription (its PushSubscription.toJSON())",
+  body: SubscriptionBody,
+  response: replies(
+    { 201: { ...SubscriptionReply, description: 'Saved' }, 200: { ...SubscriptionReply, description: 'Already saved: updated, now yours' } },
+    'INVALID_SUBSCRIPTION',
+  ),
+};
+const deleteByIdSchema = { tags, summary: 'Remove one of your push subscriptions', params: IdParams, response: replies({ 204: noContent }, 'NOT_FOUND') };
+const deleteByEndpointSchema = {
+  tags,
+  summary: 'Remove a push subscription by its endpoint (what a browser knows after unsubscribing)',
+  body: EndpointBody,
+  response: replies({ 204: noContent }, 'NOT_FOUND'),
+};
 
 export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, pool } = app.deps;
 
-  app.get('/api/push/vapid-public-key', async () => {
-    if (!config.VAPID_PUBLIC_KEY) throw new HttpError(404, 'PUSH_NOT_CONFIGURED', 'web push is not set up on this server; choose email alerts');
+  app.get('/api/push/vapid-public-key', { schema: keySchema }, async () => {
+    if (!config.VAPID_PUBLIC_KEY) throw new HttpError('PUSH_NOT_CONFIGURED', 'web push is not set up on this server; choose email alerts');
     return { publicKey: config.VAPID_PUBLIC_KEY };
   });
 
-  app.post('/api/me/push-subscriptions', { onRequest: app.authenticate, schema: { body: SubscriptionBody } }, async (request, reply) => {
+  app.post('/api/me/push-subscriptions', { onRequest: app.authenticate, schema: subscribeSchema }, async (request, reply) => {
     const { endpoint, keys } = request.body;
     const problem = endpointProblem(endpoint, config.PUSH_ALLOW_HTTP_ENDPOINTS) ?? subscriptionKeysProblem(keys.p256dh, keys.auth);
-    if (problem) throw new HttpError(400, 'INVALID_SUBSCRIPTION', problem);
+    if (problem) throw new HttpError('INVALID_SUBSCRIPTION', problem);
     const userAgent = request.headers['user-agent']?.slice(0, 500) ?? null;
     const saved = await saveSubscription(pool, userOf(request).id, { endpoint, p256dh: keys.p256dh, auth: keys.auth, userAgent });
     return reply.code(saved.created ? 201 : 200).send({ subscription: { id: saved.id } });
   });
 
-  app.delete('/api/me/push-subscriptions/:id', { onRequest: app.authenticate, schema: { params: IdParams } }, async (request, reply) => {
+  app.delete('/api/me/push-subscriptions/:id', { onRequest: app.authenticate, schema: deleteByIdSchema }, async (request, reply) => {
     const deleted = await deleteSubscription(pool, userOf(request).id, { id: request.params.id });
-    if (!deleted) throw new HttpError(404, 'NOT_FOUND', 'no such push subscription');
+    if (!deleted) throw new HttpError('NOT_FOUND', 'no such push subscription');
     return reply.code(204).send();
   });
 
-  app.delete('/api/me/push-subscriptions', { onRequest: app.authenticate, schema: { body: EndpointBody } }, async (request, reply) => {
+  app.delete('/api/me/push-subscriptions', { onRequest: app.authenticate, schema: deleteByEndpointSchema }, async (request, reply) => {
     const deleted = await deleteSubscription(pool, userOf(request).id, { endpoint: request.body.endpoint });
-    if (!deleted) throw new HttpError(404, 'NOT_FOUND', 'no such push subscription');
+    if (!deleted) throw new HttpError('NOT_FOUND', 'no such push subscription');
     return reply.code(204).send();
   });
 };

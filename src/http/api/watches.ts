@@ -4,52 +4,36 @@
  * is a point (latitude/longitude, or a postcode placed offline), a radius in miles, how to
  * be told, the test types and an optional date window.
  */
-import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { withTransaction } from '../../db/transaction.js';
 import { locatePostcode, normalisePostcode } from '../../watches/postcodes.js';
-import { watchCoverage, type WatchCoverage } from '../../watches/coverage.js';
+import { watchCoverage, type WatchCoverage as Coverage } from '../../watches/coverage.js';
 import { createWatch, deleteWatch, listWatches, MAX_WATCHES_PER_USER, replaceWatch, type WatchInput } from '../../watches/watches.js';
 import type { Queryable } from '../../db/types.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
-import { IdParams, NotificationMethod, strictObject, TestType } from '../schemas.js';
-
-const WatchBody = strictObject({
-  location: Type.Optional(
-    strictObject({
-      latitude: Type.Number({ minimum: -90, maximum: 90 }),
-      longitude: Type.Number({ minimum: -180, maximum: 180 }),
-    }),
-  ),
-  postcode: Type.Optional(Type.String({ minLength: 2, maxLength: 10 })),
-  radiusMiles: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
-  method: NotificationMethod,
-  testTypes: Type.Array(TestType, { minItems: 1, maxItems: 2, uniqueItems: true }),
-  earliestDate: Type.Optional(Type.Union([Type.Null(), Type.String({ format: 'date' })])),
-  latestDate: Type.Optional(Type.Union([Type.Null(), Type.String({ format: 'date' })])),
-  label: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 100 })])),
-  isActive: Type.Optional(Type.Boolean()),
-});
-type WatchBodyT = Static<typeof WatchBody>;
+import { noContent, replies } from '../replies.js';
+import { tag } from '../route-docs.js';
+import { IdParams, strictObject } from '../schemas.js';
+import { LegacyWatchCoverage, Watch, WatchBody, WatchCoverage, type WatchBodyT } from './watch-schemas.js';
 
 /** Checks what the schema cannot say and places a postcode; throws a 400 for the caller's mistakes. */
 async function toInput(db: Queryable, b: WatchBodyT): Promise<WatchInput> {
   if (Boolean(b.location) === Boolean(b.postcode)) {
-    throw new HttpError(400, 'VALIDATION_ERROR', 'give either location {latitude, longitude} or postcode, not both');
+    throw new HttpError('VALIDATION_ERROR', 'give either location {latitude, longitude} or postcode, not both');
   }
   if (b.earliestDate && b.latestDate && b.earliestDate > b.latestDate) {
-    throw new HttpError(400, 'VALIDATION_ERROR', 'earliestDate must not be after latestDate');
+    throw new HttpError('VALIDATION_ERROR', 'earliestDate must not be after latestDate');
   }
-  if (b.radiusMiles < 0.01) throw new HttpError(400, 'VALIDATION_ERROR', 'radiusMiles must be at least 0.01');
+  if (b.radiusMiles < 0.01) throw new HttpError('VALIDATION_ERROR', 'radiusMiles must be at least 0.01');
   let point = b.location;
   let postcode: string | null = null;
   if (b.postcode) {
     postcode = normalisePostcode(b.postcode);
-    if (!postcode) throw new HttpError(400, 'INVALID_POSTCODE', `"${b.postcode}" is not a UK postcode`);
+    if (!postcode) throw new HttpError('INVALID_POSTCODE', `"${b.postcode}" is not a UK postcode`);
     point = (await locatePostcode(db, postcode)) ?? undefined;
     if (!point) {
       throw new HttpError(
-        400,
         'UNKNOWN_POSTCODE',
         `postcode ${postcode} is not one we can place (only test centre postcodes are known offline); give location {latitude, longitude} instead`,
       );
@@ -69,34 +53,47 @@ async function toInput(db: Queryable, b: WatchBodyT): Promise<WatchInput> {
   };
 }
 
-/** Registers the watch routes under `base`, answering with `one` and `many` as the bodies' keys. */
-function registerWatchRoutes(app: Parameters<FastifyPluginAsyncTypebox>[0], base: string, one: string, many: string): void {
+/**
+ * Registers the watch routes under `base`, answering with `one` and `many` as the bodies'
+ * keys; `deprecated` names the routes an alias stands for.
+ */
+function registerWatchRoutes(app: Parameters<FastifyPluginAsyncTypebox>[0], base: string, one: string, many: string, deprecated?: string): void {
   const { pool } = app.deps;
+  const doc = {
+    tags: tag('Watches'),
+    ...(deprecated ? { deprecated: true, description: `Kept for existing clients: the same as ${deprecated}, with \`${one}\`/\`${many}\` as the keys.` } : {}),
+  };
+  const One = strictObject({ [one]: Watch });
+  const writes = ['VALIDATION_ERROR', 'INVALID_POSTCODE', 'UNKNOWN_POSTCODE'] as const;
 
-  app.get(base, { onRequest: app.authenticate }, async (request) => ({ [many]: await listWatches(pool, userOf(request).id) }));
+  const listSchema = { ...doc, summary: 'Your watches, newest first', response: replies({ 200: strictObject({ [many]: Type.Array(Watch) }) }) };
+  app.get(base, { onRequest: app.authenticate, schema: listSchema }, async (request) => ({ [many]: await listWatches(pool, userOf(request).id) }));
 
-  app.post(base, { onRequest: app.authenticate, schema: { body: WatchBody } }, async (request, reply) => {
+  const createSchema = { ...doc, summary: 'Add a watch (at most 20)', body: WatchBody, response: replies({ 201: One }, ...writes, 'TOO_MANY_WATCHES') };
+  app.post(base, { onRequest: app.authenticate, schema: createSchema }, async (request, reply) => {
     const input = await toInput(pool, request.body);
     const watch = await withTransaction(pool, (tx) => createWatch(tx, userOf(request).id, input));
-    if (!watch) throw new HttpError(409, 'TOO_MANY_WATCHES', `a user may keep at most ${MAX_WATCHES_PER_USER} watches; delete one first`);
+    if (!watch) throw new HttpError('TOO_MANY_WATCHES', `a user may keep at most ${MAX_WATCHES_PER_USER} watches; delete one first`);
     return reply.code(201).send({ [one]: watch });
   });
 
-  app.put(`${base}/:id`, { onRequest: app.authenticate, schema: { params: IdParams, body: WatchBody } }, async (request) => {
+  const replaceSchema = { ...doc, summary: 'Replace a watch', params: IdParams, body: WatchBody, response: replies({ 200: One }, ...writes, 'NOT_FOUND') };
+  app.put(`${base}/:id`, { onRequest: app.authenticate, schema: replaceSchema }, async (request) => {
     const input = await toInput(pool, request.body);
     const watch = await replaceWatch(pool, userOf(request).id, request.params.id, input);
-    if (!watch) throw new HttpError(404, 'NOT_FOUND', 'no such watch');
+    if (!watch) throw new HttpError('NOT_FOUND', 'no such watch');
     return { [one]: watch };
   });
 
-  app.delete(`${base}/:id`, { onRequest: app.authenticate, schema: { params: IdParams } }, async (request, reply) => {
-    if (!(await deleteWatch(pool, userOf(request).id, request.params.id))) throw new HttpError(404, 'NOT_FOUND', 'no such watch');
+  const deleteSchema = { ...doc, summary: 'Delete a watch', params: IdParams, response: replies({ 204: noContent }, 'NOT_FOUND') };
+  app.delete(`${base}/:id`, { onRequest: app.authenticate, schema: deleteSchema }, async (request, reply) => {
+    if (!(await deleteWatch(pool, userOf(request).id, request.params.id))) throw new HttpError('NOT_FOUND', 'no such watch');
     return reply.code(204).send();
   });
 }
 
 /** A watch with its coverage as GET /api/web/watches answered it (flat location, British keys). */
-function legacyCoverage(w: WatchCoverage) {
+function legacyCoverage(w: Coverage) {
   return {
     id: w.id,
     label: w.label,
@@ -119,12 +116,25 @@ export const watchRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { pool } = app.deps;
   registerWatchRoutes(app, '/api/me/watches', 'watch', 'watches');
   // the paths and keys the API first had, kept for clients written against them
-  registerWatchRoutes(app, '/api/me/preferences', 'preference', 'preferences');
+  registerWatchRoutes(app, '/api/me/preferences', 'preference', 'preferences', '/api/me/watches');
 
-  app.get('/api/me/watches/coverage', { onRequest: app.authenticate }, async (request) => ({
+  const coverageSchema = {
+    tags: tag('Watches'),
+    summary: 'Your watches, oldest first, each with the centres it covers and their free slots',
+    response: replies({ 200: strictObject({ watches: Type.Array(WatchCoverage) }) }),
+  };
+  app.get('/api/me/watches/coverage', { onRequest: app.authenticate, schema: coverageSchema }, async (request) => ({
     watches: await watchCoverage(pool, userOf(request).id),
   }));
-  app.get('/api/web/watches', { onRequest: app.authenticate }, async (request) => ({
+
+  const legacySchema = {
+    tags: tag('Watches'),
+    summary: 'Your watches with their coverage, as first published',
+    description: 'Kept for existing clients: the same as /api/me/watches/coverage, with each location flat (`latitude`, `longitude`) and `centreCount`/`centres` for `centerCount`/`centers`.',
+    deprecated: true,
+    response: replies({ 200: strictObject({ watches: Type.Array(LegacyWatchCoverage) }) }),
+  };
+  app.get('/api/web/watches', { onRequest: app.authenticate, schema: legacySchema }, async (request) => ({
     watches: (await watchCoverage(pool, userOf(request).id)).map(legacyCoverage),
   }));
 };

@@ -13,6 +13,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { revokeSession, userForToken } from '../../accounts/sessions.js';
 import { errorBody } from '../errors.js';
 import { loginRateLimit, signIn } from '../login.js';
+import { htmlPage, redirect } from '../replies.js';
+import { tag, type Security } from '../route-docs.js';
 import { strictObject } from '../schemas.js';
 import { adminCookieToken, clearAdminCookie, secureCookies, setAdminCookie } from '../session.js';
 import { loginPage, refusedPage } from './admin-login.js';
@@ -25,6 +27,22 @@ const LoginForm = strictObject({
   email: Type.String({ minLength: 3, maxLength: 254 }),
   password: Type.String({ minLength: 1, maxLength: 200 }),
 });
+
+const tags = tag('Queue board');
+const loginFormSchema = { tags, summary: 'The queue board\'s sign-in page', response: { 200: htmlPage('The sign-in form') } };
+const loginSchema = {
+  tags,
+  summary: 'Sign in to the queue board (ADMIN only): sets the sw_admin cookie',
+  consumes: ['application/x-www-form-urlencoded'],
+  body: LoginForm,
+  response: {
+    303: redirect('Signed in: to the board'),
+    401: htmlPage('The form again: email or password is wrong'),
+    403: htmlPage('Not an ADMIN: no session is opened'),
+  },
+};
+const logoutSecurity: Security = [{}, { adminCookie: [] }];
+const logoutSchema = { tags, summary: 'Sign out of the queue board', security: logoutSecurity, response: { 303: redirect('To the sign-in page') } };
 
 function wantsHtml(request: FastifyRequest): boolean {
   return request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
@@ -44,9 +62,9 @@ export const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const secure = secureCookies(config.PUBLIC_BASE_URL);
   await app.register(formbody);
 
-  app.get('/admin/login', async (request, reply) => html(reply, 200, loginPage({ next: BOARD_PATH })));
+  app.get('/admin/login', { schema: loginFormSchema }, async (request, reply) => html(reply, 200, loginPage({ next: BOARD_PATH })));
 
-  app.post('/admin/login', { schema: { body: LoginForm }, preHandler: loginRateLimit(app) }, async (request, reply) => {
+  app.post('/admin/login', { schema: loginSchema, preHandler: loginRateLimit(app) }, async (request, reply) => {
     const signedIn = await signIn(request, request.body, { role: 'ADMIN', hours: Math.min(config.SESSION_HOURS, ADMIN_SESSION_HOURS) });
     if (!signedIn.ok && signedIn.reason === 'INVALID_CREDENTIALS') return html(reply, 401, loginPage({ next: BOARD_PATH, error: 'Email or password is wrong.' }));
     if (!signedIn.ok) return html(reply, 403, refusedPage());
@@ -54,7 +72,7 @@ export const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.redirect(BOARD_PATH, 303);
   });
 
-  app.post('/admin/logout', async (request, reply) => {
+  app.post('/admin/logout', { schema: logoutSchema }, async (request, reply) => {
     const token = adminCookieToken(request);
     if (token) await revokeSession(pool, token);
     clearAdminCookie(reply);

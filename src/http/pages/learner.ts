@@ -12,6 +12,8 @@ import { revokeSession } from '../../accounts/sessions.js';
 import { projectRoot } from '../../paths.js';
 import { slotPage } from '../../slots/slot-page.js';
 import { page } from '../html.js';
+import { content, htmlPage, redirect } from '../replies.js';
+import { tag, type Security } from '../route-docs.js';
 import { clearSessionCookie, csrfMatches, pageSession, safeNext, secureCookies, type PageSession } from '../session.js';
 import { appointmentsBody, learnerNav, noSlotBody, signInBody, signUpBody, slotBody, watchesBody, type NavEntry } from './bodies.js';
 
@@ -37,6 +39,33 @@ function send(reply: FastifyReply, status: number, shell: LearnerShell, session:
     .header('cache-control', 'no-store')
     .send(page({ ...shell, csrf, nav: learnerNav(session?.user ?? null, csrf, shell.current), liveRegions: true }));
 }
+
+// a page works signed out too, unless it needs the cookie's account (then it redirects to sign in)
+const anyone: Security = [{}, { learnerCookie: [] }];
+const account: Security = [{ learnerCookie: [] }];
+const tags = tag('Pages');
+const toSignIn = redirect('Not signed in: to /signin?next=<this page>');
+const schemas = {
+  home: { tags, summary: 'To your watches, or to sign in', security: anyone, response: { 303: redirect('To /watches, or /signin') } },
+  signin: { tags, summary: 'The sign-in page', security: anyone, response: { 200: htmlPage('The form'), 303: redirect('Signed in already: to `next`') } },
+  signup: { tags, summary: 'The sign-up page', security: anyone, response: { 200: htmlPage('The form'), 303: redirect('Signed in already: to `next`') } },
+  signout: {
+    tags,
+    summary: 'Sign out: a plain form post carrying the page\'s CSRF token as `_csrf`',
+    consumes: ['application/x-www-form-urlencoded'],
+    security: anyone,
+    response: { 303: redirect('To /signin'), 403: htmlPage('The form did not come from a slotwatch page: still signed in') },
+  },
+  watches: { tags, summary: 'My watches', security: account, response: { 200: htmlPage('The page'), 303: toSignIn } },
+  appointments: { tags, summary: 'My appointments', security: account, response: { 200: htmlPage('The page'), 303: toSignIn } },
+  slot: {
+    tags,
+    summary: 'The slot behind an alert link, with a button to hold it',
+    security: anyone,
+    response: { 200: htmlPage('The slot'), 404: htmlPage('No slot with this id') },
+  },
+  sw: { tags, summary: 'The service worker that shows push alerts', response: { 200: content('The script', 'application/javascript') } },
+};
 
 const nextOf = (request: FastifyRequest) => safeNext((request.query as Record<string, unknown> | undefined)?.next);
 
@@ -78,25 +107,25 @@ export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
     return session;
   };
 
-  app.get('/', async (request, reply) => {
+  app.get('/', { schema: schemas.home }, async (request, reply) => {
     const session = await pageSession(pool, request);
     return reply.redirect(session ? '/watches' : '/signin', 303);
   });
 
-  app.get('/signin', async (request, reply) => {
+  app.get('/signin', { schema: schemas.signin }, async (request, reply) => {
     const session = await pageSession(pool, request);
     if (session) return reply.redirect(nextOf(request), 303);
     return send(reply, 200, { title: 'Sign in', script: 'signin.js', current: 'signin', body: signInBody(nextOf(request)) }, null);
   });
 
-  app.get('/signup', async (request, reply) => {
+  app.get('/signup', { schema: schemas.signup }, async (request, reply) => {
     const session = await pageSession(pool, request);
     if (session) return reply.redirect(nextOf(request), 303);
     return send(reply, 200, { title: 'Create an account', script: 'signup.js', current: 'signup', body: signUpBody(nextOf(request)) }, null);
   });
 
   // a plain form post, so signing out works even when the page's scripts do not
-  app.post('/signout', async (request, reply) => {
+  app.post('/signout', { schema: schemas.signout }, async (request, reply) => {
     const session = await pageSession(pool, request);
     if (session) {
       const given = (request.body as Record<string, unknown> | undefined)?._csrf;
@@ -109,20 +138,20 @@ export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
     return reply.redirect('/signin', 303);
   });
 
-  app.get('/watches', async (request, reply) => {
+  app.get('/watches', { schema: schemas.watches }, async (request, reply) => {
     const session = await signedInOrRedirect(request, reply);
     if (!session) return reply;
     return send(reply, 200, { title: 'My watches', script: 'watches.js', current: 'watches', body: watchesBody() }, session);
   });
 
-  app.get('/appointments', async (request, reply) => {
+  app.get('/appointments', { schema: schemas.appointments }, async (request, reply) => {
     const session = await signedInOrRedirect(request, reply);
     if (!session) return reply;
     return send(reply, 200, { title: 'My appointments', script: 'appointments.js', current: 'appointments', body: appointmentsBody() }, session);
   });
 
   // the page behind every alert link: readable signed out, so the learner sees what it is first
-  app.get<{ Params: { id: string } }>('/slots/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/slots/:id', { schema: schemas.slot }, async (request, reply) => {
     const session = await pageSession(pool, request);
     const slot = UUID.test(request.params.id) ? await slotPage(pool, request.params.id, session?.user.id ?? null) : null;
     if (!slot) return send(reply, 404, { title: 'Slot not found', body: noSlotBody() }, session);
@@ -130,5 +159,5 @@ export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
   });
 
   // the service worker lives at the root so its scope covers every page (and /slots/...)
-  app.get('/sw.js', async (_request, reply) => reply.header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').sendFile('sw.js'));
+  app.get('/sw.js', { schema: schemas.sw }, async (_request, reply) => reply.header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').sendFile('sw.js'));
 };

@@ -8,9 +8,25 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findWatchByToken, unsubscribeByToken, type UnsubscribeTarget } from '../../watches/unsubscribe.js';
 import { escapeHtml, page as shell } from '../html.js';
+import { htmlPage } from '../replies.js';
+import { tag } from '../route-docs.js';
 import { strictObject } from '../schemas.js';
 
-const Params = strictObject({ token: Type.String({ maxLength: 200 }) });
+const Params = strictObject({ token: Type.String({ maxLength: 200, description: 'The secret token from the alert email\'s unsubscribe link' }) });
+const notFound = htmlPage('The link is not recognised');
+const showSchema = {
+  tags: tag('Pages'),
+  summary: 'The unsubscribe page behind an alert email\'s link: a button, nothing changed yet',
+  params: Params,
+  response: { 200: htmlPage('What the link switches off, and a button'), 404: notFound },
+};
+const unsubscribeSchema = {
+  tags: tag('Pages'),
+  summary: 'One-click unsubscribe (RFC 8058): switches that watch off',
+  description: 'Any body is accepted and ignored (mail clients post `List-Unsubscribe=One-Click`); the token is the proof.',
+  params: Params,
+  response: { 200: htmlPage('Unsubscribed'), 404: notFound },
+};
 
 // reached by a secret link: kept out of search engines
 function page(title: string, body: string): string {
@@ -30,7 +46,7 @@ export const unsubscribeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // need, so any body is read as text and ignored (this parser stays inside this plugin)
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  app.get('/unsubscribe/:token', { schema: { params: Params } }, async (request, reply) => {
+  app.get('/unsubscribe/:token', { schema: showSchema }, async (request, reply) => {
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
     const watch = await findWatchByToken(pool, request.params.token);
     if (!watch) return reply.code(404).send(NOT_FOUND);
@@ -45,7 +61,7 @@ export const unsubscribeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     );
   });
 
-  app.post('/unsubscribe/:token', { schema: { params: Params } }, async (request, reply) => {
+  app.post('/unsubscribe/:token', { schema: unsubscribeSchema }, async (request, reply) => {
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
     const watch = await unsubscribeByToken(pool, request.params.token);
     if (!watch) return reply.code(404).send(NOT_FOUND);
