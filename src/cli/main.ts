@@ -16,6 +16,11 @@ const commands: CommandEntry[] = [
     summary: 'write db/schema.sql from a freshly migrated throwaway database (--check: exit 1 if it differs)',
     load: async () => (await import('./commands/db-schema.js')).dbSchema,
   },
+  {
+    name: 'docs:errors',
+    summary: 'write docs/errors.md from the HTTP error catalogue (--check: exit 1 if it differs)',
+    load: async () => (await import('./commands/docs-errors.js')).docsErrors,
+  },
   { name: 'queues:status', summary: 'counts per queue and state, oldest waiting age, failed count', load: async () => (await import('./commands/queues.js')).queuesStatus },
   { name: 'queues:failed', summary: 'the last failures of a queue with their reasons', load: async () => (await import('./commands/queues.js')).queuesFailed },
   { name: 'queues:retry', summary: 'move every failed job of a queue back to waiting', load: async () => (await import('./commands/queues.js')).queuesRetry },

@@ -1,7 +1,7 @@
 /**
  * Every error code the HTTP API can answer, with its status and what it means, in one
  * place: HttpError takes only these codes, the OpenAPI document lists them, and
- * docs/errors.md is generated from them (`node --import tsx src/cli/errors-doc.ts`).
+ * docs/errors.md is generated from them (`npm run cli -- docs:errors`).
  * A new code is a new entry here first.
  */
 import { BOOKING_REFUSALS } from '../booking/errors.js';
@@ -74,7 +74,7 @@ export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as ErrorCode[];
 export function errorsMarkdown(): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   const rows = ERROR_CODE_NAMES.map((code) => `| \`${code}\` | ${ERROR_CODES[code].status} | ${cell(ERROR_CODES[code].meaning)} |`);
-  return `<!-- Generated from src/http/error-codes.ts by \`node --import tsx src/cli/errors-doc.ts\`; edit the catalogue, not this file. -->
+  return `<!-- Generated from src/http/error-codes.ts by \`npm run cli -- docs:errors\`; edit the catalogue, not this file. -->
 # Error codes
 
 Every error the API answers has the body \`{"error":{"code":"...","message":"..."}}\`. The

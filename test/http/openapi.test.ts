@@ -107,7 +107,7 @@ describe('the error catalogue', () => {
   const thrown = [...text.matchAll(/(?:HttpError|errorBody|BookingRefusal|SlotBatchError)\(\s*'([A-Z_]+)'/g)].map((m) => m[1]!);
   const mapped = [...source(join(projectRoot, 'src', 'http', 'app.ts')).matchAll(/'([A-Z][A-Z_]+)'/g)].map((m) => m[1]!);
 
-  it('is what docs/errors.md says (node --import tsx src/cli/errors-doc.ts regenerates it)', () => {
+  it('is what docs/errors.md says (npm run cli -- docs:errors regenerates it)', () => {
     expect(readFileSync(join(projectRoot, 'docs', 'errors.md'), 'utf8')).toBe(errorsMarkdown());
   });
 
