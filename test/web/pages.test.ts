@@ -172,6 +172,8 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await expectAccessible(page, 'watches with a paused watch');
     await page.getByRole('button', { name: 'Resume Here' }).click();
     await eventually(async () => (await saved())[0].is_active).toBe(true);
+    // the list is drawn again after the change: wait for it, or the next click can land on the old one
+    await page.getByRole('button', { name: 'Pause Here' }).waitFor();
 
     // delete asks first; "Keep it" keeps it
     await page.getByRole('button', { name: 'Delete Here' }).click();
