@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Config } from '../config.js';
 
 /** One `npm run cli -- <name> ...` command. */
@@ -17,4 +18,13 @@ export interface CommandEntry {
 /** A mistake in the command line itself: shown as one line with the usage, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** A command's --options, parsed strictly; anything parseArgs refuses is a UsageError naming it. */
+export function parseOptions<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

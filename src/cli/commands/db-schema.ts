@@ -1,9 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeSchemaDifference, formatSchemaDifference, generateSchema, PgDumpError, SCHEMA_COMMAND } from '../../db/schema.js';
 import { projectRoot, schemaFile } from '../../paths.js';
-import { UsageError, type Command } from '../command.js';
+import { parseOptions, type Command } from '../command.js';
 
 async function readIfPresent(file: string): Promise<string | null> {
   try {
@@ -22,19 +21,11 @@ export const dbSchema: Command = {
   name: 'db:schema',
   usage: '[--check] [--file PATH] [--pg-dump PATH]',
   async run(args, config) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          check: { type: 'boolean', default: false },
-          file: { type: 'string' },
-          'pg-dump': { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const values = parseOptions(args, {
+      check: { type: 'boolean', default: false },
+      file: { type: 'string' },
+      'pg-dump': { type: 'string' },
+    });
     const file = values.file ? resolve(values.file) : schemaFile;
     const shown = relative(projectRoot, file).startsWith('..') ? file : relative(projectRoot, file);
 

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { hashPassword } from '../../accounts/passwords.js';
 import { ROLES, type Role } from '../../accounts/roles.js';
 import { createUser, EmailTakenError } from '../../accounts/users.js';
 import { createPool } from '../../db/pool.js';
-import { UsageError, type Command } from '../command.js';
+import { parseOptions, UsageError, type Command } from '../command.js';
 
 const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
@@ -12,21 +11,13 @@ export const usersCreate: Command = {
   name: 'users:create',
   usage: '--email E --password P --role ADMIN|OPERATOR|CLIENT [--first-name F] [--last-name L]',
   async run(args, config) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          email: { type: 'string' },
-          password: { type: 'string' },
-          role: { type: 'string', default: 'CLIENT' },
-          'first-name': { type: 'string' },
-          'last-name': { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const values = parseOptions(args, {
+      email: { type: 'string' },
+      password: { type: 'string' },
+      role: { type: 'string', default: 'CLIENT' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
+    });
     const { email, password } = values;
     const role = values.role?.toUpperCase() as Role;
     if (!email || !EMAIL.test(email) || email.length > 254) throw new UsageError('--email must be an email address');

@@ -12,22 +12,22 @@ const Body = strictObject({ quietHours: Type.Union([strictObject({ start: HHMM, 
 // the body is also the answer: null when the user has none of their own
 const QuietHoursReply = Body;
 const tags = tag('Quiet hours');
+const getSchema = { tags, summary: 'Your quiet hours, or null', response: replies({ 200: QuietHoursReply }) };
+const putSchema = {
+  tags,
+  summary: 'Set your quiet hours (null turns them off)',
+  description: 'An end before the start runs past midnight, e.g. 22:00 to 07:00.',
+  body: Body,
+  response: replies({ 200: QuietHoursReply }, 'VALIDATION_ERROR'),
+};
 
 export const quietHoursRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { pool } = app.deps;
 
-  const getSchema = { tags, summary: 'Your quiet hours, or null', response: replies({ 200: QuietHoursReply }) };
   app.get('/api/me/quiet-hours', { onRequest: app.authenticate, schema: getSchema }, async (request) => ({
     quietHours: await getQuietHours(pool, userOf(request).id),
   }));
 
-  const putSchema = {
-    tags,
-    summary: 'Set your quiet hours (null turns them off)',
-    description: 'An end before the start runs past midnight, e.g. 22:00 to 07:00.',
-    body: Body,
-    response: replies({ 200: QuietHoursReply }, 'VALIDATION_ERROR'),
-  };
   app.put('/api/me/quiet-hours', { onRequest: app.authenticate, schema: putSchema }, async (request) => {
     const { quietHours } = request.body;
     if (quietHours && quietHours.start === quietHours.end) {
