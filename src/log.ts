@@ -56,7 +56,9 @@ export function createLogger(options: LoggerOptions = {}, destination?: pino.Des
   if (!destination && process.stdout.isTTY && !process.env.CI) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true } } });
   }
-  return destination ? pino(base, destination) : pino(base);
+  // written synchronously: a process that ends on a fatal error or a signal must not lose
+  // its last lines, or write them out of order as an asynchronous stream can at exit
+  return pino(base, destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /** The one root logger; entry points set its level from config, everything else makes children. */

@@ -35,27 +35,32 @@ export function startLoggingProcess(entry: string, env: Record<string, string> =
   });
   const logs: Record<string, unknown>[] = [];
   const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void }[] = [];
-  let buffer = '';
-  const onData = (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        parsed = { msg: line };
+  // one buffer per stream: a line half-read from stdout must not be joined to stderr's
+  const lineReader = () => {
+    let buffer = '';
+    return (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          parsed = { msg: line };
+        }
+        logs.push(parsed);
+        for (const w of waiters.filter((w) => w.msg === parsed.msg)) w.resolve(parsed);
       }
-      logs.push(parsed);
-      for (const w of waiters.filter((w) => w.msg === parsed.msg)) w.resolve(parsed);
-    }
+    };
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout!.on('data', lineReader());
+  child.stderr!.on('data', lineReader());
+  // 'close', not 'exit': it comes once the process's output has been read to the end, so
+  // the last log lines are in `logs` when this resolves
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   return {
     child,
