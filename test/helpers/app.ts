@@ -6,19 +6,27 @@
  *   const { token } = await t.signedIn('OPERATOR');
  *   const res = await t.app.inject({ method: 'GET', url: '/api/me', headers: t.auth(token) });
  */
+import { basename, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll } from 'vitest';
+import pino from 'pino';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Role } from '../../src/accounts/roles.js';
 import { createSession } from '../../src/accounts/sessions.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
+import { projectRoot } from '../../src/paths.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
 import { createRedis } from '../../src/queues/redis.js';
 import { SettingsCache } from '../../src/settings/settings.js';
 import type { Redis } from 'ioredis';
 import { useTestContext, type TestContext } from './context.js';
 import { insertUser } from './factories.js';
+
+/** test-results/logs/<test file>.log: where a test app logs. */
+function logFile(): string {
+  return join(projectRoot, 'test-results', 'logs', `${basename(expect.getState().testPath ?? 'tests')}.log`);
+}
 
 export interface TestApp {
   ctx: TestContext;
@@ -52,7 +60,8 @@ export function useTestApp(overrides: Partial<Config> = {}): TestApp {
     // rejects ioredis's own ready check unhandled: start from a ready one
     if (redis.status !== 'ready') await new Promise((resolve) => redis!.once('ready', resolve));
     t.queues = createQueues(redis, t.config.QUEUE_PREFIX);
-    const log = createLogger({ level: t.config.LOG_LEVEL }, process.stderr);
+    // the app's own log lines go to a file per test file, read when a test fails
+    const log = createLogger({ level: t.config.LOG_LEVEL }, pino.destination({ dest: logFile(), mkdir: true, sync: true }));
     t.app = await buildApp({ config: t.config, pool: ctx.pool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config) });
     await t.app.ready();
   });
