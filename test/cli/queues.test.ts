@@ -1,28 +1,13 @@
 /** The queue CLI against real BullMQ queues: status, failures, retry, pause and resume. */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix, QUEUES } from '../../src/queues/names.js';
-import { projectRoot } from '../../src/paths.js';
 import { useTestContext } from '../helpers/context.js';
+import { runCli } from '../helpers/cli.js';
 
 const ctx = useTestContext();
-const run = promisify(execFile);
 
-async function cli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], {
-      env: { ...process.env, REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: ctx.redisPrefix, DATABASE_URL: ctx.databaseUrl, LOG_LEVEL: 'warn' },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(args, { REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: ctx.redisPrefix, DATABASE_URL: ctx.databaseUrl }, 30_000);
 
 /** The counts row of one queue in `queues:status` output, keyed by column. */
 function statusRow(output: string, queue: string): Record<string, string> {

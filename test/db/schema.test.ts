@@ -2,30 +2,17 @@
  * db/schema.sql is what the migrations build today, and `npm run cli -- db:schema` says
  * clearly when it is stale or when pg_dump cannot be used.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { describeSchemaDifference, formatSchemaDifference, generateSchema, normaliseDump, SCHEMA_COMMAND } from '../../src/db/schema.js';
-import { projectRoot, schemaFile } from '../../src/paths.js';
+import { schemaFile } from '../../src/paths.js';
+import { runCli } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 
-async function cli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), 'db:schema', ...args], {
-      env: { ...process.env, DATABASE_URL: inject('adminUrl'), LOG_LEVEL: 'warn' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(['db:schema', ...args], { DATABASE_URL: inject('adminUrl') });
 
 describe('db/schema.sql', () => {
   it('is what the migrations produce now', async () => {

@@ -1,31 +1,18 @@
 /** `users:create` and `centers:import` as operators run them: a real process against the file's database. */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/accounts/passwords.js';
 import { projectRoot } from '../../src/paths.js';
 import { useTestContext } from '../helpers/context.js';
+import { runCli } from '../helpers/cli.js';
 
 const ctx = useTestContext();
-const run = promisify(execFile);
 const DVSA = join(projectRoot, '..', 'shared', 'data', 'dvsa-test-centres.csv');
 
-async function cli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], {
-      env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, LOG_LEVEL: 'warn' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(args, { DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl });
 
 describe('users:create', () => {
   it('creates a staff account whose password verifies, and refuses bad arguments', async () => {
