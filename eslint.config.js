@@ -27,7 +27,7 @@ const may = (from, to) => ({ from: { element: { type: from } }, allow: [{ to: { 
 const LOWER = ['infrastructure', 'capability'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'bench/results/**', 'src/http/assets/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'bench/results/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
