@@ -1,6 +1,6 @@
 -- slotwatch database schema. GENERATED FILE: do not edit it by hand.
 --
--- What migrations/ build, up to 0014_watch_coverage, on PostgreSQL 15: written by
+-- What migrations/ build, up to 0018_alert_messages, on PostgreSQL 15: written by
 -- `npm run cli -- db:schema`, which applies every migration to a throwaway database and
 -- dumps it with pg_dump --schema-only --no-owner --no-privileges. To change the schema,
 -- add a migration and run that command; `db:schema --check` and test/db/schema.test.ts
@@ -33,7 +33,9 @@ CREATE TYPE public.alert_status AS ENUM (
     'SENDING',
     'SENT',
     'SKIPPED',
-    'FAILED'
+    'FAILED',
+    'DIGESTED',
+    'CAPPED'
 );
 
 
@@ -449,6 +451,32 @@ END $$;
 
 
 --
+-- Name: alert_messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_messages (
+    id uuid DEFAULT public.uuid_time_ordered() NOT NULL,
+    user_id uuid NOT NULL,
+    kind text NOT NULL,
+    status public.alert_status DEFAULT 'PENDING'::public.alert_status NOT NULL,
+    channel public.notification_method,
+    reaches_cap boolean DEFAULT false NOT NULL,
+    send_after timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    lease_until timestamp with time zone,
+    last_error text,
+    provider_message_id text,
+    enqueued_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    CONSTRAINT alert_messages_attempts CHECK ((attempts >= 0)),
+    CONSTRAINT alert_messages_kind CHECK ((kind = ANY (ARRAY['single'::text, 'digest'::text]))),
+    CONSTRAINT alert_messages_sent_at CHECK (((status = 'SENT'::public.alert_status) = (sent_at IS NOT NULL))),
+    CONSTRAINT alert_messages_status CHECK ((status = ANY (ARRAY['PENDING'::public.alert_status, 'SENDING'::public.alert_status, 'SENT'::public.alert_status, 'SKIPPED'::public.alert_status, 'FAILED'::public.alert_status])))
+);
+
+
+--
 -- Name: appointment_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -805,6 +833,8 @@ CREATE TABLE public.user_alerts (
     sent_at timestamp with time zone,
     enqueued_at timestamp with time zone,
     priority public.appointment_priority DEFAULT 'NORMAL'::public.appointment_priority NOT NULL,
+    message_id uuid,
+    release_id bigint,
     CONSTRAINT user_alerts_attempts CHECK ((attempts >= 0)),
     CONSTRAINT user_alerts_distance CHECK ((distance_m >= (0)::double precision)),
     CONSTRAINT user_alerts_sent_at CHECK (((NOT sent) OR (sent_at IS NOT NULL))),
@@ -862,6 +892,8 @@ CREATE TABLE public.users (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     quiet_hours_start time without time zone,
     quiet_hours_end time without time zone,
+    alert_daily_cap integer,
+    CONSTRAINT users_alert_daily_cap CHECK (((alert_daily_cap >= 1) AND (alert_daily_cap <= 1000))),
     CONSTRAINT users_email_format CHECK ((email ~* '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$'::text)),
     CONSTRAINT users_email_length CHECK ((length(email) <= 254)),
     CONSTRAINT users_first_name_length CHECK ((length(first_name) <= 100)),
@@ -875,6 +907,14 @@ CREATE TABLE public.users (
 --
 
 ALTER TABLE ONLY public.pgmigrations ALTER COLUMN id SET DEFAULT nextval('public.pgmigrations_id_seq'::regclass);
+
+
+--
+-- Name: alert_messages alert_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_messages
+    ADD CONSTRAINT alert_messages_pkey PRIMARY KEY (id);
 
 
 --
@@ -1046,11 +1086,11 @@ ALTER TABLE ONLY public.user_alerts
 
 
 --
--- Name: user_alerts user_alerts_slot_user_key; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: user_alerts user_alerts_slot_user_release_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.user_alerts
-    ADD CONSTRAINT user_alerts_slot_user_key UNIQUE (slot_id, user_id);
+    ADD CONSTRAINT user_alerts_slot_user_release_key UNIQUE NULLS NOT DISTINCT (slot_id, user_id, release_id);
 
 
 --
@@ -1083,6 +1123,27 @@ ALTER TABLE ONLY public.users
 
 ALTER TABLE ONLY public.watch_coverage
     ADD CONSTRAINT watch_coverage_pkey PRIMARY KEY (preference_id, center_id, test_type);
+
+
+--
+-- Name: alert_messages_one_open_digest; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX alert_messages_one_open_digest ON public.alert_messages USING btree (user_id) WHERE ((kind = 'digest'::text) AND (status = 'PENDING'::public.alert_status));
+
+
+--
+-- Name: alert_messages_unfinished; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_messages_unfinished ON public.alert_messages USING btree (send_after) WHERE (status = ANY (ARRAY['PENDING'::public.alert_status, 'SENDING'::public.alert_status]));
+
+
+--
+-- Name: alert_messages_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_messages_user ON public.alert_messages USING btree (user_id, created_at);
 
 
 --
@@ -1226,10 +1287,24 @@ CREATE INDEX time_slots_start ON public.time_slots USING btree (start_time);
 
 
 --
+-- Name: user_alerts_message; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX user_alerts_message ON public.user_alerts USING btree (message_id) WHERE (message_id IS NOT NULL);
+
+
+--
 -- Name: user_alerts_unfinished; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX user_alerts_unfinished ON public.user_alerts USING btree (created_at) WHERE (status = ANY (ARRAY['PENDING'::public.alert_status, 'SENDING'::public.alert_status]));
+
+
+--
+-- Name: user_alerts_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX user_alerts_user ON public.user_alerts USING btree (user_id, id);
 
 
 --
@@ -1408,6 +1483,14 @@ CREATE TRIGGER users_updated_at BEFORE UPDATE ON public.users FOR EACH ROW EXECU
 
 
 --
+-- Name: alert_messages alert_messages_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_messages
+    ADD CONSTRAINT alert_messages_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+
+--
 -- Name: appointment_events appointment_events_actor_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1509,6 +1592,14 @@ ALTER TABLE ONLY public.time_slots
 
 ALTER TABLE ONLY public.time_slots
     ADD CONSTRAINT time_slots_specialist_center_fkey FOREIGN KEY (specialist_id, center_id) REFERENCES public.specialists(id, center_id) ON DELETE RESTRICT;
+
+
+--
+-- Name: user_alerts user_alerts_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_alerts
+    ADD CONSTRAINT user_alerts_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.alert_messages(id) ON DELETE SET NULL;
 
 
 --

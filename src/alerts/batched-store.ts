@@ -16,14 +16,14 @@ export interface AlertStore {
 }
 
 /** An AlertStore that batches concurrent calls. */
-export function batchedAlertStore(db: Queryable, leaseSeconds: number): AlertStore {
+export function batchedAlertStore(db: Queryable, leaseSeconds: number, pushConfigured = true): AlertStore {
   const reads = new Batcher<string, AlertState | null>(async (ids) => {
     const found = await readAlertStates(db, ids);
     return ids.map((id) => found.get(id) ?? null);
   });
   const claimsFor = (channel: Channel) =>
     new Batcher<string, Claimed | null>(async (ids) => {
-      const claimed = await claimAlerts(db, ids, channel, leaseSeconds);
+      const claimed = await claimAlerts(db, ids, channel, leaseSeconds, pushConfigured);
       // one claim is one send: should the same alert be asked for twice in a batch, only
       // the first asker gets it
       const given = new Set<string>();

@@ -12,6 +12,7 @@ import type { Queryable } from '../db/types.js';
 import { QUEUES } from '../queues/names.js';
 import type { Queues } from '../queues/queues.js';
 import { findStrandedAlerts, type AlertToDeliver, type StrandedQuery } from './state.js';
+import { markDigestsEnqueued, strandedDigests } from './messages.js';
 import { markEnqueued, type Channel, type PriorityTier } from './store.js';
 
 export const CHANNEL_QUEUES: Record<Channel, string> = { email: QUEUES.deliveriesEmail, push: QUEUES.deliveriesPush };
@@ -22,6 +23,21 @@ export const SEND_JOB = 'send';
 /** A channel job's data: the alert's id, nothing personal. */
 export interface DeliverJobData {
   alertId: string;
+}
+
+/**
+ * The name of a digest's job on a channel queue: data `{ messageId }`, job id
+ * `digest-<messageId>` (so a digest is queued once however many alerts join it), delayed
+ * until the digest is due.
+ */
+export const DIGEST_JOB = 'digest';
+
+export interface DigestJobData {
+  messageId: string;
+}
+
+export function digestJobId(messageId: string): string {
+  return `digest-${messageId}`;
 }
 
 /** BullMQ priorities (1 is served first) for a user's tier: URGENT before VIP before NORMAL. */
@@ -40,6 +56,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function alertIdOf(job: Job): string {
   const id = (job.data as Partial<DeliverJobData> | undefined)?.alertId;
   if (typeof id !== 'string' || !UUID.test(id)) throw new UnrecoverableError('job data has no valid alertId');
+  return id;
+}
+
+/** The message id of a digest job. */
+export function messageIdOf(job: Job): string {
+  const id = (job.data as Partial<DigestJobData> | undefined)?.messageId;
+  if (typeof id !== 'string' || !UUID.test(id)) throw new UnrecoverableError('job data has no valid messageId');
   return id;
 }
 
@@ -78,11 +101,26 @@ const FINISHED_STATES = new Set(['completed', 'failed']);
  * its id would block the alert for good. Returns whether a job was added.
  */
 export async function handOff(queue: Queue, alertId: string, priority: number | undefined): Promise<boolean> {
-  const state = await queue.getJobState(alertId);
+  return addUnlessLive(queue, SEND_JOB, { alertId } satisfies DeliverJobData, alertId, channelJobOptions(alertId, priority));
+}
+
+/** Adds a job unless one with its id is live; a finished one under that id is replaced. */
+async function addUnlessLive(queue: Queue, name: string, data: object, jobId: string, opts: JobsOptions): Promise<boolean> {
+  const state = await queue.getJobState(jobId);
   if (state !== 'unknown' && !FINISHED_STATES.has(state)) return false;
-  if (state !== 'unknown') await queue.remove(alertId);
-  await queue.add(SEND_JOB, { alertId } satisfies DeliverJobData, channelJobOptions(alertId, priority));
+  if (state !== 'unknown') await queue.remove(jobId);
+  await queue.add(name, data, opts);
   return true;
+}
+
+/**
+ * Queues a digest's job on a channel, delayed until it is due (the same rules as
+ * handOff: a live job makes this a no-op). Returns whether a job was added.
+ */
+export async function handOffDigest(queue: Queue, messageId: string, due: Date | null, priority: number | undefined): Promise<boolean> {
+  const delay = due ? Math.max(0, due.getTime() - Date.now()) : 0;
+  const jobId = digestJobId(messageId);
+  return addUnlessLive(queue, DIGEST_JOB, { messageId } satisfies DigestJobData, jobId, { ...channelJobOptions(jobId, priority), delay });
 }
 
 // a release near a city can owe thousands of alerts: hand them over in bounded pieces
@@ -128,5 +166,23 @@ export async function requeueAlerts(queues: ChannelQueues, db: Queryable, alerts
  * id makes it a no-op. Returns how many jobs were added.
  */
 export async function sweepPendingAlerts(queues: ChannelQueues, db: Queryable, o: StrandedQuery, pushConfigured: boolean): Promise<number> {
-  return requeueAlerts(queues, db, await findStrandedAlerts(db, o), pushConfigured);
+  return (await requeueAlerts(queues, db, await findStrandedAlerts(db, o), pushConfigured)) + (await sweepDigests(queues, db, o));
+}
+
+/**
+ * Re-queues digests that are overdue with no live job (lost with Redis, or never added
+ * after a crash) or whose sender died mid-send. The digest's processor moves it to the
+ * right channel queue if this is not it.
+ */
+export async function sweepDigests(queues: ChannelQueues, db: Queryable, o: Pick<StrandedQuery, 'requeueSeconds' | 'limit'>): Promise<number> {
+  const stranded = await strandedDigests(db, o.requeueSeconds, o.limit);
+  let added = 0;
+  for (const { id } of stranded) {
+    const jobId = digestJobId(id);
+    const states = await Promise.all([queues.email.getJobState(jobId), queues.push.getJobState(jobId)]);
+    if (states.some((state) => state !== 'unknown' && !FINISHED_STATES.has(state))) continue;
+    if (await handOffDigest(queues.email, id, null, undefined)) added++;
+  }
+  await markDigestsEnqueued(db, stranded.map((d) => d.id));
+  return added;
 }

@@ -17,6 +17,8 @@ export interface OutgoingEmail extends EmailContent {
   to: string;
   /** Makes the Message-ID stable across retries, so a receiver can drop a duplicate. */
   alertId: string;
+  /** The Message-ID's local part when it is not `alert-<alertId>` (a digest: `digest-<messageId>`). */
+  messageKey?: string;
   unsubscribeUrl: string;
 }
 
@@ -89,7 +91,7 @@ export function createMailer(config: Config, log: Logger): Mailer {
     subject: m.subject,
     text: m.text,
     html: m.html,
-    messageId: `<alert-${m.alertId}@${messageIdDomain}>`,
+    messageId: `<${m.messageKey ?? `alert-${m.alertId}`}@${messageIdDomain}>`,
     // written out rather than with nodemailer's `list` option, which only its sendMail
     // applies, not the composer that the SMTP path builds with (RFC 2369 form, as `list` writes it)
     headers: {
@@ -133,7 +135,7 @@ export function createMailer(config: Config, log: Logger): Mailer {
     async send(m) {
       const info = await transport.sendMail(mailOptions(m));
       await mkdir(dir, { recursive: true });
-      const path = join(dir, `${m.alertId}.eml`);
+      const path = join(dir, `${m.messageKey ?? m.alertId}.eml`);
       await writeFile(path, info.message as Buffer);
       log.info({ path, alertId: m.alertId }, 'no SMTP_URL: alert email written to the outbox');
       return { providerMessageId: `file:${path}` };

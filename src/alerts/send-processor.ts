@@ -12,13 +12,26 @@ import type pg from 'pg';
 import type { Config } from '../config.js';
 import { deactivateSubscription, noteSubscriptionFailure } from '../watches/push-subscriptions.js';
 import type { AlertStore } from './batched-store.js';
-import { alertIdOf, handOff, type ChannelQueues } from './deliveries.js';
+import { alertIdOf, DIGEST_JOB, handOff, handOffDigest, messageIdOf, type ChannelQueues } from './deliveries.js';
 import type { Mailer } from './email.js';
+import { claimDigest, extendDigestLease, finishMessage, markDigestSent, readDigestState, releaseDigest } from './messages.js';
 import { PermanentSendError, retryDelayMs, RetryableSendError } from './send-errors.js';
-import { slotTopic, type PushSender } from './push.js';
-import { settledOutcome } from './state.js';
-import { extendLease, markFailed, releaseClaim, type AlertContext, type Channel, type Claimed, type LiveSubscription, type SentMark } from './store.js';
-import { alertFacts, renderAlertEmail, renderPushPayload, unsubscribeUrl } from './templates.js';
+import { slotTopic, type PushOptions, type PushSender } from './push.js';
+import { routeAlert } from './route.js';
+import { liveSubscriptions, settledOutcome } from './state.js';
+import { digestItems, extendLease, markFailed, releaseClaim, type AlertContext, type Channel, type Claimed, type LiveSubscription, type SentMark } from './store.js';
+import {
+  alertFacts,
+  messageFooter,
+  renderAlertEmail,
+  renderDigestEmail,
+  renderDigestPush,
+  renderPushPayload,
+  unsubscribeUrl,
+  type MessageFooter,
+  type PushPayload,
+} from './templates.js';
+
 
 /** What a channel's processor sends with: made once per worker process by startSenders. */
 export interface SendContext {
@@ -39,12 +52,17 @@ async function delayJob(job: Job, token: string | undefined, until: number): Pro
 
 type SendResult = { kind: 'sent'; providerMessageId: string | null; acceptedSubscriptionIds: string[] } | { kind: 'fallback to email' };
 
-async function sendEmail(d: SendContext, c: AlertContext): Promise<SendResult> {
+async function sendEmail(d: SendContext, c: AlertContext, footer: MessageFooter): Promise<SendResult> {
   const base = d.config.PUBLIC_BASE_URL;
   const unsubscribe = unsubscribeUrl(base, c.unsubscribeToken);
-  const content = renderAlertEmail(alertFacts(c, base), c.firstName, unsubscribe);
+  const content = renderAlertEmail(alertFacts(c, base), c.firstName, unsubscribe, footer);
   const { providerMessageId } = await d.mailer.send({ ...content, to: c.email, alertId: c.id, unsubscribeUrl: unsubscribe });
   return { kind: 'sent', providerMessageId, acceptedSubscriptionIds: [] };
+}
+
+/** Seconds a push may wait for an offline browser: DELIVERY_PUSH_TTL_SECONDS, but not past `until`. */
+function pushTtl(d: SendContext, until: Date): number {
+  return Math.max(0, Math.min(d.config.DELIVERY_PUSH_TTL_SECONDS, Math.floor((until.getTime() - Date.now()) / 1000)));
 }
 
 /**
@@ -53,11 +71,16 @@ async function sendEmail(d: SendContext, c: AlertContext): Promise<SendResult> {
  * is left the alert falls back to email. Passing failures are retried only when no
  * subscription accepted, so a device that got the message is not sent it again.
  */
-async function sendPush(d: SendContext, c: AlertContext, subs: LiveSubscription[]): Promise<SendResult> {
+async function sendPush(d: SendContext, c: AlertContext, subs: LiveSubscription[], footer: MessageFooter): Promise<SendResult> {
   if (!d.push || subs.length === 0) return { kind: 'fallback to email' };
-  const payload = renderPushPayload(alertFacts(c, d.config.PUBLIC_BASE_URL), c.slotId);
-  const ttlSeconds = Math.max(0, Math.min(d.config.DELIVERY_PUSH_TTL_SECONDS, Math.floor((c.startTime.getTime() - Date.now()) / 1000)));
-  const outcomes = await Promise.all(subs.map((s) => d.push!.send(s, payload, { ttlSeconds, topic: slotTopic(c.slotId) })));
+  const payload = renderPushPayload(alertFacts(c, d.config.PUBLIC_BASE_URL), c.slotId, footer);
+  return pushToAll(d, subs, payload, { ttlSeconds: pushTtl(d, c.startTime), topic: slotTopic(c.slotId) });
+}
+
+/** One push message to each of the learner's live subscriptions; see sendPush. */
+async function pushToAll(d: SendContext, subs: LiveSubscription[], payload: PushPayload, options: PushOptions): Promise<SendResult> {
+  if (!d.push || subs.length === 0) return { kind: 'fallback to email' };
+  const outcomes = await Promise.all(subs.map((s) => d.push!.send(s, payload, options)));
   const accepted = outcomes.filter((o) => o.kind === 'accepted');
   for (const o of outcomes) {
     if (o.kind === 'gone') await deactivateSubscription(d.pool, o.subscriptionId, `push service answered ${o.status}`);
@@ -87,10 +110,10 @@ const MARK_RETRY_MS = 500;
  * lease exists to find senders that died; a live one must not have its alert retaken
  * and sent a second time. Returns the function that stops renewing.
  */
-function keepLeased(d: SendContext, alertId: string, log: () => Logger): () => void {
+function keepLeased(d: SendContext, alertId: string, log: () => Logger, extend = extendLease): () => void {
   const leaseSeconds = d.config.DELIVERY_LEASE_SECONDS;
   const timer = setInterval(() => {
-    extendLease(d.pool, alertId, leaseSeconds).catch((err: unknown) => log().warn({ err, alertId }, 'could not renew the send claim'));
+    extend(d.pool, alertId, leaseSeconds).catch((err: unknown) => log().warn({ err, alertId }, 'could not renew the send claim'));
   }, (leaseSeconds * 1000) / 3);
   timer.unref();
   return () => clearInterval(timer);
@@ -102,29 +125,43 @@ function keepLeased(d: SendContext, alertId: string, log: () => Logger): () => v
  * up, which leaves the alert SENDING for BullMQ's own retry to find once the lease ends.
  */
 async function recordSent(d: SendContext, mark: SentMark, log: () => Logger): Promise<void> {
+  await retryRecord(() => d.store.markSent(mark), { alertId: mark.alertId }, log);
+}
+
+async function retryRecord(record: () => Promise<unknown>, about: object, log: () => Logger): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await d.store.markSent(mark);
+      await record();
       return;
     } catch (err) {
       if (attempt >= MARK_TRIES) throw err;
-      log().warn({ err, alertId: mark.alertId, attempt }, 'sent, but could not record it yet; retrying the record, not the send');
+      log().warn({ err, ...about, attempt }, 'sent, but could not record it yet; retrying the record, not the send');
       await new Promise((r) => setTimeout(r, MARK_RETRY_MS * 2 ** (attempt - 1)));
     }
   }
 }
 
 /**
- * Sends a claimed alert and records how it went: SENT, FAILED for good, given back to be
- * retried after a backoff (the job moved to delayed), or handed to email.
+ * Sends a claimed alert, routed to its single message, and records how it went: SENT,
+ * FAILED for good, given back to be retried after a backoff (the job moved to delayed),
+ * or handed to email.
  */
-async function sendClaimed(d: SendContext, channel: Channel, job: Job, token: string | undefined, claimed: Claimed, log: () => Logger): Promise<unknown> {
+async function sendClaimed(
+  d: SendContext,
+  channel: Channel,
+  job: Job,
+  token: string | undefined,
+  claimed: Claimed,
+  route: { messageId: string; reachesCap: boolean },
+  log: () => Logger,
+): Promise<unknown> {
   const { pool, config } = d;
   const { context: ctx, subscriptions } = claimed;
   const alertId = ctx.id;
+  const footer = messageFooter(config.PUBLIC_BASE_URL, route.reachesCap);
   let result: SendResult;
   try {
-    result = channel === 'email' ? await sendEmail(d, ctx) : await sendPush(d, ctx, subscriptions);
+    result = channel === 'email' ? await sendEmail(d, ctx, footer) : await sendPush(d, ctx, subscriptions, footer);
   } catch (err) {
     if (err instanceof PermanentSendError) {
       await markFailed(pool, alertId, err.message);
@@ -148,36 +185,137 @@ async function sendClaimed(d: SendContext, channel: Channel, job: Job, token: st
     await handOff(d.channelQueues.email, alertId, job.opts.priority);
     return { outcome: 'fallback to email' };
   }
-  await recordSent(d, { alertId, channel, providerMessageId: result.providerMessageId, acceptedSubscriptionIds: result.acceptedSubscriptionIds }, log);
+  await recordSent(
+    d,
+    { alertId, messageId: route.messageId, channel, providerMessageId: result.providerMessageId, acceptedSubscriptionIds: result.acceptedSubscriptionIds },
+    log,
+  );
   return { outcome: 'SENT', channel };
 }
 
-/** The processor for one channel queue. */
-export function sendProcessor(d: SendContext, channel: Channel): Processor {
-  return async (job, token) => {
-    const alertId = alertIdOf(job);
-    // a child logger per job only when there is something to say (this path runs per message)
-    const log = () => d.log.child({ queue: job.queueName, jobId: job.id });
-    const claimed = await d.store.claim(alertId, channel);
-    if (!claimed) {
-      // find out why: finished, no longer wanted, someone else's live claim, quiet hours, or
-      // a push alert for a user with no live subscription (it goes by email instead)
-      const ctx = await d.store.read(alertId);
-      const settled = await settledOutcome(d.pool, alertId, ctx);
-      if (settled || !ctx) return settled;
-      if (ctx.leaseLiveUntil) return delayJob(job, token, ctx.leaseLiveUntil.getTime() + 100);
-      if (ctx.quietUntil) return delayJob(job, token, ctx.quietUntil.getTime());
-      if (channel === 'push' && ctx.liveSubscriptions === 0) {
-        await handOff(d.channelQueues.email, alertId, job.opts.priority);
-        return { outcome: 'fallback to email', reason: 'no live push subscription' };
-      }
-      throw new Error('alert could not be claimed; trying again'); // it changed under us: BullMQ's attempts retry
+/**
+ * An alert job: claim the alert, then route it (route.ts): sent now in a message of its
+ * own, gathered into the learner's digest (whose job is queued when this alert opened
+ * it), or CAPPED.
+ */
+async function processAlert(d: SendContext, channel: Channel, job: Job, token: string | undefined): Promise<unknown> {
+  const alertId = alertIdOf(job);
+  // a child logger per job only when there is something to say (this path runs per message)
+  const log = () => d.log.child({ queue: job.queueName, jobId: job.id });
+  const claimed = await d.store.claim(alertId, channel);
+  if (!claimed) {
+    // find out why: finished, no longer wanted, someone else's live claim, quiet hours, or
+    // the channel is not this one any more (the watch's method changed, or a push alert's
+    // user has no live subscription: it goes by email instead)
+    const ctx = await d.store.read(alertId);
+    const settled = await settledOutcome(d.pool, alertId, ctx);
+    if (settled || !ctx) return settled;
+    if (ctx.leaseLiveUntil) return delayJob(job, token, ctx.leaseLiveUntil.getTime() + 100);
+    if (ctx.quietUntil) return delayJob(job, token, ctx.quietUntil.getTime());
+    if (channel === 'push' && ctx.liveSubscriptions === 0) {
+      await handOff(d.channelQueues.email, alertId, job.opts.priority);
+      return { outcome: 'fallback to email', reason: ctx.method === 'email' ? 'the watch now asks for email' : 'no live push subscription' };
     }
-    const stopRenewing = keepLeased(d, alertId, log);
+    if (channel === 'email' && ctx.method === 'push' && d.push && ctx.liveSubscriptions > 0) {
+      await handOff(d.channelQueues.push, alertId, job.opts.priority);
+      return { outcome: 'moved to push', reason: 'the watch now asks for push' };
+    }
+    throw new Error('alert could not be claimed; trying again'); // it changed under us: BullMQ's attempts retry
+  }
+  const stopRenewing = keepLeased(d, alertId, log);
+  try {
+    const route = await routeAlert(d.pool, claimed.context);
+    if (route.kind === 'capped' || route.kind === 'lost') return { outcome: route.kind === 'capped' ? 'CAPPED' : 'claim lost' };
+    if (route.kind === 'digest') {
+      if (route.opened) await handOffDigest(d.channelQueues[channel], route.messageId, route.sendAfter, job.opts.priority);
+      return { outcome: 'DIGESTED', messageId: route.messageId };
+    }
+    return await sendClaimed(d, channel, job, token, claimed, route, log);
+  } finally {
+    stopRenewing();
+  }
+}
+
+/**
+ * A digest job: claim the digest once it is due, leave out the slots no longer free, and
+ * send the rest as one message on the channel its soonest slot's watch asks for now (the
+ * job moves to that channel's queue if this is not it). Same retry rules as an alert.
+ */
+async function processDigest(d: SendContext, channel: Channel, job: Job, token: string | undefined): Promise<unknown> {
+  const { pool, config } = d;
+  const messageId = messageIdOf(job);
+  const log = () => d.log.child({ queue: job.queueName, jobId: job.id });
+  const claimed = await claimDigest(pool, messageId, config.DELIVERY_LEASE_SECONDS);
+  if (!claimed) {
+    const st = await readDigestState(pool, messageId);
+    if (!st) return { outcome: 'gone' };
+    if (st.status === 'SENT' || st.status === 'SKIPPED' || st.status === 'FAILED') return { outcome: `already ${st.status}` };
+    if (!st.userActive) {
+      await finishMessage(pool, messageId, 'SKIPPED', 'user is inactive');
+      return { outcome: 'SKIPPED', reason: 'user is inactive' };
+    }
+    if (st.leaseLiveUntil) return delayJob(job, token, st.leaseLiveUntil.getTime() + 100);
+    if (st.notBefore) return delayJob(job, token, st.notBefore.getTime());
+    if (st.quietUntil) return delayJob(job, token, st.quietUntil.getTime());
+    throw new Error('digest could not be claimed; trying again');
+  }
+  const stopRenewing = keepLeased(d, messageId, log, extendDigestLease);
+  try {
+    const items = await digestItems(pool, messageId);
+    if (!items.length) {
+      await finishMessage(pool, messageId, 'SKIPPED', 'every slot in it was taken');
+      return { outcome: 'SKIPPED', reason: 'every slot in it was taken' };
+    }
+    // the channel as the watch of its soonest slot asks now
+    const subs = items[0]!.method === 'push' && d.push ? await liveSubscriptions(pool, claimed.userId) : [];
+    const want: Channel = subs.length ? 'push' : 'email';
+    if (want !== channel) {
+      await releaseDigest(pool, messageId, null);
+      await handOffDigest(d.channelQueues[want], messageId, null, job.opts.priority);
+      return { outcome: `moved to ${want}` };
+    }
+    const base = config.PUBLIC_BASE_URL;
+    const facts = items.map((i) => alertFacts(i, base));
+    const footer = messageFooter(base, claimed.reachesCap);
+    let result: SendResult;
     try {
-      return await sendClaimed(d, channel, job, token, claimed, log);
-    } finally {
-      stopRenewing();
+      if (channel === 'email') {
+        const unsubscribe = unsubscribeUrl(base, items[0]!.unsubscribeToken);
+        const content = renderDigestEmail(facts, claimed.firstName, unsubscribe, footer);
+        const sent = await d.mailer.send({ ...content, to: claimed.email, alertId: messageId, messageKey: `digest-${messageId}`, unsubscribeUrl: unsubscribe });
+        result = { kind: 'sent', providerMessageId: sent.providerMessageId, acceptedSubscriptionIds: [] };
+      } else {
+        const latest = items.reduce((t, i) => (i.startTime > t ? i.startTime : t), items[0]!.startTime);
+        const payload = renderDigestPush(facts, items.map((i) => i.slotId), footer);
+        result = await pushToAll(d, subs, payload, { ttlSeconds: pushTtl(d, latest), topic: slotTopic(messageId) });
+      }
+    } catch (err) {
+      if (err instanceof PermanentSendError) {
+        await finishMessage(pool, messageId, 'FAILED', err.message);
+        throw new UnrecoverableError(err.message);
+      }
+      const retry = err instanceof RetryableSendError ? err : new RetryableSendError((err as Error).message);
+      if (claimed.attempts >= config.DELIVERY_MAX_ATTEMPTS) {
+        await finishMessage(pool, messageId, 'FAILED', `gave up after ${claimed.attempts} attempts: ${retry.message}`);
+        throw new UnrecoverableError(retry.message);
+      }
+      await releaseDigest(pool, messageId, retry.message);
+      return delayJob(job, token, Date.now() + retryDelayMs(claimed.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs));
     }
-  };
+    if (result.kind === 'fallback to email') {
+      await releaseDigest(pool, messageId, 'no live push subscription');
+      await handOffDigest(d.channelQueues.email, messageId, null, job.opts.priority);
+      return { outcome: 'fallback to email' };
+    }
+    const providerMessageId = result.providerMessageId;
+    await retryRecord(() => markDigestSent(pool, messageId, channel, providerMessageId), { messageId }, log);
+    return { outcome: 'SENT', channel, alerts: items.length };
+  } finally {
+    stopRenewing();
+  }
+}
+
+/** The processor for one channel queue: alert jobs and digest jobs. */
+export function sendProcessor(d: SendContext, channel: Channel): Processor {
+  return async (job, token) => (job.name === DIGEST_JOB ? processDigest(d, channel, job, token) : processAlert(d, channel, job, token));
 }

@@ -53,7 +53,7 @@ export async function startSenders(o: SendersOptions): Promise<() => Promise<voi
   const log = o.log.child({ component: 'delivery' });
   const mailer = createMailer(config, log);
   const push = createPushSender(config);
-  const store = batchedAlertStore(o.pool, config.DELIVERY_LEASE_SECONDS);
+  const store = batchedAlertStore(o.pool, config.DELIVERY_LEASE_SECONDS, push !== null);
   const context = { config, pool: o.pool, log, mailer, push, channelQueues: channelQueues(o.queues), store };
   const rates = async (): Promise<Record<Channel, number>> => {
     const s = await o.settings.all();

@@ -3,7 +3,7 @@
  * way to a deliveries queue, and which claims a dead sender left behind.
  */
 import type { Queryable } from '../db/types.js';
-import { markSkipped, type Channel, type PriorityTier } from './store.js';
+import { markSkipped, type Channel, type LiveSubscription, type PriorityTier } from './store.js';
 
 /**
  * Why an alert could not be claimed: finished, no longer wanted, quiet, leased by someone
@@ -11,7 +11,7 @@ import { markSkipped, type Channel, type PriorityTier } from './store.js';
  */
 export interface AlertState {
   id: string;
-  status: 'PENDING' | 'SENDING' | 'SENT' | 'SKIPPED' | 'FAILED';
+  status: 'PENDING' | 'SENDING' | 'SENT' | 'SKIPPED' | 'FAILED' | 'DIGESTED' | 'CAPPED';
   /** The claim's lease, when the alert is SENDING and the lease has not run out. */
   leaseLiveUntil: Date | null;
   slotStatus: 'AVAILABLE' | 'HOLD' | 'BOOKED';
@@ -89,7 +89,7 @@ export async function settledOutcome(
   state: AlertState | null,
 ): Promise<{ outcome: string; reason?: string } | null> {
   if (!state) return { outcome: 'gone' };
-  if (state.status === 'SENT' || state.status === 'SKIPPED' || state.status === 'FAILED') return { outcome: `already ${state.status}` };
+  if (state.status !== 'PENDING' && state.status !== 'SENDING') return { outcome: `already ${state.status}` };
   const reason = skipReason(state);
   if (!reason) return null;
   await markSkipped(db, alertId, reason);
@@ -141,6 +141,15 @@ export async function expiredClaims(db: Queryable, limit: number): Promise<{ id:
       WHERE status = 'SENDING' AND lease_until <= now()
       ORDER BY lease_until LIMIT $1::int`,
     [limit],
+  );
+  return rows;
+}
+
+/** The user's live push subscriptions, oldest first (a digest's push goes to each). */
+export async function liveSubscriptions(db: Queryable, userId: string): Promise<LiveSubscription[]> {
+  const { rows } = await db.query<LiveSubscription>(
+    `SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE user_id = $1::uuid AND is_active ORDER BY created_at`,
+    [userId],
   );
   return rows;
 }

@@ -7,8 +7,10 @@
  */
 import type { Queryable } from '../db/types.js';
 import type { TestType } from '../slots/test-types.js';
+import { REALERT_AFTER_MINUTES_DEFAULT, settingSql } from '../settings/definitions.js';
 import { subscriptionsSucceededCte } from '../watches/push-subscriptions.js';
 import type { NotificationMethod } from '../watches/watches.js';
+import { deleteUserMessages, finishMessage, singleMessagesSentCte } from './messages.js';
 
 /** How an alert goes out: the method of the watch that matched, unless delivery fell back to email. */
 export type Channel = NotificationMethod;
@@ -34,7 +36,10 @@ export interface NewAlert {
 export const INSERT_ALERTS_SQL = `
 WITH released AS (
   SELECT s.id AS slot_id, s.center_id, s.test_type,
-         (s.start_time AT TIME ZONE 'Europe/London')::date AS slot_date
+         (s.start_time AT TIME ZONE 'Europe/London')::date AS slot_date,
+         -- the release the alerts answer: the slot's latest (a batch may hold several of
+         -- one slot, when it flapped; a later one still unprocessed finds these alerts)
+         (SELECT max(r.id) FROM slot_releases r WHERE r.slot_id = s.id) AS release_id
     FROM time_slots s
    WHERE s.id = ANY ($1::uuid[])
      AND s.status = 'AVAILABLE'
@@ -46,7 +51,7 @@ WITH released AS (
   -- scan of watch_coverage_match per slot. The released slots are sorted by id here
   -- (PostgreSQL 15 carries no order out of a CTE or through a row lock), so that this sort
   -- is incremental: one slot's candidates at a time, in memory, however big the batch.
-  SELECT r.slot_id, w.user_id, w.distance_m, w.preference_id, w.notification_method, w.user_priority
+  SELECT r.slot_id, r.release_id, w.user_id, w.distance_m, w.preference_id, w.notification_method, w.user_priority
     FROM (SELECT * FROM released ORDER BY slot_id) r
     JOIN watch_coverage w
       ON w.center_id = r.center_id AND w.test_type = r.test_type AND w.latest_date >= r.slot_date
@@ -59,11 +64,21 @@ WITH released AS (
     FROM candidates
    ORDER BY slot_id, user_id, distance_m, preference_id
 )
-INSERT INTO user_alerts (user_id, slot_id, preference_id, distance_m, channel, priority)
+INSERT INTO user_alerts (user_id, slot_id, release_id, preference_id, distance_m, channel, priority)
 -- the unique key's order: one order for every writer keeps concurrent batches from
 -- deadlocking on it, and a slot's alerts land side by side in it
-SELECT user_id, slot_id, preference_id, distance_m, notification_method, user_priority FROM matched ORDER BY slot_id, user_id
-ON CONFLICT (slot_id, user_id) DO NOTHING
+SELECT user_id, slot_id, release_id, preference_id, distance_m, notification_method, user_priority
+  FROM matched m
+ -- once per release, and not again while an alert for the slot is younger than
+ -- realert_after_minutes: a hold that expires and is taken again and again spams no one.
+ -- A probe of the unique key's (slot_id, user_id) prefix, empty on a slot's first release.
+ WHERE NOT EXISTS (
+   SELECT FROM user_alerts x
+    WHERE x.slot_id = m.slot_id AND x.user_id = m.user_id
+      AND (x.release_id IS NOT DISTINCT FROM m.release_id
+           OR x.created_at > now() - make_interval(mins => ${settingSql('realert_after_minutes', String(REALERT_AFTER_MINUTES_DEFAULT))}::int)))
+ ORDER BY slot_id, user_id
+ON CONFLICT (slot_id, user_id, release_id) DO NOTHING
 -- the tier comes with the watch, so no users row is read per alert
 RETURNING id, slot_id, priority::text AS priority, channel::text AS channel`;
 
@@ -89,7 +104,10 @@ export interface LiveSubscription {
 /** A claimed alert with what its message says: its slot, centre, user and watch. */
 export interface AlertContext {
   id: string;
+  userId: string;
   slotId: string;
+  /** The message it went (or goes) in, once routed: set again on a retry. */
+  messageId: string | null;
   /** Attempts so far, this claim included. */
   attempts: number;
   distanceM: number | null;
@@ -121,9 +139,15 @@ export interface Claimed {
  * id missing from the result was not claimed (the caller re-reads to learn why). One
  * statement, so the check and the claim cannot drift.
  */
-export async function claimAlerts(db: Queryable, alertIds: string[], channel: Channel, leaseSeconds: number): Promise<Map<string, Claimed>> {
+export async function claimAlerts(
+  db: Queryable,
+  alertIds: string[],
+  channel: Channel,
+  leaseSeconds: number,
+  pushConfigured = true,
+): Promise<Map<string, Claimed>> {
   const { rows } = await db.query<{
-    id: string; slot_id: string; attempts: number; distance_m: number | null; start_time: Date; test_type: TestType;
+    id: string; user_id: string; message_id: string | null; slot_id: string; attempts: number; distance_m: number | null; start_time: Date; test_type: TestType;
     center_name: string; email: string; first_name: string | null; unsubscribe_token: string; subscriptions: LiveSubscription[] | null;
   }>({
     name: 'slotwatch_delivery_claim_alerts',
@@ -138,14 +162,19 @@ export async function claimAlerts(db: Queryable, alertIds: string[], channel: Ch
         AND s.status = 'AVAILABLE' AND s.start_time > now()
         AND u.is_active AND p.is_active
         AND user_quiet_hours_until(u.quiet_hours_start, u.quiet_hours_end, now()) IS NULL
-        AND ($2::notification_method = 'email' OR EXISTS (SELECT FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active))
-      RETURNING a.id, a.slot_id, a.attempts, a.distance_m, s.start_time, s.test_type, c.name AS center_name,
+        -- the channel is the watch's method as it is now, not as it was when the alert was
+        -- queued; push needs a live subscription, else (or without VAPID keys) it is email
+        AND CASE WHEN $2::notification_method = 'push'
+                 THEN p.notification_method = 'push' AND EXISTS (SELECT FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active)
+                 ELSE p.notification_method = 'email' OR NOT $4::boolean
+                      OR NOT EXISTS (SELECT FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active) END
+      RETURNING a.id, a.user_id, a.message_id, a.slot_id, a.attempts, a.distance_m, s.start_time, s.test_type, c.name AS center_name,
         u.email, u.first_name, p.unsubscribe_token,
         CASE WHEN $2::notification_method = 'push' THEN
           (SELECT json_agg(json_build_object('id', ps.id, 'endpoint', ps.endpoint, 'p256dh', ps.p256dh, 'auth', ps.auth) ORDER BY ps.created_at)
              FROM push_subscriptions ps WHERE ps.user_id = a.user_id AND ps.is_active)
         END AS subscriptions`,
-    values: [alertIds, channel, leaseSeconds],
+    values: [alertIds, channel, leaseSeconds, pushConfigured],
   });
   return new Map(
     rows.map((r) => [
@@ -153,7 +182,9 @@ export async function claimAlerts(db: Queryable, alertIds: string[], channel: Ch
       {
         context: {
           id: r.id,
+          userId: r.user_id,
           slotId: r.slot_id,
+          messageId: r.message_id,
           attempts: r.attempts,
           distanceM: r.distance_m,
           startTime: r.start_time,
@@ -171,6 +202,8 @@ export async function claimAlerts(db: Queryable, alertIds: string[], channel: Ch
 
 export interface SentMark {
   alertId: string;
+  /** The single message that carried it: marked SENT with it. */
+  messageId: string | null;
   channel: Channel;
   providerMessageId: string | null;
   /** Push subscriptions that accepted it: they are recorded as working. */
@@ -181,26 +214,38 @@ export interface SentMark {
 export async function markSentMany(db: Queryable, marks: SentMark[]): Promise<Set<string>> {
   const { rows } = await db.query<{ id: string }>({
     name: 'slotwatch_delivery_mark_sent',
-    text: `WITH ${subscriptionsSucceededCte('ok', '$4')}
+    text: `WITH ${subscriptionsSucceededCte('ok', '$4')}, ${singleMessagesSentCte('messages_sent', '$5', '$6', '$7')}
      UPDATE user_alerts a
         SET status = 'SENT', sent = true, sent_at = now(), lease_until = NULL,
             channel = m.channel, provider_message_id = m.provider_message_id, last_error = NULL
        FROM unnest($1::uuid[], $2::notification_method[], $3::text[]) AS m(id, channel, provider_message_id)
       WHERE a.id = m.id AND a.status = 'SENDING'
       RETURNING a.id`,
-    values: [marks.map((m) => m.alertId), marks.map((m) => m.channel), marks.map((m) => m.providerMessageId), marks.flatMap((m) => m.acceptedSubscriptionIds)],
+    values: [
+      marks.map((m) => m.alertId),
+      marks.map((m) => m.channel),
+      marks.map((m) => m.providerMessageId),
+      marks.flatMap((m) => m.acceptedSubscriptionIds),
+      ...(() => {
+        const carried = marks.filter((m) => m.messageId);
+        return [carried.map((m) => m.messageId), carried.map((m) => m.channel), carried.map((m) => m.providerMessageId)];
+      })(),
+    ],
   });
   return new Set(rows.map((r) => r.id));
 }
 
 /** Marks an unfinished alert SKIPPED with the reason; a finished one is left alone. */
 export async function markSkipped(db: Queryable, alertId: string, reason: string): Promise<boolean> {
-  const { rowCount } = await db.query(
+  const { rows } = await db.query<{ message_id: string | null }>(
     `UPDATE user_alerts SET status = 'SKIPPED', lease_until = NULL, last_error = $2::text
-      WHERE id = $1::uuid AND status IN ('PENDING', 'SENDING')`,
+      WHERE id = $1::uuid AND status IN ('PENDING', 'SENDING')
+      RETURNING message_id`,
     [alertId, reason],
   );
-  return rowCount === 1;
+  // a single message opened for it on an earlier try goes with it
+  if (rows[0]?.message_id) await finishMessage(db, rows[0].message_id, 'SKIPPED', reason);
+  return rows.length === 1;
 }
 
 /**
@@ -228,9 +273,96 @@ export async function releaseClaim(db: Queryable, alertId: string, error: string
 
 /** Marks an alert FAILED for good, with the error. */
 export async function markFailed(db: Queryable, alertId: string, error: string): Promise<void> {
-  await db.query(
+  const { rows } = await db.query<{ message_id: string | null }>(
     `UPDATE user_alerts SET status = 'FAILED', lease_until = NULL, last_error = $2::text
-      WHERE id = $1::uuid AND status IN ('PENDING', 'SENDING')`,
+      WHERE id = $1::uuid AND status IN ('PENDING', 'SENDING')
+      RETURNING message_id`,
     [alertId, error],
   );
+  if (rows[0]?.message_id) await finishMessage(db, rows[0].message_id, 'FAILED', error);
+}
+
+/**
+ * Routing's outcome for a claimed alert: carried by a single message (it stays SENDING,
+ * now with its message), gathered into a digest (DIGESTED), or over the learner's daily
+ * cap (CAPPED, recorded but never sent).
+ */
+export async function routeClaimedAlert(tx: Queryable, alertId: string, to: { status: 'SENDING' | 'DIGESTED' | 'CAPPED'; messageId: string | null }): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE user_alerts
+        SET status = $2::alert_status, message_id = $3::uuid,
+            lease_until = CASE WHEN $2::alert_status = 'SENDING' THEN lease_until END,
+            last_error = CASE WHEN $2::alert_status = 'CAPPED' THEN 'daily cap reached' ELSE last_error END
+      WHERE id = $1::uuid AND status = 'SENDING'`,
+    [alertId, to.status, to.messageId],
+  );
+  return rowCount === 1;
+}
+
+/** One slot of a digest, with what its line says. */
+export interface DigestItem {
+  alertId: string;
+  slotId: string;
+  distanceM: number | null;
+  startTime: Date;
+  testType: TestType;
+  centerName: string;
+  /** The watch's method and unsubscribe token as they are now. */
+  method: Channel;
+  unsubscribeToken: string;
+}
+
+/**
+ * The alerts a digest still carries, soonest slot first. Those no longer worth telling
+ * (the slot taken, started or deleted, the watch off or deleted) are first marked SKIPPED
+ * and let go of the message, so a slot taken before the digest leaves is not in it.
+ */
+export async function digestItems(db: Queryable, messageId: string): Promise<DigestItem[]> {
+  await db.query(
+    `WITH gone AS (
+       SELECT a.id,
+              CASE WHEN s.id IS NULL THEN 'slot was deleted'
+                   WHEN s.status <> 'AVAILABLE' THEN 'slot is ' || s.status::text
+                   WHEN s.start_time <= now() THEN 'slot has started'
+                   WHEN p.id IS NULL THEN 'watch was deleted'
+                   WHEN NOT p.is_active THEN 'watch is inactive' END AS reason
+         FROM user_alerts a
+         LEFT JOIN time_slots s ON s.id = a.slot_id
+         LEFT JOIN user_preferences p ON p.id = a.preference_id
+        WHERE a.message_id = $1::uuid AND a.status = 'DIGESTED')
+     UPDATE user_alerts a SET status = 'SKIPPED', message_id = NULL, last_error = g.reason
+       FROM gone g WHERE a.id = g.id AND g.reason IS NOT NULL`,
+    [messageId],
+  );
+  const { rows } = await db.query<{
+    id: string; slot_id: string; distance_m: number | null; start_time: Date; test_type: TestType; center_name: string; method: Channel; unsubscribe_token: string;
+  }>(
+    `SELECT a.id, a.slot_id, a.distance_m, s.start_time, s.test_type, c.name AS center_name, p.notification_method AS method, p.unsubscribe_token
+       FROM user_alerts a
+       JOIN time_slots s ON s.id = a.slot_id
+       JOIN test_centers c ON c.id = s.center_id
+       JOIN user_preferences p ON p.id = a.preference_id
+      WHERE a.message_id = $1::uuid AND a.status = 'DIGESTED'
+      ORDER BY s.start_time, a.id`,
+    [messageId],
+  );
+  return rows.map((r) => ({
+    alertId: r.id,
+    slotId: r.slot_id,
+    distanceM: r.distance_m,
+    startTime: r.start_time,
+    testType: r.test_type,
+    centerName: r.center_name,
+    method: r.method,
+    unsubscribeToken: r.unsubscribe_token,
+  }));
+}
+
+/**
+ * Deletes everything kept about a learner's alerts: their alerts, then the messages that
+ * carried them. For account deletion; returns how many of each went.
+ */
+export async function deleteUserAlerts(db: Queryable, userId: string): Promise<{ alerts: number; messages: number }> {
+  const { rowCount } = await db.query(`DELETE FROM user_alerts WHERE user_id = $1::uuid`, [userId]);
+  return { alerts: rowCount ?? 0, messages: await deleteUserMessages(db, userId) };
 }

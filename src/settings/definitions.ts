@@ -23,6 +23,11 @@ const seconds = () => wholeNumber(1, 3600);
 function setting<R extends { schema: z.ZodType }>(description: string, rule: R, fromEnv: (c: Config) => z.infer<R['schema']>) {
   return { description, ...rule, fromEnv };
 }
+/** Defaults of the alert settings that SQL reads straight from system_config. */
+export const REALERT_AFTER_MINUTES_DEFAULT = 30;
+export const ALERT_DIGEST_SECONDS_DEFAULT = 60;
+export const ALERT_DAILY_CAP_DEFAULT = 20;
+
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Europe/London)');
 
 /**
@@ -37,6 +42,17 @@ export const SETTINGS = {
   release_poll_seconds: setting('How often released slots are polled when no notification wakes the poller', seconds(), (c) => c.RELEASE_POLL_SECONDS),
   send_rate_email_per_second: setting('Most emails sent per second, across all workers', wholeNumber(1, 100_000), (c) => c.DELIVERY_EMAIL_PER_SECOND),
   send_rate_push_per_second: setting('Most pushes sent per second, across all workers', wholeNumber(1, 100_000), (c) => c.DELIVERY_PUSH_PER_SECOND),
+  alert_digest_seconds: setting(
+    'Seconds after a message to a learner during which further alerts gather into one digest (0 turns digests off)',
+    wholeNumber(0, 3600),
+    () => ALERT_DIGEST_SECONDS_DEFAULT,
+  ),
+  alert_daily_cap: setting('Most messages a learner gets per Europe/London day (they may set a lower cap)', wholeNumber(1, 1000), () => ALERT_DAILY_CAP_DEFAULT),
+  realert_after_minutes: setting(
+    'Minutes after an alert for a slot before the same learner is alerted again when that slot comes back',
+    wholeNumber(0, 10_080),
+    () => REALERT_AFTER_MINUTES_DEFAULT,
+  ),
   quiet_hours_default: setting(
     'Quiet hours {start, end} (HH:MM, Europe/London) for users who set none, or null',
     { schema: z.object({ start: hhmm, end: hhmm }).strict().refine((q) => q.start !== q.end, 'start and end must differ').nullable() },

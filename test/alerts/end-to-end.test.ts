@@ -68,7 +68,10 @@ describe('end to end', () => {
     const device = pushService.subscribe();
     await api({ method: 'POST', url: '/api/me/push-subscriptions', token: pushLearner.token, payload: { endpoint: device.endpoint, keys: device.keys } });
 
-    // 1. the operator publishes two practical slots
+    // a short digest window, so the second slot's digest need not be waited a minute for
+    await t.ctx.pool.query(`INSERT INTO system_config (key, value) VALUES ('alert_digest_seconds', '1')`);
+
+    // 1. the operator publishes two practical slots: one message at once, the other in a digest
     const day = Date.now() + 10 * 86_400_000;
     const slot = (k: number) => ({ specialistId: specialist.id, testType: 'practical', startTime: new Date(day + k * 3_600_000).toISOString(), endTime: new Date(day + k * 3_600_000 + 3_420_000).toISOString() });
     const { slots } = await api({ method: 'POST', url: '/api/operator/slots', token: operator.token, payload: { slots: [slot(0), slot(1)] } });
@@ -95,18 +98,31 @@ describe('end to end', () => {
       const { rows } = await t.ctx.pool.query<{ n: string }>(`SELECT count(*) AS n FROM user_alerts WHERE status IN ('PENDING', 'SENDING')`);
       return rows[0]!.n === '0';
     }, 'every alert to finish');
-    const { rows: alerts } = await t.ctx.pool.query<{ status: string; channel: string; n: string }>(
-      `SELECT status, channel, count(*) AS n FROM user_alerts GROUP BY status, channel ORDER BY channel`,
+    await until(async () => {
+      const { rows } = await t.ctx.pool.query<{ n: string }>(`SELECT count(*) AS n FROM alert_messages WHERE status IN ('PENDING', 'SENDING')`);
+      return rows[0]!.n === '0';
+    }, 'every digest to go');
+    const { rows: messages } = await t.ctx.pool.query<{ status: string; channel: string; n: string }>(
+      `SELECT status, channel, count(*) AS n FROM alert_messages GROUP BY status, channel ORDER BY channel`,
     );
-    expect(alerts).toEqual([
+    expect(messages).toEqual([
       { status: 'SENT', channel: 'email', n: '4' },
       { status: 'SENT', channel: 'push', n: '2' },
     ]);
+    // six alerts, each carried by one sent message: at once (SENT) or in a digest (DIGESTED)
+    const { rows: alerts } = await t.ctx.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM user_alerts a JOIN alert_messages m ON m.id = a.message_id WHERE m.status = 'SENT' AND a.status IN ('SENT', 'DIGESTED')`,
+    );
+    expect(alerts[0]!.n).toBe('6');
 
     const slotIdsIn = (texts: string[]) => texts.map((x) => /\/slots\/([0-9a-f-]{36})/.exec(x)?.[1]).sort();
     expect(slotIdsIn(emailsTo(emailLearner.email).map((m) => m.parsed.text ?? ''))).toEqual([s1!.id, s2!.id].sort());
     expect(slotIdsIn(emailsTo(lateLearner.email).map((m) => m.parsed.text ?? ''))).toEqual([s1!.id, s2!.id].sort());
-    expect(pushesTo().map((r) => (r.payload as { slotId: string }).slotId).sort()).toEqual([s1!.id, s2!.id].sort());
+    const pushedSlots = pushesTo().flatMap((r) => {
+      const p = r.payload as { slotId: string | null; slotIds?: string[] };
+      return p.slotId ? [p.slotId] : (p.slotIds ?? []);
+    });
+    expect(pushedSlots.sort()).toEqual([s1!.id, s2!.id].sort());
     expect(emailsTo(pushLearner.email)).toHaveLength(0);
     expect(emailsTo(farLearner.email)).toHaveLength(0);
     expect(emailsTo(theoryLearner.email)).toHaveLength(0);

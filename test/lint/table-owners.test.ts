@@ -22,6 +22,7 @@ const OWNERS: Record<string, string | null> = {
   user_preferences: 'src/watches/watches.ts',
   push_subscriptions: 'src/watches/push-subscriptions.ts',
   user_alerts: 'src/alerts/store.ts',
+  alert_messages: 'src/alerts/messages.ts',
   appointments: 'src/booking/appointments.ts',
   appointment_events: 'src/booking/history.ts',
   idempotency_keys: 'src/booking/idempotency.ts',
