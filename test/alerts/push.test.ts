@@ -68,6 +68,7 @@ describe('a push alert', () => {
         body: 'Tuesday 14 January 2031 at 09:30, 4.0 miles away. Tap to hold it.',
         url: `${BASE_URL}/slots/${a.slotId}`,
         slotId: a.slotId,
+        alertsUrl: `${BASE_URL}/alerts`,
       });
       expect(r.ttl).toBe('600');
       expect(r.urgency).toBe('high');
