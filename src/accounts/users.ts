@@ -81,3 +81,14 @@ export async function getQuietHours(db: Queryable, userId: string): Promise<Quie
 export async function setQuietHours(db: Queryable, userId: string, q: QuietHours | null): Promise<void> {
   await db.query(`UPDATE users SET quiet_hours_start = $2::time, quiet_hours_end = $3::time WHERE id = $1::uuid`, [userId, q?.start ?? null, q?.end ?? null]);
 }
+
+/** The user's own cap on alert messages per Europe/London day, or null when they keep the admin's. */
+export async function getAlertDailyCap(db: Queryable, userId: string): Promise<number | null> {
+  const { rows } = await db.query<{ alert_daily_cap: number | null }>(`SELECT alert_daily_cap FROM users WHERE id = $1::uuid`, [userId]);
+  return rows[0]?.alert_daily_cap ?? null;
+}
+
+/** Sets (or with null, clears) the user's own daily cap; only a cap below the admin's has any effect. */
+export async function setAlertDailyCap(db: Queryable, userId: string, cap: number | null): Promise<void> {
+  await db.query(`UPDATE users SET alert_daily_cap = $2::int WHERE id = $1::uuid`, [userId, cap]);
+}

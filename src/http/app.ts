@@ -17,6 +17,7 @@ import { adminRoutes } from './api/admin.js';
 import { appointmentRoutes } from './api/appointments.js';
 import { healthRoutes } from './api/health.js';
 import { metricsRoutes } from './api/metrics.js';
+import { myAlertsRoutes } from './api/my-alerts.js';
 import { operatorRoutes } from './api/operator.js';
 import { pushRoutes } from './api/push.js';
 import { quietHoursRoutes } from './api/quiet-hours.js';
@@ -41,6 +42,7 @@ export const routes: FastifyPluginAsync[] = [
   appointmentRoutes,
   watchRoutes,
   quietHoursRoutes,
+  myAlertsRoutes,
   adminRoutes,
   pushRoutes,
   boardRoutes,

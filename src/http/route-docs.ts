@@ -18,6 +18,7 @@ export const TAGS = {
   Appointments: 'Your appointments: list, confirm a hold, cancel',
   Watches: 'What to alert you about: a place, a radius, test types, dates',
   'Quiet hours': 'When alerts should wait',
+  Alerts: 'What you were alerted to, and your own daily cap',
   Push: 'Web push subscriptions for alerts in the browser',
   Operator: 'Centres, examiners, slots in bulk, no-shows (OPERATOR or ADMIN)',
   Admin: 'Runtime settings and the audit log (ADMIN)',

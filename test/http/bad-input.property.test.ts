@@ -16,7 +16,7 @@ const t = useTestApp({ HOLD_LIMIT_PER_MINUTE: 1_000_000, HOLD_LIMIT_PER_MINUTE_I
 const FIELDS = [
   'email', 'password', 'firstName', 'lastName', 'name', 'postcode', 'latitude', 'longitude', 'fullName', 'serviceType',
   'centerId', 'slots', 'specialistId', 'testType', 'startTime', 'endTime', 'value', 'endpoint', 'keys', 'radiusMiles',
-  'lat', 'lon', 'from', 'to', 'limit', 'id', '__proto__', 'constructor',
+  'lat', 'lon', 'from', 'to', 'limit', 'id', 'dailyCap', 'before', '__proto__', 'constructor',
 ];
 
 const sqlish = fc.constantFrom(

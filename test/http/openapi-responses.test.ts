@@ -142,6 +142,11 @@ describe('answers match the document', () => {
     await answer('PUT /api/me/quiet-hours', { url: '/api/me/quiet-hours', headers: as(me.token), payload: { quietHours: { start: '22:00', end: '07:00' } } }, 200);
     await answer('GET /api/me/quiet-hours', { url: '/api/me/quiet-hours', headers: as(me.token) }, 200);
     await answer('PUT /api/me/quiet-hours', { url: '/api/me/quiet-hours', headers: as(me.token), payload: { quietHours: { start: '22:00', end: '22:00' } } }, 400);
+    await answer('GET /api/me/alerts', { url: '/api/me/alerts?limit=5', headers: as(me.token) }, 200);
+    await answer('GET /api/me/alerts', { url: '/api/me/alerts?before=nope', headers: as(me.token) }, 400);
+    await answer('GET /api/me/alert-cap', { url: '/api/me/alert-cap', headers: as(me.token) }, 200);
+    await answer('PUT /api/me/alert-cap', { url: '/api/me/alert-cap', headers: as(me.token), payload: { dailyCap: 5 } }, 200);
+    await answer('PUT /api/me/alert-cap', { url: '/api/me/alert-cap', headers: as(me.token), payload: { dailyCap: 0 } }, 400);
   });
 
   it('operator and admin routes', async () => {
@@ -184,6 +189,8 @@ describe('answers match the document', () => {
     await answer('GET /watches', { url: '/watches' }, 303);
     await answer('GET /watches', { url: '/watches', headers: { cookie: `sw_session=${me.token}` } }, 200);
     await answer('GET /appointments', { url: '/appointments', headers: { cookie: `sw_session=${me.token}` } }, 200);
+    await answer('GET /alerts', { url: '/alerts', headers: { cookie: `sw_session=${me.token}` } }, 200);
+    await answer('GET /alerts', { url: '/alerts' }, 303);
     await answer('POST /signout', { url: '/signout', headers: { cookie: `sw_session=${me.token}` }, payload: {} }, 403);
     await answer('GET /slots/{id}', { url: `/slots/${NOBODY}` }, 404);
     await answer('GET /sw.js', { url: '/sw.js' }, 200);

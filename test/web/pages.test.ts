@@ -331,6 +331,15 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await page.goto(`${base}/appointments`);
     await eventually(() => page.locator('#appointment-list').getAttribute('aria-busy')).toBe('false');
     await expectAccessible(page, 'appointments');
+    // an alert for the slot, as matching writes them, so the page has a row and a free slot
+    await t.ctx.pool.query(
+      `INSERT INTO user_alerts (user_id, slot_id, preference_id, channel, status)
+       SELECT p.user_id, $1, p.id, 'email', 'CAPPED' FROM user_preferences p WHERE p.label = 'Home' ORDER BY p.created_at DESC LIMIT 1`,
+      [slot.id],
+    );
+    await page.goto(`${base}/alerts`);
+    await expectAccessible(page, 'alerts');
+    await page.screenshot({ path: screenshotPath('learner-alerts'), fullPage: true });
     await page.goto(`${base}/slots/${slot.id}`);
     await expectAccessible(page, 'slot signed in');
     await page.getByRole('button', { name: 'Hold this slot' }).click();

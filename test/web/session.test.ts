@@ -179,7 +179,7 @@ describe('the pages', () => {
       expect(res.statusCode, url).toBe(200);
       return res.body;
     };
-    for (const path of ['/signin', '/signup', '/watches', '/appointments', `/slots/${slot.id}`]) {
+    for (const path of ['/signin', '/signup', '/watches', '/appointments', '/alerts', `/slots/${slot.id}`]) {
       const html = await t.app.inject({ method: 'GET', url: path, headers: path.startsWith('/sign') ? {} : { cookie } });
       expect(html.statusCode, path).toBe(200);
       const seen = new Set<string>();

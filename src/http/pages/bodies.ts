@@ -4,11 +4,12 @@
  * names with aria-describedby. Scripts add behaviour; the content is here.
  */
 import type { AuthUser } from '../../accounts/roles.js';
+import type { UserAlert } from '../../alerts/list.js';
 import type { SlotPage } from '../../slots/slot-page.js';
 import { escapeHtml as e } from '../html.js';
 import { londonDate, londonTime, miles } from './format.js';
 
-export type NavEntry = 'watches' | 'appointments' | 'signin' | 'signup';
+export type NavEntry = 'watches' | 'appointments' | 'alerts' | 'signin' | 'signup';
 
 /** The learner pages' navigation: signed in, the two lists and a sign-out form (a plain form, so it works without scripts). */
 export function learnerNav(user: AuthUser | null, csrf: string | null, current?: NavEntry): string {
@@ -16,7 +17,7 @@ export function learnerNav(user: AuthUser | null, csrf: string | null, current?:
   if (!user) {
     return `<nav aria-label="Account">${link('/signin', 'Sign in', 'signin')} ${link('/signup', 'Sign up', 'signup')}</nav>`;
   }
-  return `<nav aria-label="Main">${link('/watches', 'My watches', 'watches')} ${link('/appointments', 'My appointments', 'appointments')}
+  return `<nav aria-label="Main">${link('/watches', 'My watches', 'watches')} ${link('/appointments', 'My appointments', 'appointments')} ${link('/alerts', 'Recent alerts', 'alerts')}
       <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${e(csrf ?? '')}"><button type="submit" class="link">Sign out</button></form></nav>`;
 }
 
@@ -106,6 +107,58 @@ export function watchesBody(): string {
 export function appointmentsBody(): string {
   return `<h1>My appointments</h1>
 <div id="appointment-list" aria-busy="true"><p>Loading your appointments…</p></div>`;
+}
+
+const OUTCOME: Record<UserAlert['status'], string> = {
+  pending: 'Waiting to be sent',
+  sending: 'Being sent',
+  sent: 'Sent',
+  digested: 'In a summary message',
+  skipped: 'Not sent',
+  capped: 'Not sent: daily limit reached',
+  failed: 'Could not be sent',
+};
+
+function outcome(a: UserAlert): string {
+  if (a.status === 'digested' && a.message) {
+    const m = a.message;
+    if (m.status === 'sent' && m.sentAt) return `Sent in a summary ${m.channel === 'push' ? 'notification' : 'email'} at ${londonTime(m.sentAt)}`;
+    return m.status === 'pending' || m.status === 'sending' ? 'In a summary message still to be sent' : 'In a summary message that was not sent';
+  }
+  if (a.status === 'sent' && a.message?.sentAt) return `Sent by ${a.message.channel === 'push' ? 'notification' : 'email'} at ${londonTime(a.message.sentAt)}`;
+  if (a.status === 'skipped' && a.reason) return `Not sent: ${a.reason.replace(/^slot is (HOLD|BOOKED)$/, 'the slot was taken')}`;
+  return OUTCOME[a.status];
+}
+
+function slotLine(s: UserAlert['slot']): string {
+  const type = s.testType === 'theory' ? 'Theory test' : 'Practical test';
+  return `${e(type)} at ${e(s.centre)}, ${e(londonDate(s.startTime))} at ${e(londonTime(s.startTime))}`;
+}
+
+/**
+ * Recent alerts: the slots still free from the last day (what the message that reaches
+ * the daily cap links to, as #free), then every alert newest first, paged by `before`.
+ */
+export function alertsBody(o: { free: UserAlert['slot'][]; alerts: UserAlert[]; nextBefore: string | null; older: boolean }): string {
+  const free = o.free.length
+    ? `<ul>${o.free.map((s) => `<li><a href="/slots/${e(s.id)}">${slotLine(s)}</a></li>`).join('')}</ul>`
+    : '<p>None of the slots we told you about in the last day is free now.</p>';
+  const rows = o.alerts
+    .map(
+      (a) => `<tr><td>${a.slot.free ? `<a href="/slots/${e(a.slot.id)}">${slotLine(a.slot)}</a>` : slotLine(a.slot)}${a.slot.free ? '' : ' (taken or past)'}</td>
+<td>${e(londonDate(a.createdAt))} ${e(londonTime(a.createdAt))}</td><td>${e(outcome(a))}</td></tr>`,
+    )
+    .join('\n');
+  const list = o.alerts.length
+    ? `<table><caption class="visually-hidden">Your alerts, newest first</caption><thead><tr><th scope="col">Slot</th><th scope="col">Found (UK time)</th><th scope="col">What happened</th></tr></thead><tbody>${rows}</tbody></table>`
+    : `<p>${o.older ? 'No older alerts.' : 'No alerts yet. When a slot near one of your watches comes free, it will be listed here.'}</p>`;
+  return `<h1>Recent alerts</h1>
+<section aria-labelledby="free" class="card"><h2 id="free">Free slots near your watches</h2>
+<p>Slots we found for you in the last day that are still free. When you reach your daily limit of alert messages, new ones are listed here instead.</p>
+${free}</section>
+<section aria-labelledby="all-alerts"><h2 id="all-alerts">All your alerts</h2>
+${list}
+${o.nextBefore ? `<p><a href="/alerts?before=${e(o.nextBefore)}">Older alerts</a></p>` : ''}</section>`;
 }
 
 /** The slot behind an alert link, rendered whole so it shows before any script runs. */

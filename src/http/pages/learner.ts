@@ -9,13 +9,14 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { revokeSession } from '../../accounts/sessions.js';
+import { freeAlertedSlots, listUserAlerts } from '../../alerts/list.js';
 import { projectRoot } from '../../paths.js';
 import { slotPage } from '../../slots/slot-page.js';
 import { page } from '../html.js';
 import { content, htmlPage, redirect } from '../replies.js';
 import { tag, type Security } from '../route-docs.js';
 import { clearSessionCookie, csrfMatches, pageSession, safeNext, secureCookies, type PageSession } from '../session.js';
-import { appointmentsBody, learnerNav, noSlotBody, signInBody, signUpBody, slotBody, watchesBody, type NavEntry } from './bodies.js';
+import { alertsBody, appointmentsBody, learnerNav, noSlotBody, signInBody, signUpBody, slotBody, watchesBody, type NavEntry } from './bodies.js';
 
 /** Hand-written browser modules and CSS, served as they are (no build step, no CDN). */
 export const ASSETS_DIR = join(projectRoot, 'src', 'http', 'assets');
@@ -58,6 +59,12 @@ const schemas = {
   },
   watches: { tags, summary: 'My watches', security: account, response: { 200: htmlPage('The page'), 303: toSignIn } },
   appointments: { tags, summary: 'My appointments', security: account, response: { 200: htmlPage('The page'), 303: toSignIn } },
+  alerts: {
+    tags,
+    summary: 'Recent alerts: free slots near my watches, and every alert with what became of it (`?before=<id>` for older ones)',
+    security: account,
+    response: { 200: htmlPage('The page'), 303: toSignIn },
+  },
   slot: {
     tags,
     summary: 'The slot behind an alert link, with a button to hold it',
@@ -148,6 +155,17 @@ export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
     const session = await signedInOrRedirect(request, reply);
     if (!session) return reply;
     return send(reply, 200, { title: 'My appointments', script: 'appointments.js', current: 'appointments', body: appointmentsBody() }, session);
+  });
+
+  // linked from every alert message
+  app.get('/alerts', { schema: schemas.alerts }, async (request, reply) => {
+    const session = await signedInOrRedirect(request, reply);
+    if (!session) return reply;
+    const before = (request.query as Record<string, unknown> | undefined)?.before;
+    const older = typeof before === 'string' && UUID.test(before) ? before : undefined;
+    const [free, page] = await Promise.all([freeAlertedSlots(pool, session.user.id), listUserAlerts(pool, session.user.id, { before: older, limit: 50 })]);
+    const body = alertsBody({ free, alerts: page.items, nextBefore: page.nextBefore, older: older !== undefined });
+    return send(reply, 200, { title: 'Recent alerts', current: 'alerts', body }, session);
   });
 
   // the page behind every alert link: readable signed out, so the learner sees what it is first
