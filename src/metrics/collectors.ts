@@ -72,7 +72,7 @@ export function queueMetrics(queues: Queues): ScrapedMetric[] {
   ];
 }
 
-/** Alerts by status and channel, holds and other booking events, and the two latency histograms. */
+/** Alerts by status and channel, messages by kind, status and channel, holds and other booking events, and the two latency histograms. */
 export function databaseMetrics(db: Queryable): ScrapedMetric[] {
   return [
     scraped('slotwatch_alerts', 'Alerts by delivery status and channel', 'gauge', async () => {
@@ -81,6 +81,31 @@ export function databaseMetrics(db: Queryable): ScrapedMetric[] {
       );
       return rows.map((r) => ({ labels: { status: r.status, channel: r.channel }, value: Number(r.n) }));
     }),
+    scraped('slotwatch_alerts_by_status', 'Alerts by status, every status shown (CAPPED: over a daily cap, not sent; DIGESTED: carried by a digest)', 'gauge', async () => {
+      const { rows } = await db.query<{ status: string; n: string }>(
+        `SELECT e.status::text, count(a.id) AS n
+           FROM unnest(enum_range(NULL::alert_status)) AS e(status) LEFT JOIN user_alerts a ON a.status = e.status
+          GROUP BY 1 ORDER BY 1`,
+      );
+      return rows.map((r) => ({ labels: { status: r.status }, value: Number(r.n) }));
+    }),
+    scraped(
+      'slotwatch_alert_messages',
+      'Messages (emails and pushes) by kind (single: one alert, digest: several), status and channel; alerts delivered minus messages sent is what digests saved',
+      'gauge',
+      async () => {
+        const { rows } = await db.query<{ kind: string; status: string; channel: string; n: string }>(
+          `WITH counted AS (
+             SELECT kind, status::text, coalesce(channel::text, 'none') AS channel, count(*) AS n FROM alert_messages GROUP BY 1, 2, 3)
+           -- the sent series always exist, so a rate over them starts from 0
+           SELECT k.kind, 'SENT' AS status, c.channel, 0 AS n
+             FROM (VALUES ('single'), ('digest')) k(kind), (VALUES ('email'), ('push')) c(channel)
+            WHERE NOT EXISTS (SELECT FROM counted x WHERE x.kind = k.kind AND x.status = 'SENT' AND x.channel = c.channel)
+           UNION ALL SELECT * FROM counted`,
+        );
+        return rows.map((r) => ({ labels: { kind: r.kind, status: r.status, channel: r.channel }, value: Number(r.n) }));
+      },
+    ),
     scraped('slotwatch_appointment_events_total', 'Booking state changes by event (HOLD_PLACED, CONFIRMED, HOLD_EXPIRED, ...)', 'counter', async () => {
       const { rows } = await db.query<{ event_type: string; n: string }>(`SELECT event_type, count(*) AS n FROM appointment_events GROUP BY 1`);
       return rows.map((r) => ({ labels: { event: r.event_type }, value: Number(r.n) }));
@@ -94,8 +119,10 @@ export function databaseMetrics(db: Queryable): ScrapedMetric[] {
     sqlHistogram(
       db,
       'slotwatch_delivery_latency_seconds',
-      'From an alert being created to its message being accepted by the mail or push service',
-      `SELECT extract(epoch FROM sent_at - created_at) AS seconds FROM user_alerts WHERE status = 'SENT'`,
+      'From an alert being created to its message (its own, or the digest that carried it) being accepted by the mail or push service',
+      `SELECT extract(epoch FROM coalesce(a.sent_at, m.sent_at) - a.created_at) AS seconds
+         FROM user_alerts a LEFT JOIN alert_messages m ON m.id = a.message_id
+        WHERE a.status = 'SENT' OR (a.status = 'DIGESTED' AND m.status = 'SENT')`,
     ),
   ];
 }

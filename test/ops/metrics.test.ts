@@ -16,6 +16,18 @@ describe('GET /metrics', () => {
     const { id: centerId } = await insertCenter(t.ctx.pool);
     const user = await insertUser(t.ctx.pool);
     const slots = [await insertSlot(t.ctx.pool, { centerId }), await insertSlot(t.ctx.pool, { centerId }), await insertSlot(t.ctx.pool, { centerId })];
+    // one digest that carried two alerts, and one alert over the daily cap
+    const extra = [await insertSlot(t.ctx.pool, { centerId }), await insertSlot(t.ctx.pool, { centerId }), await insertSlot(t.ctx.pool, { centerId })];
+    const digest = await t.ctx.pool.query<{ id: string }>(
+      `INSERT INTO alert_messages (user_id, kind, status, channel, sent_at) VALUES ($1, 'digest', 'SENT', 'email', now()) RETURNING id`,
+      [user.id],
+    );
+    await t.ctx.pool.query(
+      `INSERT INTO user_alerts (user_id, slot_id, status, channel, message_id, created_at)
+       VALUES ($1, $2, 'DIGESTED', 'email', $5, now() - interval '60 seconds'), ($1, $3, 'DIGESTED', 'email', $5, now() - interval '60 seconds'),
+              ($1, $4, 'CAPPED', 'email', NULL, now())`,
+      [user.id, extra[0]!.id, extra[1]!.id, extra[2]!.id, digest.rows[0]!.id],
+    );
     await t.ctx.pool.query(
       `INSERT INTO user_alerts (user_id, slot_id, status, sent, channel, created_at, sent_at)
        VALUES ($1, $2, 'SENT', true, 'email', now() - interval '3 seconds', now() - interval '2.8 seconds'),
@@ -48,6 +60,11 @@ describe('GET /metrics', () => {
     expect(sample(text, 'slotwatch_alerts{status="SENT",channel="email"}')).toBe(1);
     expect(sample(text, 'slotwatch_alerts{status="SENT",channel="push"}')).toBe(1);
     expect(sample(text, 'slotwatch_alerts{status="PENDING",channel="none"}')).toBe(1);
+    expect(sample(text, 'slotwatch_alerts_by_status{status="DIGESTED"}')).toBe(2);
+    expect(sample(text, 'slotwatch_alerts_by_status{status="CAPPED"}')).toBe(1);
+    expect(sample(text, 'slotwatch_alerts_by_status{status="FAILED"}')).toBe(0);
+    expect(sample(text, 'slotwatch_alert_messages{kind="digest",status="SENT",channel="email"}')).toBe(1);
+    expect(sample(text, 'slotwatch_alert_messages{kind="single",status="SENT",channel="push"}')).toBe(0);
     expect(sample(text, 'slotwatch_appointment_events_total{event="HOLD_EXPIRED"}')).toBe(1);
     expect(text).toContain('# TYPE slotwatch_match_latency_seconds histogram');
     expect(sample(text, 'slotwatch_match_latency_seconds_bucket{le="0.5"}')).toBe(1);
@@ -55,6 +72,8 @@ describe('GET /metrics', () => {
     expect(sample(text, 'slotwatch_match_latency_seconds_count')).toBe(2);
     expect(sample(text, 'slotwatch_delivery_latency_seconds_bucket{le="0.25"}')).toBe(1);
     expect(sample(text, 'slotwatch_delivery_latency_seconds_bucket{le="5"}')).toBe(2);
+    // the two digested alerts waited a minute for their digest
+    expect(sample(text, 'slotwatch_delivery_latency_seconds_count')).toBe(4);
     expect(sample(text, 'slotwatch_http_request_duration_seconds_count{method="GET",route="/api/me",status="401"}')).toBe(1);
     expect(text).toContain('slotwatch_process_resident_memory_bytes');
   });
