@@ -15,6 +15,11 @@ export interface StepReport {
   slots: number;
   expected: number;
   alerted: number;
+  /** Alerts (learner, slot) that reached the learner, in a message of their own or in a digest. */
+  told: number;
+  /** Alerts recorded but not sent: the learner's daily cap was reached. */
+  capped: number;
+  /** Messages received: one email or push may carry several alerts (a digest). */
   emails: number;
   pushes: number;
   missing: number;
@@ -25,7 +30,10 @@ export interface StepReport {
   p95: number | null;
 }
 
-const SLOT_LINK = /\/slots\/([0-9a-f-]{36})/;
+const SLOT_LINKS = /\/slots\/([0-9a-f-]{36})/g;
+const DIGEST_MESSAGE_ID = /^<digest-([0-9a-f-]{36})@/;
+/** A digest push's Topic is its message id without dashes. */
+const uuidOfTopic = (t: string) => `${t.slice(0, 8)}-${t.slice(8, 12)}-${t.slice(12, 16)}-${t.slice(16, 20)}-${t.slice(20)}`;
 const TIMEOUT_MS = 90_000;
 
 function percentile(sorted: number[], p: number): number | null {
@@ -55,7 +63,8 @@ export class Progress {
     for (;;) {
       const { rows } = await this.pool.query<{ releases: string; alerts: string }>(
         `SELECT (SELECT count(*) FROM slot_releases WHERE processed_at IS NULL) AS releases,
-                (SELECT count(*) FROM user_alerts WHERE status IN ('PENDING', 'SENDING')) AS alerts`,
+                (SELECT count(*) FROM user_alerts WHERE status IN ('PENDING', 'SENDING'))
+                  + (SELECT count(*) FROM alert_messages WHERE status IN ('PENDING', 'SENDING')) AS alerts`,
       );
       if (rows[0]!.releases === '0' && rows[0]!.alerts === '0') return;
       if (Date.now() > deadline) throw new Error(`the pipeline did not settle: ${rows[0]!.releases} releases unmatched, ${rows[0]!.alerts} alerts unsent`);
@@ -63,19 +72,32 @@ export class Progress {
     }
   }
 
-  /** Messages the receivers got for `slotIds`, as (userId, slotId, receivedAt, channel). */
-  private received(slotIds: Set<string>) {
-    const out: { userId: string; slotId: string; at: number; channel: 'email' | 'push' }[] = [];
+  /**
+   * Messages the receivers got that tell of `slotIds`: each message once (`slotIds` its
+   * slots among them), as (userId, slots, receivedAt, channel). A digest lists ten slots
+   * and links the rest, so its slots are the alerts it carried, found by its Message-ID
+   * (email) or Topic (push).
+   */
+  private async received(slotIds: Set<string>) {
+    const out: { userId: string; slots: string[]; at: number; channel: 'email' | 'push' }[] = [];
     const userByEmail = new Map([...this.emailOf].map(([id, email]) => [email, id]));
+    const carried = async (messageId: string) =>
+      (await this.pool.query<{ slot_id: string }>(`SELECT slot_id FROM user_alerts WHERE message_id = $1::uuid AND status = 'DIGESTED'`, [messageId])).rows.map(
+        (r) => r.slot_id,
+      );
     for (const m of this.smtp.messages) {
-      const slotId = SLOT_LINK.exec(m.parsed.text ?? '')?.[1];
       const userId = userByEmail.get((m.envelopeTo[0] ?? '').toLowerCase());
-      if (slotId && userId && slotIds.has(slotId)) out.push({ userId, slotId, at: m.receivedAt, channel: 'email' });
+      const digest = DIGEST_MESSAGE_ID.exec(String(m.parsed.messageId ?? ''))?.[1];
+      const slots = digest ? await carried(digest) : [...(m.parsed.text ?? '').matchAll(SLOT_LINKS)].map((x) => x[1]!).slice(0, 1);
+      const mine = slots.filter((s) => slotIds.has(s));
+      if (userId && mine.length) out.push({ userId, slots: mine, at: m.receivedAt, channel: 'email' });
     }
     for (const r of this.push.delivered()) {
-      const slotId = (r.payload as { slotId?: string } | null)?.slotId;
+      const payload = r.payload as { slotId?: string | null; slotIds?: string[] } | null;
       const userId = this.userBySubscription.get(r.subscriptionId);
-      if (slotId && userId && slotIds.has(slotId)) out.push({ userId, slotId, at: r.receivedAt, channel: 'push' });
+      const slots = payload?.slotId ? [payload.slotId] : payload?.slotIds && r.topic ? await carried(uuidOfTopic(r.topic)) : [];
+      const mine = slots.filter((s) => slotIds.has(s));
+      if (userId && mine.length) out.push({ userId, slots: mine, at: r.receivedAt, channel: 'push' });
     }
     return out;
   }
@@ -102,8 +124,11 @@ export class Progress {
         printed.add(r.id);
         this.say(`  released  ${this.townOf.get(r.center_id)} ${r.test_type} ${r.start} (${r.reason}) → ${r.alerts ?? 0} learners alerted`);
       }
+      // an alert is on its way while PENDING or SENDING, or while the digest carrying it is
       const { rows: pending } = await this.pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM user_alerts WHERE slot_id = ANY($1::uuid[]) AND status IN ('PENDING', 'SENDING')`,
+        `SELECT count(*) AS n FROM user_alerts a LEFT JOIN alert_messages m ON m.id = a.message_id
+          WHERE a.slot_id = ANY($1::uuid[])
+            AND (a.status IN ('PENDING', 'SENDING') OR (a.status = 'DIGESTED' AND m.status IN ('PENDING', 'SENDING')))`,
         [ids],
       );
       const allMatched = rows.length >= slots.length && rows.every((r) => r.processed);
@@ -123,39 +148,49 @@ export class Progress {
     const key = (u: string, s: string) => `${u}/${s}`;
     const want = new Set(expected.map((e) => key(e.userId, e.slotId)));
     const got = new Set(alerts.map((a) => key(a.user_id, a.slot_id)));
-    const messages = this.received(slotIds);
+    const messages = await this.received(slotIds);
+    const tellings = messages.flatMap((m) => m.slots.map((slotId) => ({ ...m, slotId })));
     const counts = new Map<string, number>();
-    for (const m of messages) counts.set(key(m.userId, m.slotId), (counts.get(key(m.userId, m.slotId)) ?? 0) + 1);
+    for (const m of tellings) counts.set(key(m.userId, m.slotId), (counts.get(key(m.userId, m.slotId)) ?? 0) + 1);
     const releasedAt = new Map(alerts.map((a) => [key(a.user_id, a.slot_id), a.released.getTime()]));
-    const latencies = messages
+    const latencies = tellings
       .map((m) => (m.at - (releasedAt.get(key(m.userId, m.slotId)) ?? m.at)) / 1000)
       .sort((a, b) => a - b);
+    const capped = alerts.filter((a) => a.status === 'CAPPED').length;
     const report: StepReport = {
       label,
       slots: slots.length,
       expected: want.size,
       alerted: got.size,
+      told: counts.size,
+      capped,
       emails: messages.filter((m) => m.channel === 'email').length,
       pushes: messages.filter((m) => m.channel === 'push').length,
-      missing: [...want].filter((k) => !counts.has(k)).length,
+      // an alert over the learner's daily cap is recorded, not sent: it is not missing
+      missing: [...want].filter((k) => !counts.has(k) && !alerts.some((a) => a.status === 'CAPPED' && key(a.user_id, a.slot_id) === k)).length,
       unexpected: [...counts.keys()].filter((k) => !want.has(k)).length + [...got].filter((k) => !want.has(k)).length,
       duplicates: [...counts.values()].filter((n) => n > 1).length,
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
     };
     const lat = report.p50 === null ? '' : ` · release→received p50 ${report.p50.toFixed(2)} s, p95 ${report.p95!.toFixed(2)} s`;
-    this.say(`  ${label}: ${report.alerted} alerted (expected ${report.expected}) · ${report.emails} emails, ${report.pushes} pushes received${lat}`);
+    this.say(
+      `  ${label}: ${report.alerted} alerts (expected ${report.expected}), ${report.told} told, ${report.capped} capped · ${report.emails + report.pushes} messages: ${report.emails} emails, ${report.pushes} pushes${lat}`,
+    );
     return report;
   }
 
   /** Prints the summary table; true when every expected alert arrived exactly once and nothing else did. */
   summary(steps: StepReport[]): boolean {
-    const header = ['step', 'slots', 'expected', 'alerted', 'emails', 'pushes', 'missing', 'extra', 'dupes', 'p50 s', 'p95 s'];
+    const header = ['step', 'slots', 'expected', 'alerts', 'told', 'capped', 'messages', 'emails', 'pushes', 'missing', 'extra', 'dupes', 'p50 s', 'p95 s'];
     const rows = steps.map((s) => [
       s.label,
       s.slots,
       s.expected,
       s.alerted,
+      s.told,
+      s.capped,
+      s.emails + s.pushes,
       s.emails,
       s.pushes,
       s.missing,
@@ -167,8 +202,11 @@ export class Progress {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     console.log('\nSummary\n' + line(header) + '\n' + rows.map(line).join('\n'));
-    const ok = steps.every((s) => s.missing === 0 && s.unexpected === 0 && s.duplicates === 0 && s.alerted === s.expected && s.emails + s.pushes === s.expected);
-    console.log(ok ? '\nEvery expected alert arrived exactly once.' : '\nSOME ALERTS WENT WRONG: see missing / extra / dupes above.');
+    const ok = steps.every((s) => s.missing === 0 && s.unexpected === 0 && s.duplicates === 0 && s.alerted === s.expected && s.told + s.capped === s.expected);
+    const alerts = steps.reduce((n, s) => n + s.told, 0);
+    const messages = steps.reduce((n, s) => n + s.emails + s.pushes, 0);
+    console.log(`\n${alerts} alerts reached their learners in ${messages} messages (digests carry several).`);
+    console.log(ok ? 'Every expected alert arrived exactly once.' : 'SOME ALERTS WENT WRONG: see missing / extra / dupes above.');
     return ok;
   }
 }

@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
 import { useTestContext } from '../helpers/context.js';
-import { insertCenter, insertSlot, insertUser, insertWatch } from '../helpers/factories.js';
+import { insertCenter, insertUser, insertWatch } from '../helpers/factories.js';
 import { startProcess, stopProcess, type RunningProcess } from '../helpers/processes.js';
 import { until } from './fixtures.js';
 
