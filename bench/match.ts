@@ -39,7 +39,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Watches $1..$2 (numbers), spread over bench_users 1..$3, placed like real learners. */
-const WATCHES_SQL = `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, notification_method,
+export const WATCHES_SQL = `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, notification_method,
                                  preferred_test_types, earliest_date, latest_date)
    SELECT u.id,
           p.latitude + x.d * cos(x.b) / 111320.0,

@@ -3,7 +3,7 @@
 /**
  * slotwatch's service worker: shows each push alert (title, body) and opens the slot's
  * page when it is clicked. The payload is what src/alerts/templates.ts sends:
- * { title, body, url } with url = PUBLIC_BASE_URL/slots/<id>.
+ * { title, body, url } with url = PUBLIC_BASE_URL/slots/<id>, or PUBLIC_BASE_URL/alerts for a digest.
  */
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 
@@ -12,7 +12,7 @@ function pageFor(url) {
   try {
     const u = new URL(String(url), sw.location.origin);
     // alerts carry PUBLIC_BASE_URL, which may name this site by another host: keep the path
-    if (u.origin === sw.location.origin || /^\/slots\/[0-9a-f-]{36}$/i.test(u.pathname)) return new URL(u.pathname + u.search, sw.location.origin).href;
+    if (u.origin === sw.location.origin || (/^\/slots\/[0-9a-f-]{36}$/i.test(u.pathname) || u.pathname === '/alerts')) return new URL(u.pathname + u.search, sw.location.origin).href;
   } catch {
     // not a URL
   }
