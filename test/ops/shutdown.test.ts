@@ -27,6 +27,8 @@ describe('a worker stopped mid-batch', () => {
       const u = await insertUser(ctx.pool);
       await insertWatch(ctx.pool, { userId: u.id, latitude: 52.2 + i * 0.001, longitude: 0.12, radiusMiles: 20 });
     }
+    // every alert its own message (no digests), so that there is a batch of 300 to stop in
+    await ctx.pool.query(`INSERT INTO system_config (key, value) VALUES ('alert_digest_seconds', '0')`);
     // slow enough sending that SIGTERM lands mid-batch: 300 alerts at 40 a second
     const env = { SMTP_URL: smtp.url, DELIVERY_EMAIL_PER_SECOND: '40', RELEASE_POLL_SECONDS: '1' };
     const first = startProcess('workers/worker.ts', ctx, env);
