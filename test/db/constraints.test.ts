@@ -205,11 +205,18 @@ describe('watches and centres', () => {
 });
 
 describe('alerts and push subscriptions', () => {
-  it('refuse a second alert for one user and slot, and sent without status SENT', async () => {
+  it('refuse a second alert for one user, slot and release, and sent without status SENT', async () => {
     const user = await insertUser(ctx.pool);
     const slot = await insertSlot(ctx.pool, { centerId });
     await ctx.pool.query(`INSERT INTO user_alerts (user_id, slot_id) VALUES ($1, $2)`, [user.id, slot.id]);
-    await expectRefused(ctx.pool.query(`INSERT INTO user_alerts (user_id, slot_id) VALUES ($1, $2)`, [user.id, slot.id]), UNIQUE, 'user_alerts_slot_user_key');
+    // no release (rows from before releases were recorded) counts as one release
+    await expectRefused(ctx.pool.query(`INSERT INTO user_alerts (user_id, slot_id) VALUES ($1, $2)`, [user.id, slot.id]), UNIQUE, 'user_alerts_slot_user_release_key');
+    await ctx.pool.query(`INSERT INTO user_alerts (user_id, slot_id, release_id) VALUES ($1, $2, 7)`, [user.id, slot.id]);
+    await expectRefused(
+      ctx.pool.query(`INSERT INTO user_alerts (user_id, slot_id, release_id) VALUES ($1, $2, 7)`, [user.id, slot.id]),
+      UNIQUE,
+      'user_alerts_slot_user_release_key',
+    );
     await expectRefused(ctx.pool.query(`UPDATE user_alerts SET sent = true, sent_at = now()`), CHECK, 'user_alerts_sent_matches_status');
   });
 
