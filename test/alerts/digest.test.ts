@@ -85,7 +85,8 @@ async function settled(userId: string): Promise<void> {
 
 describe('a burst', () => {
   it('of 20 slots near one learner gives one message at once and one digest with the rest, soonest first', async () => {
-    await setting('alert_digest_seconds', 2);
+    // long enough that every alert of the burst is routed before the digest goes, even on a busy machine
+    await setting('alert_digest_seconds', 6);
     const l = await learner();
     await startWorkers(2);
     const slots = await release(l.centreId, 20);
@@ -113,7 +114,7 @@ describe('a burst', () => {
   });
 
   it('leaves out of the digest a slot taken before it goes, and sends no digest whose slots are all gone', async () => {
-    await setting('alert_digest_seconds', 3);
+    await setting('alert_digest_seconds', 6);
     const l = await learner();
     const other = await learner();
     await startWorkers(1);
