@@ -73,7 +73,7 @@ const csv = (rows: Row[]) => ['postcode,latitude,longitude', ...rows.map((r) => 
 
 let dir = '';
 let sample: Row[] = [];
-let checked: Row[] = [];
+const checked: Row[] = [];
 
 async function snapshot(): Promise<{ n: number; digest: string | null }> {
   const { rows } = await t.ctx.pool.query<{ n: number; digest: string | null }>(
