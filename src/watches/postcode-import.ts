@@ -67,7 +67,6 @@ export async function importPostcodes(
   await client.query('BEGIN');
   try {
     await client.query(`SET LOCAL work_mem = '256MB'`);
-    await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
     // `n` numbers the rows in the file's order: line n + 1, after the header
     await client.query(
       `CREATE TEMPORARY TABLE postcode_file (n bigint GENERATED ALWAYS AS IDENTITY, ${names.map((c) => `${c} text`).join(', ')}) ON COMMIT DROP`,
