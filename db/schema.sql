@@ -1,6 +1,6 @@
 -- slotwatch database schema. GENERATED FILE: do not edit it by hand.
 --
--- What migrations/ build, up to 0014_watch_coverage, on PostgreSQL 15: written by
+-- What migrations/ build, up to 0015_postcodes, on PostgreSQL 15: written by
 -- `npm run cli -- db:schema`, which applies every migration to a throwaway database and
 -- dumps it with pg_dump --schema-only --no-owner --no-privileges. To change the schema,
 -- add a migration and run that command; `db:schema --check` and test/db/schema.test.ts
@@ -619,6 +619,20 @@ ALTER SEQUENCE public.pgmigrations_id_seq OWNED BY public.pgmigrations.id;
 
 
 --
+-- Name: postcodes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.postcodes (
+    postcode text NOT NULL COLLATE pg_catalog."C",
+    latitude double precision NOT NULL,
+    longitude double precision NOT NULL,
+    CONSTRAINT postcodes_latitude CHECK (((latitude >= ('-90'::integer)::double precision) AND (latitude <= (90)::double precision))),
+    CONSTRAINT postcodes_longitude CHECK (((longitude >= ('-180'::integer)::double precision) AND (longitude <= (180)::double precision))),
+    CONSTRAINT postcodes_shape CHECK ((postcode ~ '^(GIR 0AA|NPT [0-9][A-Z]{2}|[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2})$'::text))
+);
+
+
+--
 -- Name: push_subscriptions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -835,11 +849,14 @@ CREATE TABLE public.user_preferences (
     unsubscribe_token text DEFAULT replace(((gen_random_uuid())::text || (gen_random_uuid())::text), '-'::text, ''::text) NOT NULL,
     user_active boolean DEFAULT true NOT NULL,
     user_priority public.appointment_priority DEFAULT 'NORMAL'::public.appointment_priority NOT NULL,
+    location_precision text,
     CONSTRAINT user_preferences_date_window CHECK (((earliest_date IS NULL) OR (latest_date IS NULL) OR (earliest_date <= latest_date))),
     CONSTRAINT user_preferences_label_length CHECK ((length(label) <= 100)),
     CONSTRAINT user_preferences_latitude_range CHECK (((latitude >= ('-90'::integer)::double precision) AND (latitude <= (90)::double precision))),
+    CONSTRAINT user_preferences_location_precision CHECK ((location_precision = ANY (ARRAY['postcode'::text, 'outcode'::text]))),
     CONSTRAINT user_preferences_longitude_range CHECK (((longitude >= ('-180'::integer)::double precision) AND (longitude <= (180)::double precision))),
     CONSTRAINT user_preferences_postcode_length CHECK ((length(postcode) <= 10)),
+    CONSTRAINT user_preferences_precision_with_postcode CHECK (((location_precision IS NULL) = (postcode IS NULL))),
     CONSTRAINT user_preferences_radius_range CHECK (((radius_miles > (0)::numeric) AND (radius_miles <= (100)::numeric))),
     CONSTRAINT user_preferences_test_types CHECK (((jsonb_typeof(preferred_test_types) = 'array'::text) AND (jsonb_array_length(preferred_test_types) >= 1) AND (preferred_test_types <@ '["practical", "theory"]'::jsonb)))
 );
@@ -931,6 +948,14 @@ ALTER TABLE ONLY public.idempotency_keys
 
 ALTER TABLE ONLY public.pgmigrations
     ADD CONSTRAINT pgmigrations_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: postcodes postcodes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.postcodes
+    ADD CONSTRAINT postcodes_pkey PRIMARY KEY (postcode);
 
 
 --

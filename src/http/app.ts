@@ -18,6 +18,7 @@ import { appointmentRoutes } from './api/appointments.js';
 import { healthRoutes } from './api/health.js';
 import { metricsRoutes } from './api/metrics.js';
 import { operatorRoutes } from './api/operator.js';
+import { postcodeRoutes } from './api/postcodes.js';
 import { pushRoutes } from './api/push.js';
 import { quietHoursRoutes } from './api/quiet-hours.js';
 import { slotRoutes } from './api/slots.js';
@@ -40,6 +41,7 @@ export const routes: FastifyPluginAsync[] = [
   slotRoutes,
   appointmentRoutes,
   watchRoutes,
+  postcodeRoutes,
   quietHoursRoutes,
   adminRoutes,
   pushRoutes,

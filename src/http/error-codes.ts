@@ -36,8 +36,8 @@ export const ERROR_CODES = {
   // accounts, watches, push
   EMAIL_TAKEN: { status: 409, meaning: 'An account with this email address already exists.' },
   TOO_MANY_WATCHES: { status: 409, meaning: 'The user already keeps the most watches allowed (20); delete one first.' },
-  INVALID_POSTCODE: { status: 400, meaning: 'The postcode is not in the shape of a UK postcode.' },
-  UNKNOWN_POSTCODE: { status: 400, meaning: 'The postcode is well formed but not one we can place offline (only test centre postcodes are known); give `location {latitude, longitude}` instead.' },
+  INVALID_POSTCODE: { status: 400, meaning: 'The postcode is not in the shape of a UK postcode (or of an outward code alone, such as `SW1A`).' },
+  UNKNOWN_POSTCODE: { status: 400, meaning: 'The postcode is well formed but its outward code is not one of the UK\'s (nor is the postcode imported), so it cannot be placed; check it, or give `location {latitude, longitude}` instead.' },
   PUSH_NOT_CONFIGURED: { status: 404, meaning: 'This server has no VAPID key, so web push is off; choose email alerts.' },
   INVALID_SUBSCRIPTION: { status: 400, meaning: 'The push subscription\'s endpoint or keys are not ones a browser\'s push service would give.' },
 

@@ -105,6 +105,9 @@ describe('answers match the document', () => {
     await answer('POST /api/me/watches', { url: '/api/me/watches', headers: as(me.token), payload: { ...body, location: undefined, postcode: 'ZZ99 9ZZ' } }, 400);
     await answer('POST /api/me/watches', { url: '/api/me/watches', headers: as(me.token), payload: { ...body, location: undefined, postcode: 'nonsense' } }, 400);
     await answer('GET /api/me/watches', { url: '/api/me/watches', headers: as(me.token) }, 200);
+    await answer('GET /api/postcodes/{postcode}', { url: '/api/postcodes/m11ae' }, 200);
+    await answer('GET /api/postcodes/{postcode}', { url: '/api/postcodes/ZZ99%209ZZ' }, 404);
+    await answer('GET /api/postcodes/{postcode}', { url: '/api/postcodes/nonsense' }, 400);
     await answer('PUT /api/me/watches/{id}', { url: `/api/me/watches/${watch.id}`, headers: as(me.token), payload: { ...body, isActive: false } }, 200);
     await answer('PUT /api/me/watches/{id}', { url: `/api/me/watches/${NOBODY}`, headers: as(me.token), payload: body }, 404);
 

@@ -21,6 +21,7 @@ const OWNERS: Record<string, string | null> = {
   feed_polls: 'src/slots/feeds/poll.ts',
   user_preferences: 'src/watches/watches.ts',
   push_subscriptions: 'src/watches/push-subscriptions.ts',
+  postcodes: 'src/watches/postcode-import.ts',
   user_alerts: 'src/alerts/store.ts',
   appointments: 'src/booking/appointments.ts',
   appointment_events: 'src/booking/history.ts',

@@ -86,11 +86,15 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     // a watch by postcode, 10 miles: both Birmingham centres, not Leeds
     await page.getByLabel('Name (optional)').fill('Birmingham');
     await page.getByLabel('Postcode', { exact: true }).fill('B33 0SS');
+    // "Check postcode" says where it would go, saving nothing: B33 0SS is not imported here
+    await page.getByRole('button', { name: 'Check postcode' }).click();
+    await eventually(() => page.locator('#postcode-place').innerText()).toMatch(/^Placed at the centre of B33: B33 0SS is not in our list of full postcodes\. \(52\.4809, -1\.7880\)$/);
     await page.getByLabel('Distance (miles)').fill('10');
     await page.getByRole('button', { name: 'Add watch' }).click();
     const watch = page.locator('article.watch', { hasText: 'Birmingham' });
     await eventually(() => watch.count()).toBe(1);
     const text = await watch.innerText();
+    expect(text).toContain('Placed at the centre of B33');
     expect(text).toContain('Covers 2 test centres, with 3 free slots now');
     expect(text).toMatch(/Birmingham \(Garretts Green\)[^\n]*2 free slots/);
     expect(text).toMatch(/Birmingham \(Kings Heath\)[^\n]*1 free slot/);
@@ -111,7 +115,8 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await signIn(page, email);
     // back on the slot it came from, now with the distance from the learner's watch
     await page.waitForURL(`${base}/slots/${soonSlot.id}`);
-    expect(await page.locator('.facts').innerText()).toMatch(/Distance\s+0 miles from your nearest watch/);
+    // the watch is at the centre of B33, about 1.06 km (0.66 miles) from Garretts Green
+    expect(await page.locator('.facts').innerText()).toMatch(/Distance\s+0\.7 miles from your nearest watch/);
 
     await page.getByRole('button', { name: 'Hold this slot' }).click();
     await eventually(() => page.locator('#countdown').innerText()).toMatch(/^[45]:\d\d left to confirm$/);
@@ -328,6 +333,16 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await page.goto(`${base}/watches`);
     await eventually(() => page.locator('article.watch').count()).toBeGreaterThan(0);
     await expectAccessible(page, 'watches');
+    // the postcode check's answers: a place, and a postcode it cannot place
+    await page.getByLabel('Postcode', { exact: true }).fill('b33');
+    await page.getByRole('button', { name: 'Check postcode' }).click();
+    await eventually(() => page.locator('#postcode-place').innerText()).toMatch(/^Placed at the centre of B33\. /);
+    await expectAccessible(page, 'watches, postcode checked');
+    await page.getByLabel('Postcode', { exact: true }).fill('ZZ9 9ZZ');
+    await page.getByRole('button', { name: 'Check postcode' }).click();
+    await eventually(() => page.locator('#postcode-error').innerText()).toContain('We cannot place ZZ9 9ZZ');
+    expect(await page.locator('#postcode-place').innerText()).toBe('');
+    await expectAccessible(page, 'watches, postcode not placed');
     await page.goto(`${base}/appointments`);
     await eventually(() => page.locator('#appointment-list').getAttribute('aria-busy')).toBe('false');
     await expectAccessible(page, 'appointments');

@@ -75,7 +75,11 @@ export function watchesBody(): string {
       <legend>Where</legend>
       <div class="choice"><input type="radio" id="where-postcode" name="where" value="postcode" checked><label for="where-postcode">By postcode</label></div>
       <div class="choice"><input type="radio" id="where-here" name="where" value="here"><label for="where-here">Use my location</label></div>
-      ${field({ id: 'postcode', label: 'Postcode', autocomplete: 'postal-code', attrs: 'maxlength="10" autocapitalize="characters"' })}
+      <div id="postcode-group">
+        ${field({ id: 'postcode', label: 'Postcode', autocomplete: 'postal-code', hint: 'A full postcode, or just its first part (for example B2).', attrs: 'maxlength="10" autocapitalize="characters"' })}
+        <button type="button" id="postcode-check" class="secondary">Check postcode</button>
+        <p id="postcode-place" role="status"></p>
+      </div>
       <p id="location-state" class="hint" hidden></p>
       <p class="field-error" id="location-error"></p>
     </fieldset>
