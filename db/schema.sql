@@ -1,6 +1,6 @@
 -- slotwatch database schema. GENERATED FILE: do not edit it by hand.
 --
--- What migrations/ build, up to 0015_postcodes, on PostgreSQL 15: written by
+-- What migrations/ build, up to 0017_account_erasure, on PostgreSQL 15: written by
 -- `npm run cli -- db:schema`, which applies every migration to a throwaway database and
 -- dumps it with pg_dump --schema-only --no-owner --no-privileges. To change the schema,
 -- add a migration and run that command; `db:schema --check` and test/db/schema.test.ts
@@ -487,7 +487,7 @@ ALTER TABLE public.appointment_events ALTER COLUMN id ADD GENERATED ALWAYS AS ID
 
 CREATE TABLE public.appointments (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
+    user_id uuid,
     slot_id uuid NOT NULL,
     status public.appointment_status DEFAULT 'HOLD'::public.appointment_status NOT NULL,
     priority public.appointment_priority DEFAULT 'NORMAL'::public.appointment_priority NOT NULL,
@@ -497,7 +497,8 @@ CREATE TABLE public.appointments (
     cancelled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT appointments_hold_has_expiry CHECK (((status <> 'HOLD'::public.appointment_status) OR (expires_at IS NOT NULL)))
+    CONSTRAINT appointments_hold_has_expiry CHECK (((status <> 'HOLD'::public.appointment_status) OR (expires_at IS NOT NULL))),
+    CONSTRAINT appointments_hold_has_user CHECK (((status <> 'HOLD'::public.appointment_status) OR (user_id IS NOT NULL)))
 );
 
 
@@ -1167,6 +1168,13 @@ CREATE INDEX audit_logs_created ON public.audit_logs USING btree (created_at DES
 
 
 --
+-- Name: audit_logs_entity; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_logs_entity ON public.audit_logs USING btree (entity_type, entity_id);
+
+
+--
 -- Name: audit_logs_user; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1461,7 +1469,7 @@ ALTER TABLE ONLY public.appointments
 --
 
 ALTER TABLE ONLY public.appointments
-    ADD CONSTRAINT appointments_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE RESTRICT;
+    ADD CONSTRAINT appointments_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 
 --

@@ -81,3 +81,82 @@ export async function getQuietHours(db: Queryable, userId: string): Promise<Quie
 export async function setQuietHours(db: Queryable, userId: string, q: QuietHours | null): Promise<void> {
   await db.query(`UPDATE users SET quiet_hours_start = $2::time, quiet_hours_end = $3::time WHERE id = $1::uuid`, [userId, q?.start ?? null, q?.end ?? null]);
 }
+
+// An account as its owner may see all of it (the export), and its erasure.
+
+/** Everything the users row holds about a person, as their data export gives it. */
+export interface Account {
+  id: string;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  role: Role;
+  priority: 'NORMAL' | 'VIP' | 'URGENT';
+  isActive: boolean;
+  createdAt: string;
+  updatedAt: string;
+  quietHours: QuietHours | null;
+}
+
+/** The user's own account, or null when there is no such user. */
+export async function getAccount(db: Queryable, userId: string): Promise<Account | null> {
+  const { rows } = await db.query<{
+    id: string; email: string; first_name: string | null; last_name: string | null; role: Role; priority: Account['priority'];
+    is_active: boolean; created_at: Date; updated_at: Date; quiet_start: string | null; quiet_end: string | null;
+  }>(
+    `SELECT id, email, first_name, last_name, role::text AS role, priority::text AS priority, is_active, created_at, updated_at,
+            to_char(quiet_hours_start, 'HH24:MI') AS quiet_start, to_char(quiet_hours_end, 'HH24:MI') AS quiet_end
+       FROM users WHERE id = $1::uuid`,
+    [userId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    role: r.role,
+    priority: r.priority,
+    isActive: r.is_active,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    quietHours: r.quiet_start && r.quiet_end ? { start: r.quiet_start, end: r.quiet_end } : null,
+  };
+}
+
+/** The stored password hash of a user, or null when there is no such user. */
+export async function passwordHashOf(db: Queryable, userId: string): Promise<string | null> {
+  const { rows } = await db.query<{ password_hash: string }>(`SELECT password_hash FROM users WHERE id = $1::uuid`, [userId]);
+  return rows[0]?.password_hash ?? null;
+}
+
+/** What identifies a person in free text (their email and names), and their password hash. */
+export interface PersonalDetails {
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  passwordHash: string;
+}
+
+/**
+ * Locks the user's row for the rest of the caller's transaction (an erasure): nothing can
+ * add a watch, a hold or a session for them until it ends. Null when there is no such user.
+ */
+export async function lockUser(tx: Queryable, userId: string): Promise<PersonalDetails | null> {
+  const { rows } = await tx.query<PersonalDetails>(
+    `SELECT email, first_name AS "firstName", last_name AS "lastName", password_hash AS "passwordHash"
+       FROM users WHERE id = $1::uuid FOR UPDATE`,
+    [userId],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Deletes the users row. Its foreign keys cascade to what is the user's alone and detach
+ * what others keep (appointments, audit entries, appointment events: user id set to null).
+ */
+export async function deleteUser(tx: Queryable, userId: string): Promise<boolean> {
+  const { rowCount } = await tx.query(`DELETE FROM users WHERE id = $1::uuid`, [userId]);
+  return (rowCount ?? 0) > 0;
+}

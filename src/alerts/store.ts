@@ -234,3 +234,12 @@ export async function markFailed(db: Queryable, alertId: string, error: string):
     [alertId, error],
   );
 }
+
+/**
+ * Deletes every alert of the user (an erasure). A job still queued for one finds it gone
+ * and ends quietly; a send already in flight may still arrive, as it would after a sign-out.
+ */
+export async function deleteAlertsOf(tx: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await tx.query(`DELETE FROM user_alerts WHERE user_id = $1::uuid`, [userId]);
+  return rowCount ?? 0;
+}

@@ -19,6 +19,7 @@ import { healthRoutes } from './api/health.js';
 import { metricsRoutes } from './api/metrics.js';
 import { operatorRoutes } from './api/operator.js';
 import { postcodeRoutes } from './api/postcodes.js';
+import { privacyRoutes } from './api/privacy.js';
 import { pushRoutes } from './api/push.js';
 import { quietHoursRoutes } from './api/quiet-hours.js';
 import { slotRoutes } from './api/slots.js';
@@ -45,6 +46,7 @@ export const routes: FastifyPluginAsync[] = [
   quietHoursRoutes,
   adminRoutes,
   pushRoutes,
+  privacyRoutes,
   boardRoutes,
   unsubscribeRoutes,
   learnerPageRoutes, // helmet and CSP in their own scope

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   CSRF_INVALID: { status: 403, meaning: 'A change signed in by the `sw_session` cookie did not carry the page\'s CSRF token in `x-csrf-token`; reload the page and try again.' },
 
   // accounts, watches, push
+  WRONG_PASSWORD: { status: 403, meaning: 'Signed in, but the password given to confirm this (deleting the account) is not the account\'s password; nothing was changed.' },
   EMAIL_TAKEN: { status: 409, meaning: 'An account with this email address already exists.' },
   TOO_MANY_WATCHES: { status: 409, meaning: 'The user already keeps the most watches allowed (20); delete one first.' },
   INVALID_POSTCODE: { status: 400, meaning: 'The postcode is not in the shape of a UK postcode (or of an outward code alone, such as `SW1A`).' },

@@ -19,6 +19,7 @@ export const TAGS = {
   Watches: 'What to alert you about: a place, a radius, test types, dates',
   'Quiet hours': 'When alerts should wait',
   Push: 'Web push subscriptions for alerts in the browser',
+  'Your data': 'Export everything held about you; delete your account',
   Operator: 'Centres, examiners, slots in bulk, no-shows (OPERATOR or ADMIN)',
   Admin: 'Runtime settings and the audit log (ADMIN)',
   Operations: 'Liveness, readiness and Prometheus metrics',

@@ -181,3 +181,9 @@ export async function deactivateWatchByToken(
   );
   return rows[0] ?? null;
 }
+
+/** Deletes every watch of the user (an erasure); watch_coverage follows by its triggers. Run it under READ COMMITTED. */
+export async function deleteWatchesOf(tx: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await tx.query(`DELETE FROM user_preferences WHERE user_id = $1::uuid`, [userId]);
+  return rowCount ?? 0;
+}

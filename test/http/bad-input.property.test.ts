@@ -3,8 +3,8 @@
  * random and hostile requests (wrong types, missing and unknown fields, malformed ids,
  * out-of-range numbers, oversized and SQL-looking strings, broken JSON) at every route
  * the app registers, signed in as each role and as nobody. A second property mutates
- * valid bodies of the booking routes one field at a time: each is a 400 naming the
- * field, and the database is left exactly as it was.
+ * valid bodies of the account, operator and account-deletion routes one field at a time:
+ * each is a 400 naming the field, and the database is left exactly as it was.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -98,8 +98,11 @@ describe('hostile input', () => {
 
   it('a valid booking-route body broken in one field is a 400 naming the field, and changes nothing', async () => {
     const op = await t.signedIn('OPERATOR');
+    const learner = await t.signedIn('CLIENT');
     const { center, specialist } = await futureSlots(t.ctx.pool, 1);
-    const valid: Record<string, { url: string; body: Record<string, unknown> }> = {
+    const valid: Record<string, { url: string; body: Record<string, unknown>; method?: 'DELETE'; token?: string }> = {
+      // the learner's own account: never deleted here, as every body is broken in one field
+      erase: { url: '/api/me', method: 'DELETE', token: learner.token, body: { password: 'long enough password' } },
       register: { url: '/api/auth/register', body: { email: 'new.person@example.com', password: 'long enough password', firstName: 'A', lastName: 'B' } },
       login: { url: '/api/auth/login', body: { email: 'new.person@example.com', password: 'long enough password' } },
       center: { url: '/api/operator/centers', body: { name: 'Centre', postcode: 'M1 1AA', latitude: 53.4, longitude: -2.2 } },
@@ -124,7 +127,7 @@ describe('hostile input', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...Object.keys(valid)), fc.nat(), breakers, fc.boolean(), async (name, pick, breaker, addUnknown) => {
-        const { url, body } = valid[name]!;
+        const { url, body, method, token } = valid[name]!;
         const keys = Object.keys(body);
         const field = keys[pick % keys.length]!;
         const broken: Record<string, unknown> = { ...body };
@@ -136,7 +139,7 @@ describe('hostile input', () => {
         if (change.remove) delete broken[field];
         else broken[field] = change.set;
         if (addUnknown) broken.unexpected = 'field';
-        const res = await t.app.inject({ method: 'POST', url, headers: t.auth(op.token), payload: broken });
+        const res = await t.app.inject({ method: method ?? 'POST', url, headers: t.auth(token ?? op.token), payload: broken });
         expect(res.statusCode, `${name} ${field} ${breaker.how}: ${res.body.slice(0, 200)}`).toBe(400);
         expect(res.json().error.code).toBe('VALIDATION_ERROR');
         expect(res.json().error.message).toMatch(addUnknown ? /body(\/\w+)? has unknown field|body\/\w+|missing required field/ : new RegExp(`${field}`));

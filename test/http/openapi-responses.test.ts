@@ -61,6 +61,20 @@ describe('answers match the document', () => {
     await answer('DELETE /api/web/session', { url: '/api/web/session', headers: { cookie, 'x-csrf-token': session.json().csrfToken } }, 204);
   });
 
+  it('your data: export and delete', async () => {
+    const email = `data-${randomBytes(4).toString('hex')}@openapi.test`;
+    await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT', firstName: 'Ada' });
+    const token = (await answer('POST /api/auth/login', { url: '/api/auth/login', payload: { email, password: PASSWORD } }, 200)).json().token;
+    await t.app.inject({ method: 'POST', url: '/api/me/watches', headers: as(token), payload: { location: { latitude: 52, longitude: 0 }, radiusMiles: 5, method: 'email', testTypes: ['practical'] } });
+    await answer('GET /api/me/export', { url: '/api/me/export', headers: as(token) }, 200);
+    await answer('GET /api/me/export', { url: '/api/me/export' }, 401);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as(token), payload: { password: 'not the password' } }, 403);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as(token), payload: { password: '' } }, 400);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as((await t.signedIn('OPERATOR')).token), payload: { password: PASSWORD } }, 403);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as(token), payload: { password: PASSWORD } }, 204);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as(token), payload: { password: PASSWORD } }, 401);
+  });
+
   it('slots, holds and appointments', async () => {
     const center = await insertCenter(t.ctx.pool, { latitude: 52.2, longitude: 0.12 });
     const start = Date.now() + 5 * 86_400_000;

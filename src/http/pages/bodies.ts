@@ -8,19 +8,20 @@ import type { SlotPage } from '../../slots/slot-page.js';
 import { escapeHtml as e } from '../html.js';
 import { londonDate, londonTime, miles } from './format.js';
 
-export type NavEntry = 'watches' | 'appointments' | 'signin' | 'signup';
+export type NavEntry = 'watches' | 'appointments' | 'account' | 'signin' | 'signup';
 
-/** The learner pages' navigation: signed in, the two lists and a sign-out form (a plain form, so it works without scripts). */
+/** The learner pages' navigation: signed in, the two lists, the account and a sign-out form (a plain form, so it works without scripts). */
 export function learnerNav(user: AuthUser | null, csrf: string | null, current?: NavEntry): string {
   const link = (href: string, text: string, key: NavEntry) => `<a href="${href}"${current === key ? ' aria-current="page"' : ''}>${text}</a>`;
   if (!user) {
     return `<nav aria-label="Account">${link('/signin', 'Sign in', 'signin')} ${link('/signup', 'Sign up', 'signup')}</nav>`;
   }
-  return `<nav aria-label="Main">${link('/watches', 'My watches', 'watches')} ${link('/appointments', 'My appointments', 'appointments')}
+  return `<nav aria-label="Main">${link('/watches', 'My watches', 'watches')} ${link('/appointments', 'My appointments', 'appointments')} ${link('/account', 'My account', 'account')}
       <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${e(csrf ?? '')}"><button type="submit" class="link">Sign out</button></form></nav>`;
 }
 
-function field(o: { id: string; label: string; type?: string; autocomplete?: string; hint?: string; attrs?: string; value?: string }): string {
+/** A labelled input with its hint and its error slot (`<id>-error`), which the input names with aria-describedby. */
+export function field(o: { id: string; label: string; type?: string; autocomplete?: string; hint?: string; attrs?: string; value?: string }): string {
   const described = [o.hint ? `${o.id}-hint` : '', `${o.id}-error`].filter(Boolean).join(' ');
   return `<div class="field">
   <label for="${o.id}">${o.label}</label>

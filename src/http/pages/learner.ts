@@ -9,12 +9,14 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { revokeSession } from '../../accounts/sessions.js';
+import { getAccount } from '../../accounts/users.js';
 import { projectRoot } from '../../paths.js';
 import { slotPage } from '../../slots/slot-page.js';
 import { page } from '../html.js';
 import { content, htmlPage, redirect } from '../replies.js';
 import { tag, type Security } from '../route-docs.js';
 import { clearSessionCookie, csrfMatches, pageSession, safeNext, secureCookies, type PageSession } from '../session.js';
+import { accountBody, accountDeletedBody } from './account.js';
 import { appointmentsBody, learnerNav, noSlotBody, signInBody, signUpBody, slotBody, watchesBody, type NavEntry } from './bodies.js';
 
 /** Hand-written browser modules and CSS, served as they are (no build step, no CDN). */
@@ -58,6 +60,8 @@ const schemas = {
   },
   watches: { tags, summary: 'My watches', security: account, response: { 200: htmlPage('The page'), 303: toSignIn } },
   appointments: { tags, summary: 'My appointments', security: account, response: { 200: htmlPage('The page'), 303: toSignIn } },
+  account: { tags, summary: 'My account: change password, sign out everywhere, download your data, delete the account', security: account, response: { 200: htmlPage('The page'), 303: toSignIn } },
+  accountDeleted: { tags, summary: 'Where a deleted account lands', security: anyone, response: { 200: htmlPage('The page') } },
   slot: {
     tags,
     summary: 'The slot behind an alert link, with a button to hold it',
@@ -148,6 +152,19 @@ export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
     const session = await signedInOrRedirect(request, reply);
     if (!session) return reply;
     return send(reply, 200, { title: 'My appointments', script: 'appointments.js', current: 'appointments', body: appointmentsBody() }, session);
+  });
+
+  app.get('/account', { schema: schemas.account }, async (request, reply) => {
+    const session = await signedInOrRedirect(request, reply);
+    if (!session) return reply;
+    const details = await getAccount(pool, session.user.id);
+    if (!details) return reply.redirect(`/signin?next=${encodeURIComponent(request.url)}`, 303);
+    return send(reply, 200, { title: 'My account', script: 'account.js', current: 'account', body: accountBody(details) }, session);
+  });
+
+  app.get('/account/deleted', { schema: schemas.accountDeleted }, async (request, reply) => {
+    const session = await pageSession(pool, request);
+    return send(reply, 200, { title: 'Account deleted', body: accountDeletedBody() }, session);
   });
 
   // the page behind every alert link: readable signed out, so the learner sees what it is first
