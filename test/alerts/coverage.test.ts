@@ -235,7 +235,7 @@ describe('watch coverage', () => {
       };
     });
     const users = await ctx.pool.query<{ id: string }>(
-      `INSERT INTO users (email, password_hash) SELECT 'bulk' || g || '@example.com', 'x' FROM generate_series(1, 2) g ORDER BY g RETURNING id`,
+      `INSERT INTO users (email, password_hash, email_verified_at) SELECT 'bulk' || g || '@example.com', 'x', now() FROM generate_series(1, 2) g ORDER BY g RETURNING id`,
     );
     const [bulkUser, oneUser] = users.rows.map((r) => r.id) as [string, string];
     const insertSql = `INSERT INTO user_preferences (user_id, label, latitude, longitude, radius_miles, preferred_test_types, earliest_date, latest_date,
