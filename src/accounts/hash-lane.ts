@@ -22,6 +22,7 @@ export class HashLane {
   constructor(
     readonly concurrency: number,
     readonly queueLimit: number,
+    private readonly hashFn: (password: string) => Promise<string> = (password) => hashPassword(password),
   ) {}
 
   /** Hashes `password` when a place is free; throws HashLaneFullError when the queue is full. */
@@ -34,7 +35,7 @@ export class HashLane {
     }
     this.peakRunning = Math.max(this.peakRunning, this.running);
     try {
-      return await hashPassword(password);
+      return await this.hashFn(password);
     } finally {
       // hand the place straight to the next in line, or give it back
       const next = this.waiting.shift();
