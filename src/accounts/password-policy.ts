@@ -17,6 +17,6 @@ function commonPasswords(): Promise<Set<string>> {
 export async function passwordProblem(password: string): Promise<string | null> {
   if (password.length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
   if (password.trim() === '') return 'must not be only spaces';
-  if ((await commonPasswords()).has(password.toLowerCase())) return 'is one of the most common passwords, which are tried first; choose another';
+  if ((await commonPasswords()).has(password.toLowerCase())) return 'is too common: it is one of the passwords tried first; choose another';
   return null;
 }
