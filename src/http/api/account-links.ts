@@ -54,29 +54,28 @@ export const accountLinkRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(204).send();
   });
 
-  const resendSchema = {
-    tags,
-    summary: 'Mail a new verification link',
-    description: 'Answers 202 with the same body whether or not the address has an account, or is verified already; only an unverified account is mailed.',
-    body: EmailBody,
-    response: replies({ 202: CheckInbox }),
-  };
-  app.post('/api/auth/verify/resend', { schema: resendSchema, preHandler: mailLimits }, async (request, reply) => {
-    app.accountMail.resendVerification(request.body.email);
-    return reply.code(202).send(checkInbox);
-  });
-
-  const resetRequestSchema = {
-    tags,
-    summary: 'Mail a password reset link',
-    description: 'Answers 202 with the same body whether or not the address has an account. The link works once, for 30 minutes.',
-    body: EmailBody,
-    response: replies({ 202: CheckInbox }),
-  };
-  app.post('/api/auth/password-reset', { schema: resetRequestSchema, preHandler: mailLimits }, async (request, reply) => {
-    app.accountMail.requestReset(request.body.email);
-    return reply.code(202).send(checkInbox);
-  });
+  // asking for a link: the same answer for any address, the lookup and the email after it
+  const asking = [
+    {
+      url: '/api/auth/verify/resend',
+      summary: 'Mail a new verification link',
+      description: 'Answers 202 with the same body whether or not the address has an account, or is verified already; only an unverified account is mailed.',
+      mail: (email: string) => app.accountMail.resendVerification(email),
+    },
+    {
+      url: '/api/auth/password-reset',
+      summary: 'Mail a password reset link',
+      description: 'Answers 202 with the same body whether or not the address has an account. The link works once, for 30 minutes.',
+      mail: (email: string) => app.accountMail.requestReset(email),
+    },
+  ];
+  for (const { url, summary, description, mail } of asking) {
+    const askSchema = { tags, summary, description, body: EmailBody, response: replies({ 202: CheckInbox }) };
+    app.post(url, { schema: askSchema, preHandler: mailLimits }, async (request, reply) => {
+      mail(request.body.email);
+      return reply.code(202).send(checkInbox);
+    });
+  }
 
   const resetSchema = {
     tags,
