@@ -18,6 +18,7 @@ verify.addEventListener('submit', async (event) => {
     await api('POST', '/api/auth/verify', { token });
     verify.hidden = true;
     byId('verify-done').hidden = false;
+    byId('resend-section').hidden = true;
     announce('Your email address is confirmed.');
   } catch (err) {
     // an expired or used link: the message says so; the form below asks for a new one

@@ -16,7 +16,7 @@ export function verifyBody(): string {
   <p class="done">Your email address is confirmed. Your watches will now send alerts.</p>
   <p><a class="button" href="/watches">Go to my watches</a></p>
 </section>
-<section aria-labelledby="resend-heading">
+<section id="resend-section" aria-labelledby="resend-heading">
   <h2 id="resend-heading">Need a new link?</h2>
   <form id="resend" novalidate>
     ${field({ id: 'email', label: 'Email', type: 'email', autocomplete: 'email', attrs: 'required' })}
