@@ -5,8 +5,8 @@
  */
 import { field } from './bodies.js';
 
-/** Confirm an address (the token from the fragment), or ask for a new link. */
-export function verifyBody(): string {
+/** Confirm an address (the token from the fragment), or ask for a new link (for `email` when signed in). */
+export function verifyBody(email?: string): string {
   return `<h1 id="verify-heading" tabindex="-1">Confirm your email address</h1>
 <form id="verify" novalidate hidden>
   <p>Confirm this address to start getting alerts for your watches.</p>
@@ -19,7 +19,7 @@ export function verifyBody(): string {
 <section id="resend-section" aria-labelledby="resend-heading">
   <h2 id="resend-heading">Need a new link?</h2>
   <form id="resend" novalidate>
-    ${field({ id: 'email', label: 'Email', type: 'email', autocomplete: 'email', attrs: 'required' })}
+    ${field({ id: 'email', label: 'Email', type: 'email', autocomplete: 'email', attrs: 'required', ...(email ? { value: email } : {}) })}
     <button type="submit" class="secondary">Send a new link</button>
   </form>
 </section>`;

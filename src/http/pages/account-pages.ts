@@ -21,9 +21,10 @@ const schemas = {
 export const accountPageRoutes: FastifyPluginAsync = async (app) => {
   const { pool } = app.deps;
 
-  app.get('/verify', { schema: schemas.verify }, async (request, reply) =>
-    send(reply, 200, { title: 'Confirm your email address', script: 'verify.js', body: verifyBody(), noindex: true }, await pageSession(pool, request)),
-  );
+  app.get('/verify', { schema: schemas.verify }, async (request, reply) => {
+    const session = await pageSession(pool, request);
+    return send(reply, 200, { title: 'Confirm your email address', script: 'verify.js', body: verifyBody(session?.user.email), noindex: true }, session);
+  });
 
   app.get('/forgot-password', { schema: schemas.forgot }, async (request, reply) =>
     send(reply, 200, { title: 'Forgotten password', script: 'forgot-password.js', body: forgotPasswordBody() }, await pageSession(pool, request)),
