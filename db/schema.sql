@@ -25,6 +25,16 @@ CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
 
 
 --
+-- Name: account_token_purpose; Type: TYPE; Schema: public; Owner: -
+--
+
+CREATE TYPE public.account_token_purpose AS ENUM (
+    'verify',
+    'reset'
+);
+
+
+--
 -- Name: alert_status; Type: TYPE; Schema: public; Owner: -
 --
 
@@ -342,9 +352,9 @@ CREATE FUNCTION public.user_preferences_take_user_active() RETURNS trigger
 DECLARE
   u record;
 BEGIN
-  SELECT is_active, priority INTO u FROM users WHERE id = NEW.user_id FOR SHARE;
+  SELECT is_active AND email_verified_at IS NOT NULL AS alertable, priority INTO u FROM users WHERE id = NEW.user_id FOR SHARE;
   -- no row (a user_id the foreign key will refuse anyway) leaves the defaults
-  NEW.user_active := coalesce(u.is_active, true);
+  NEW.user_active := coalesce(u.alertable, true);
   NEW.user_priority := coalesce(u.priority, 'NORMAL');
   RETURN NEW;
 END $$;
@@ -375,9 +385,11 @@ $_$;
 CREATE FUNCTION public.users_pass_active_to_preferences() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  alertable boolean := NEW.is_active AND NEW.email_verified_at IS NOT NULL;
 BEGIN
-  UPDATE user_preferences SET user_active = NEW.is_active, user_priority = NEW.priority
-   WHERE user_id = NEW.id AND (user_active IS DISTINCT FROM NEW.is_active OR user_priority IS DISTINCT FROM NEW.priority);
+  UPDATE user_preferences SET user_active = alertable, user_priority = NEW.priority
+   WHERE user_id = NEW.id AND (user_active IS DISTINCT FROM alertable OR user_priority IS DISTINCT FROM NEW.priority);
   RETURN NULL;
 END $$;
 
@@ -446,6 +458,23 @@ BEGIN
   TRUNCATE watch_coverage;
   RETURN NULL;
 END $$;
+
+
+--
+-- Name: account_tokens; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.account_tokens (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    purpose public.account_token_purpose NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT account_tokens_expires_after_created CHECK ((expires_at > created_at)),
+    CONSTRAINT account_tokens_token_hash_length CHECK ((length(token_hash) = 32))
+);
 
 
 --
@@ -880,6 +909,7 @@ CREATE TABLE public.users (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     quiet_hours_start time without time zone,
     quiet_hours_end time without time zone,
+    email_verified_at timestamp with time zone,
     CONSTRAINT users_email_format CHECK ((email ~* '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$'::text)),
     CONSTRAINT users_email_length CHECK ((length(email) <= 254)),
     CONSTRAINT users_first_name_length CHECK ((length(first_name) <= 100)),
@@ -893,6 +923,22 @@ CREATE TABLE public.users (
 --
 
 ALTER TABLE ONLY public.pgmigrations ALTER COLUMN id SET DEFAULT nextval('public.pgmigrations_id_seq'::regclass);
+
+
+--
+-- Name: account_tokens account_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.account_tokens
+    ADD CONSTRAINT account_tokens_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: account_tokens account_tokens_token_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.account_tokens
+    ADD CONSTRAINT account_tokens_token_hash_key UNIQUE (token_hash);
 
 
 --
@@ -1109,6 +1155,20 @@ ALTER TABLE ONLY public.users
 
 ALTER TABLE ONLY public.watch_coverage
     ADD CONSTRAINT watch_coverage_pkey PRIMARY KEY (preference_id, center_id, test_type);
+
+
+--
+-- Name: account_tokens_stale; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX account_tokens_stale ON public.account_tokens USING btree (expires_at);
+
+
+--
+-- Name: account_tokens_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX account_tokens_user ON public.account_tokens USING btree (user_id, purpose);
 
 
 --
@@ -1430,7 +1490,7 @@ CREATE TRIGGER user_preferences_user_active BEFORE INSERT OR UPDATE OF user_id, 
 -- Name: users users_active_to_preferences; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER users_active_to_preferences AFTER UPDATE OF is_active, priority ON public.users FOR EACH ROW WHEN (((old.is_active IS DISTINCT FROM new.is_active) OR (old.priority IS DISTINCT FROM new.priority))) EXECUTE FUNCTION public.users_pass_active_to_preferences();
+CREATE TRIGGER users_active_to_preferences AFTER UPDATE OF is_active, priority, email_verified_at ON public.users FOR EACH ROW WHEN (((old.is_active IS DISTINCT FROM new.is_active) OR (old.priority IS DISTINCT FROM new.priority) OR ((old.email_verified_at IS NULL) IS DISTINCT FROM (new.email_verified_at IS NULL)))) EXECUTE FUNCTION public.users_pass_active_to_preferences();
 
 
 --
@@ -1438,6 +1498,14 @@ CREATE TRIGGER users_active_to_preferences AFTER UPDATE OF is_active, priority O
 --
 
 CREATE TRIGGER users_updated_at BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
+-- Name: account_tokens account_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.account_tokens
+    ADD CONSTRAINT account_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 
 --

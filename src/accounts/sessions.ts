@@ -55,6 +55,21 @@ export async function revokeSession(db: Queryable, token: string): Promise<boole
   return (rowCount ?? 0) > 0;
 }
 
+/** Revokes every live session of the user (sign out everywhere, a password reset); returns how many. */
+export async function revokeAllSessions(db: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await db.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL`, [userId]);
+  return rowCount ?? 0;
+}
+
+/** Revokes every live session of the user but the one of `keepToken` (a password change); returns how many. */
+export async function revokeOtherSessions(db: Queryable, userId: string, keepToken: string | undefined): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL AND token_hash IS DISTINCT FROM $2::bytea`,
+    [userId, keepToken && TOKEN_SHAPE.test(keepToken) ? tokenHash(keepToken) : null],
+  );
+  return rowCount ?? 0;
+}
+
 /** Deletes sessions that expired or were revoked more than `days` ago. */
 export async function deleteStaleSessions(db: Queryable, days = 7): Promise<number> {
   const { rowCount } = await db.query(

@@ -1,4 +1,5 @@
 /** What an alert says, by email and by push. Times are shown in Europe/London. */
+import { greetingName } from '../accounts/names.js';
 import { escapeHtml } from '../html.js';
 import type { TestType } from '../slots/test-types.js';
 import type { AlertContext } from './store.js';
@@ -52,10 +53,12 @@ export interface EmailContent {
 
 /** Subject, plain-text and HTML bodies of an alert email. */
 export function renderAlertEmail(f: AlertFacts, firstName: string | null, unsubscribe: string): EmailContent {
+  // a name of one word only: "Hello Sam," and never a sentence of the user's in our voice
+  const name = greetingName(firstName);
   const subject = `Test slot free: ${f.center}, ${f.date} at ${f.time}`;
   const where = f.distance ? `${f.center} (${f.distance})` : f.center;
   const text = [
-    `Hello${firstName ? ' ' + firstName : ''},`,
+    `Hello${name ? ' ' + name : ''},`,
     '',
     `A ${f.testType} slot has just become free:`,
     '',
@@ -73,7 +76,7 @@ export function renderAlertEmail(f: AlertFacts, firstName: string | null, unsubs
   const e = escapeHtml;
   const html = `<!doctype html>
 <html lang="en-GB"><body style="font-family: sans-serif; line-height: 1.4">
-<p>Hello${firstName ? ' ' + e(firstName) : ''},</p>
+<p>Hello${name ? ' ' + e(name) : ''},</p>
 <p>A ${e(f.testType)} slot has just become free:</p>
 <table role="presentation">
 <tr><th align="left">Centre</th><td>${e(where)}</td></tr>

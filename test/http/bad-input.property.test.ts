@@ -16,7 +16,7 @@ const t = useTestApp({ HOLD_LIMIT_PER_MINUTE: 1_000_000, HOLD_LIMIT_PER_MINUTE_I
 const FIELDS = [
   'email', 'password', 'firstName', 'lastName', 'name', 'postcode', 'latitude', 'longitude', 'fullName', 'serviceType',
   'centerId', 'slots', 'specialistId', 'testType', 'startTime', 'endTime', 'value', 'endpoint', 'keys', 'radiusMiles',
-  'lat', 'lon', 'from', 'to', 'limit', 'id', '__proto__', 'constructor',
+  'lat', 'lon', 'from', 'to', 'limit', 'id', 'token', 'newPassword', 'currentPassword', '__proto__', 'constructor',
 ];
 
 const sqlish = fc.constantFrom(
@@ -105,6 +105,11 @@ describe('hostile input', () => {
       erase: { url: '/api/me', method: 'DELETE', token: learner.token, body: { password: 'long enough password' } },
       register: { url: '/api/auth/register', body: { email: 'new.person@example.com', password: 'long enough password', firstName: 'A', lastName: 'B' } },
       login: { url: '/api/auth/login', body: { email: 'new.person@example.com', password: 'long enough password' } },
+      verify: { url: '/api/auth/verify', body: { token: 'A'.repeat(43) } },
+      resend: { url: '/api/auth/verify/resend', body: { email: 'new.person@example.com' } },
+      resetRequest: { url: '/api/auth/password-reset', body: { email: 'new.person@example.com' } },
+      reset: { url: '/api/auth/password-reset/confirm', body: { token: 'A'.repeat(43), newPassword: 'long enough password' } },
+      change: { url: '/api/me/password', body: { currentPassword: 'long enough password', newPassword: 'another long password' } },
       center: { url: '/api/operator/centers', body: { name: 'Centre', postcode: 'M1 1AA', latitude: 53.4, longitude: -2.2 } },
       specialist: { url: '/api/operator/specialists', body: { fullName: 'Ex Aminer', serviceType: 'driving examiner', centerId: center.id } },
       slots: {
@@ -114,7 +119,8 @@ describe('hostile input', () => {
     };
     const snapshot = async () =>
       (await t.ctx.pool.query(`SELECT (SELECT count(*) FROM users) AS u, (SELECT count(*) FROM test_centers) AS c, (SELECT count(*) FROM specialists) AS s,
-                                      (SELECT count(*) FROM time_slots) AS t, (SELECT count(*) FROM audit_logs) AS a, (SELECT count(*) FROM sessions) AS x`)).rows[0];
+                                      (SELECT count(*) FROM time_slots) AS t, (SELECT count(*) FROM audit_logs) AS a, (SELECT count(*) FROM sessions) AS x,
+                                      (SELECT count(*) FROM account_tokens) AS k`)).rows[0];
     const before = await snapshot();
     const breakers = fc.constantFrom(
       { how: 'wrong type', apply: (_v: unknown) => ({ set: 12345 }) },
@@ -135,7 +141,7 @@ describe('hostile input', () => {
         // firstName/lastName are optional and a long sql-ish password is still a password: skip those
         if (['firstName', 'lastName'].includes(field) && change.remove) return true;
         // any text is a valid name or password: only length and type can be wrong there
-        if (['firstName', 'lastName', 'name', 'fullName', 'serviceType', 'password'].includes(field) && breaker.how === 'sql string') return true;
+        if (['firstName', 'lastName', 'name', 'fullName', 'serviceType', 'password', 'token', 'newPassword', 'currentPassword'].includes(field) && breaker.how === 'sql string') return true;
         if (change.remove) delete broken[field];
         else broken[field] = change.set;
         if (addUnknown) broken.unexpected = 'field';

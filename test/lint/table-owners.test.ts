@@ -12,6 +12,7 @@ import { useTestContext } from '../helpers/context.js';
 const OWNERS: Record<string, string | null> = {
   users: 'src/accounts/users.ts',
   sessions: 'src/accounts/sessions.ts',
+  account_tokens: 'src/accounts/account-tokens.ts',
   audit_logs: 'src/audit/audit.ts',
   system_config: 'src/settings/update.ts',
   test_centers: 'src/slots/centers.ts',

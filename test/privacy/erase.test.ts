@@ -116,7 +116,7 @@ describe('DELETE /api/me', () => {
   it('refuses a wrong password and a staff account, changing nothing', async () => {
     const before = await rowsHolding(t.ctx.pool, [email]);
     const wrong = await t.app.inject({ method: 'DELETE', url: '/api/me', headers: as(token), payload: { password: 'not my password' } });
-    expect(wrong.statusCode).toBe(403);
+    expect(wrong.statusCode).toBe(400);
     expect(wrong.json().error.code).toBe('WRONG_PASSWORD');
     const missing = await t.app.inject({ method: 'DELETE', url: '/api/me', headers: as(token), payload: {} });
     expect(missing.statusCode).toBe(400);

@@ -21,6 +21,7 @@ export const AccountExport = strictObject({
     isActive: Type.Boolean(),
     createdAt: DateTime,
     updatedAt: DateTime,
+    emailVerifiedAt: Nullable(DateTime),
     quietHours: Nullable(strictObject({ start: HHMM, end: HHMM })),
   }),
   watches: Type.Array(Watch),

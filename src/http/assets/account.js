@@ -42,7 +42,7 @@ passwordForm.addEventListener('submit', async (event) => {
   } catch (err) {
     // a refusal of the current password names it; any other password refusal is about the new one
     const byCode = (/** @type {string} */ code) =>
-      /CURRENT|WRONG_PASSWORD|INVALID_CREDENTIALS/.test(code) ? 'currentPassword' : /PASSWORD/.test(code) ? 'newPassword' : null;
+      code === 'WRONG_PASSWORD' ? 'currentPassword' : code === 'WEAK_PASSWORD' ? 'newPassword' : null;
     showRequestError(err, fieldFinder(err, { currentPassword: 'currentPassword', newPassword: 'newPassword' }, byCode));
   } finally {
     button.disabled = false;

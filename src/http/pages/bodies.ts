@@ -39,15 +39,21 @@ export function signInBody(next: string): string {
   ${field({ id: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', attrs: 'required' })}
   <button type="submit">Sign in</button>
 </form>
+<p><a href="/forgot-password">Forgotten your password?</a></p>
 <p>New here? <a href="/signup${next !== '/watches' ? `?next=${encodeURIComponent(next)}` : ''}">Create an account</a>.</p>`;
 }
 
-/** Sign up, then sign in and go to `next`. */
+/** Sign up; it ends on "check your inbox" (the emailed link verifies the address). */
 export function signUpBody(next: string): string {
-  return `<h1>Create an account</h1>
+  return `<h1 id="signup-heading" tabindex="-1">Create an account</h1>
+<section id="signup-done" hidden>
+  <p>We have sent an email to <strong id="signup-address"></strong>. Open the link in it to confirm your address: until then, your watches send no alerts.</p>
+  <p>No email after a few minutes? Check your spam folder, or <a href="/verify">ask for a new link</a>.</p>
+  <p><a class="button" href="/signin${next !== '/watches' ? `?next=${encodeURIComponent(next)}` : ''}">Sign in</a></p>
+</section>
 <form id="signup" novalidate data-next="${e(next)}">
   ${field({ id: 'email', label: 'Email', type: 'email', autocomplete: 'email', attrs: 'required' })}
-  ${field({ id: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters.', attrs: 'required minlength="8"' })}
+  ${field({ id: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters, and not a common password.', attrs: 'required minlength="8"' })}
   ${field({ id: 'firstName', label: 'First name (optional)', autocomplete: 'given-name' })}
   ${field({ id: 'lastName', label: 'Last name (optional)', autocomplete: 'family-name' })}
   <button type="submit">Create account</button>
@@ -55,9 +61,10 @@ export function signUpBody(next: string): string {
 <p>Already have an account? <a href="/signin${next !== '/watches' ? `?next=${encodeURIComponent(next)}` : ''}">Sign in</a>.</p>`;
 }
 
-/** My watches: push opt-in, the add/edit form, and the list scripts fill. */
-export function watchesBody(): string {
+/** My watches: push opt-in, the add/edit form, and the list scripts fill; `unverified` adds the note that alerts wait for the address. */
+export function watchesBody(unverified = false): string {
   return `<h1>My watches</h1>
+${unverified ? '<p class="card notice" id="verify-notice">Confirm your email address to get alerts: open the link we emailed you. <a href="/verify">Send a new link</a></p>' : ''}
 <section aria-labelledby="push-heading" class="card">
   <h2 id="push-heading">Push alerts on this device</h2>
   <p id="push-state">Push alerts are off on this device.</p>
