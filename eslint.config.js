@@ -10,7 +10,7 @@ import boundaries from 'eslint-plugin-boundaries';
 const ELEMENTS = [
   { type: 'infrastructure', pattern: 'src/{db,queues}' },
   { type: 'composition', pattern: 'src/process' },
-  { type: 'capability', pattern: 'src/{settings,audit,accounts,slots,watches,alerts,booking,metrics}' },
+  { type: 'capability', pattern: 'src/{settings,audit,accounts,slots,watches,alerts,booking,metrics,privacy}' },
   { type: 'http', pattern: 'src/http' },
   { type: 'cli', pattern: 'src/cli' },
   { type: 'jobs', pattern: 'src/jobs' },

@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import type pg from 'pg';
 import { HOLD_SQL } from '../src/booking/appointments.js';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
@@ -28,20 +28,12 @@ import { migrate } from '../src/db/migrate.js';
 import { projectRoot } from '../src/paths.js';
 import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import { withDatabase } from '../src/db/urls.js';
+import { admin } from './_admin.js';
 import { arg } from './_args.js';
 import { BackendCpu, processCpuSeconds, redisCpuSeconds, selfCpuSeconds } from './_cpu.js';
 
 
 
-async function admin(url: string, sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 interface Pair {
   userId: string;

@@ -130,7 +130,7 @@ export default async function main(args: string[]): Promise<void> {
     await pool.query(`ALTER TABLE bench_pick ADD PRIMARY KEY (rn)`);
     const users = Math.round(watches * 0.8);
     await pool.query(`INSERT INTO bench_users (n, id) SELECT g, gen_random_uuid() FROM generate_series(1, $1::int) g`, [users]);
-    await pool.query(`INSERT INTO users (id, email, password_hash) SELECT id, 'learner' || n || '@bench.example', 'x' FROM bench_users`);
+    await pool.query(`INSERT INTO users (id, email, password_hash, email_verified_at) SELECT id, 'learner' || n || '@bench.example', 'x', now() FROM bench_users`);
     for (let from = 1; from <= watches; from += 100_000) await pool.query(WATCHES_SQL, [from, Math.min(watches, from + 99_999), users]);
     await pool.query(`UPDATE user_preferences SET notification_method = 'email'`);
     // the slots exist, held, before the workers start: the burst is their release

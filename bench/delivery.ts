@@ -130,8 +130,8 @@ async function seed(pool: pg.Pool, n: number, method: 'email' | 'push', tag: str
   );
   const { rows } = await pool.query<{ alert_id: string; user_id: string; email: string }>(
     `WITH u AS (
-       INSERT INTO users (email, password_hash, priority)
-       SELECT 'bench-' || $2::text || '-' || g || '@bench.example', 'x', 'NORMAL' FROM generate_series(1, $1::int) g
+       INSERT INTO users (email, password_hash, priority, email_verified_at)
+       SELECT 'bench-' || $2::text || '-' || g || '@bench.example', 'x', 'NORMAL', now() FROM generate_series(1, $1::int) g
        RETURNING id, email
      ), numbered AS (SELECT id, email, row_number() OVER () AS n FROM u),
      s AS (

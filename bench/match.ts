@@ -74,9 +74,9 @@ async function growWatches(pool: pg.Pool, target: number): Promise<number | null
     [haveUsers, users],
   );
   await pool.query(
-    `INSERT INTO users (id, email, password_hash, priority)
+    `INSERT INTO users (id, email, password_hash, priority, email_verified_at)
      SELECT id, 'learner' || n || '@bench.example', 'x',
-            (CASE WHEN n % 50 = 0 THEN 'URGENT' WHEN n % 10 = 0 THEN 'VIP' ELSE 'NORMAL' END)::appointment_priority
+            (CASE WHEN n % 50 = 0 THEN 'URGENT' WHEN n % 10 = 0 THEN 'VIP' ELSE 'NORMAL' END)::appointment_priority, now()
        FROM bench_users WHERE n > $1::int`,
     [haveUsers],
   );

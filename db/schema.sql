@@ -25,6 +25,16 @@ CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
 
 
 --
+-- Name: account_token_purpose; Type: TYPE; Schema: public; Owner: -
+--
+
+CREATE TYPE public.account_token_purpose AS ENUM (
+    'verify',
+    'reset'
+);
+
+
+--
 -- Name: alert_status; Type: TYPE; Schema: public; Owner: -
 --
 
@@ -344,9 +354,9 @@ CREATE FUNCTION public.user_preferences_take_user_active() RETURNS trigger
 DECLARE
   u record;
 BEGIN
-  SELECT is_active, priority INTO u FROM users WHERE id = NEW.user_id FOR SHARE;
+  SELECT is_active AND email_verified_at IS NOT NULL AS alertable, priority INTO u FROM users WHERE id = NEW.user_id FOR SHARE;
   -- no row (a user_id the foreign key will refuse anyway) leaves the defaults
-  NEW.user_active := coalesce(u.is_active, true);
+  NEW.user_active := coalesce(u.alertable, true);
   NEW.user_priority := coalesce(u.priority, 'NORMAL');
   RETURN NEW;
 END $$;
@@ -377,9 +387,11 @@ $_$;
 CREATE FUNCTION public.users_pass_active_to_preferences() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  alertable boolean := NEW.is_active AND NEW.email_verified_at IS NOT NULL;
 BEGIN
-  UPDATE user_preferences SET user_active = NEW.is_active, user_priority = NEW.priority
-   WHERE user_id = NEW.id AND (user_active IS DISTINCT FROM NEW.is_active OR user_priority IS DISTINCT FROM NEW.priority);
+  UPDATE user_preferences SET user_active = alertable, user_priority = NEW.priority
+   WHERE user_id = NEW.id AND (user_active IS DISTINCT FROM alertable OR user_priority IS DISTINCT FROM NEW.priority);
   RETURN NULL;
 END $$;
 
@@ -451,6 +463,23 @@ END $$;
 
 
 --
+-- Name: account_tokens; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.account_tokens (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    purpose public.account_token_purpose NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT account_tokens_expires_after_created CHECK ((expires_at > created_at)),
+    CONSTRAINT account_tokens_token_hash_length CHECK ((length(token_hash) = 32))
+);
+
+
+--
 -- Name: alert_messages; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -515,7 +544,7 @@ ALTER TABLE public.appointment_events ALTER COLUMN id ADD GENERATED ALWAYS AS ID
 
 CREATE TABLE public.appointments (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
+    user_id uuid,
     slot_id uuid NOT NULL,
     status public.appointment_status DEFAULT 'HOLD'::public.appointment_status NOT NULL,
     priority public.appointment_priority DEFAULT 'NORMAL'::public.appointment_priority NOT NULL,
@@ -525,7 +554,8 @@ CREATE TABLE public.appointments (
     cancelled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT appointments_hold_has_expiry CHECK (((status <> 'HOLD'::public.appointment_status) OR (expires_at IS NOT NULL)))
+    CONSTRAINT appointments_hold_has_expiry CHECK (((status <> 'HOLD'::public.appointment_status) OR (expires_at IS NOT NULL))),
+    CONSTRAINT appointments_hold_has_user CHECK (((status <> 'HOLD'::public.appointment_status) OR (user_id IS NOT NULL)))
 );
 
 
@@ -644,6 +674,20 @@ CREATE SEQUENCE public.pgmigrations_id_seq
 --
 
 ALTER SEQUENCE public.pgmigrations_id_seq OWNED BY public.pgmigrations.id;
+
+
+--
+-- Name: postcodes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.postcodes (
+    postcode text NOT NULL COLLATE pg_catalog."C",
+    latitude double precision NOT NULL,
+    longitude double precision NOT NULL,
+    CONSTRAINT postcodes_latitude CHECK (((latitude >= ('-90'::integer)::double precision) AND (latitude <= (90)::double precision))),
+    CONSTRAINT postcodes_longitude CHECK (((longitude >= ('-180'::integer)::double precision) AND (longitude <= (180)::double precision))),
+    CONSTRAINT postcodes_shape CHECK ((postcode ~ '^(GIR 0AA|NPT [0-9][A-Z]{2}|[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2})$'::text))
+);
 
 
 --
@@ -865,11 +909,14 @@ CREATE TABLE public.user_preferences (
     unsubscribe_token text DEFAULT replace(((gen_random_uuid())::text || (gen_random_uuid())::text), '-'::text, ''::text) NOT NULL,
     user_active boolean DEFAULT true NOT NULL,
     user_priority public.appointment_priority DEFAULT 'NORMAL'::public.appointment_priority NOT NULL,
+    location_precision text,
     CONSTRAINT user_preferences_date_window CHECK (((earliest_date IS NULL) OR (latest_date IS NULL) OR (earliest_date <= latest_date))),
     CONSTRAINT user_preferences_label_length CHECK ((length(label) <= 100)),
     CONSTRAINT user_preferences_latitude_range CHECK (((latitude >= ('-90'::integer)::double precision) AND (latitude <= (90)::double precision))),
+    CONSTRAINT user_preferences_location_precision CHECK ((location_precision = ANY (ARRAY['postcode'::text, 'outcode'::text]))),
     CONSTRAINT user_preferences_longitude_range CHECK (((longitude >= ('-180'::integer)::double precision) AND (longitude <= (180)::double precision))),
     CONSTRAINT user_preferences_postcode_length CHECK ((length(postcode) <= 10)),
+    CONSTRAINT user_preferences_precision_with_postcode CHECK (((location_precision IS NULL) = (postcode IS NULL))),
     CONSTRAINT user_preferences_radius_range CHECK (((radius_miles > (0)::numeric) AND (radius_miles <= (100)::numeric))),
     CONSTRAINT user_preferences_test_types CHECK (((jsonb_typeof(preferred_test_types) = 'array'::text) AND (jsonb_array_length(preferred_test_types) >= 1) AND (preferred_test_types <@ '["practical", "theory"]'::jsonb)))
 );
@@ -892,6 +939,7 @@ CREATE TABLE public.users (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     quiet_hours_start time without time zone,
     quiet_hours_end time without time zone,
+    email_verified_at timestamp with time zone,
     alert_daily_cap integer,
     CONSTRAINT users_alert_daily_cap CHECK (((alert_daily_cap >= 1) AND (alert_daily_cap <= 1000))),
     CONSTRAINT users_email_format CHECK ((email ~* '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$'::text)),
@@ -907,6 +955,22 @@ CREATE TABLE public.users (
 --
 
 ALTER TABLE ONLY public.pgmigrations ALTER COLUMN id SET DEFAULT nextval('public.pgmigrations_id_seq'::regclass);
+
+
+--
+-- Name: account_tokens account_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.account_tokens
+    ADD CONSTRAINT account_tokens_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: account_tokens account_tokens_token_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.account_tokens
+    ADD CONSTRAINT account_tokens_token_hash_key UNIQUE (token_hash);
 
 
 --
@@ -971,6 +1035,14 @@ ALTER TABLE ONLY public.idempotency_keys
 
 ALTER TABLE ONLY public.pgmigrations
     ADD CONSTRAINT pgmigrations_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: postcodes postcodes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.postcodes
+    ADD CONSTRAINT postcodes_pkey PRIMARY KEY (postcode);
 
 
 --
@@ -1126,6 +1198,20 @@ ALTER TABLE ONLY public.watch_coverage
 
 
 --
+-- Name: account_tokens_stale; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX account_tokens_stale ON public.account_tokens USING btree (expires_at);
+
+
+--
+-- Name: account_tokens_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX account_tokens_user ON public.account_tokens USING btree (user_id, purpose);
+
+
+--
 -- Name: alert_messages_one_open_digest; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1200,6 +1286,13 @@ CREATE INDEX audit_logs_action ON public.audit_logs USING btree (action, created
 --
 
 CREATE INDEX audit_logs_created ON public.audit_logs USING btree (created_at DESC);
+
+
+--
+-- Name: audit_logs_entity; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_logs_entity ON public.audit_logs USING btree (entity_type, entity_id);
 
 
 --
@@ -1472,7 +1565,7 @@ CREATE TRIGGER user_preferences_user_active BEFORE INSERT OR UPDATE OF user_id, 
 -- Name: users users_active_to_preferences; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER users_active_to_preferences AFTER UPDATE OF is_active, priority ON public.users FOR EACH ROW WHEN (((old.is_active IS DISTINCT FROM new.is_active) OR (old.priority IS DISTINCT FROM new.priority))) EXECUTE FUNCTION public.users_pass_active_to_preferences();
+CREATE TRIGGER users_active_to_preferences AFTER UPDATE OF is_active, priority, email_verified_at ON public.users FOR EACH ROW WHEN (((old.is_active IS DISTINCT FROM new.is_active) OR (old.priority IS DISTINCT FROM new.priority) OR ((old.email_verified_at IS NULL) IS DISTINCT FROM (new.email_verified_at IS NULL)))) EXECUTE FUNCTION public.users_pass_active_to_preferences();
 
 
 --
@@ -1480,6 +1573,14 @@ CREATE TRIGGER users_active_to_preferences AFTER UPDATE OF is_active, priority O
 --
 
 CREATE TRIGGER users_updated_at BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
+-- Name: account_tokens account_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.account_tokens
+    ADD CONSTRAINT account_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 
 --
@@ -1519,7 +1620,7 @@ ALTER TABLE ONLY public.appointments
 --
 
 ALTER TABLE ONLY public.appointments
-    ADD CONSTRAINT appointments_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE RESTRICT;
+    ADD CONSTRAINT appointments_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 
 --

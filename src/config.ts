@@ -45,6 +45,12 @@ const schema = z
     SESSION_HOURS: int(1, 24 * 90).default(24),
     LOGIN_LIMIT_PER_MINUTE: int(1, 100_000).default(10), LOGIN_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(100),
     HOLD_LIMIT_PER_MINUTE: int(1, 100_000).default(30), HOLD_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(1000),
+    // sign-ups, and the requests that mail an address (verification resend, password reset)
+    REGISTER_LIMIT_PER_MINUTE: int(1, 100_000).default(3), REGISTER_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(10),
+    ACCOUNT_EMAIL_LIMIT_PER_MINUTE: int(1, 100_000).default(3), ACCOUNT_EMAIL_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(20),
+    // new password hashes (sign-up, reset, change) at once per process, and how many may wait
+    // (each takes 128 MiB and a threadpool thread; sign-ins verify outside this bound)
+    PASSWORD_HASH_CONCURRENCY: int(1, 16).default(1), PASSWORD_HASH_QUEUE: int(0, 10_000).default(20),
     // holds and their expiry sweep
     HOLD_MINUTES: int(1, 60).default(5),
     HOLD_SWEEP_SECONDS: int(1, 3600).default(5), HOLD_SWEEP_BATCH: int(1, 10_000).default(500),

@@ -17,3 +17,6 @@ export const migrationsDir = join(projectRoot, 'migrations');
 
 /** The current schema as one readable file, generated from the migrations (`npm run cli -- db:schema`). */
 export const schemaFile = join(projectRoot, 'db', 'schema.sql');
+
+/** The outward codes' centroids, shipped with the code (Open Government Licence data; see data/README.md). */
+export const outcodesFile = join(projectRoot, 'data', 'uk-outcodes.csv');

@@ -55,11 +55,49 @@ export async function revokeSession(db: Queryable, token: string): Promise<boole
   return (rowCount ?? 0) > 0;
 }
 
+/** Revokes every live session of the user (sign out everywhere, a password reset); returns how many. */
+export async function revokeAllSessions(db: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await db.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL`, [userId]);
+  return rowCount ?? 0;
+}
+
+/** Revokes every live session of the user but the one of `keepToken` (a password change); returns how many. */
+export async function revokeOtherSessions(db: Queryable, userId: string, keepToken: string | undefined): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL AND token_hash IS DISTINCT FROM $2::bytea`,
+    [userId, keepToken && TOKEN_SHAPE.test(keepToken) ? tokenHash(keepToken) : null],
+  );
+  return rowCount ?? 0;
+}
+
 /** Deletes sessions that expired or were revoked more than `days` ago. */
 export async function deleteStaleSessions(db: Queryable, days = 7): Promise<number> {
   const { rowCount } = await db.query(
     `DELETE FROM sessions WHERE coalesce(revoked_at, expires_at) < now() - make_interval(days => $1::int)`,
     [days],
   );
+  return rowCount ?? 0;
+}
+
+/** A session as its owner's data export shows it (never the token or its hash). */
+export interface SessionRecord {
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  ip: string | null;
+}
+
+/** The user's sessions, newest first. */
+export async function listSessions(db: Queryable, userId: string): Promise<SessionRecord[]> {
+  const { rows } = await db.query<{ created_at: Date; expires_at: Date; revoked_at: Date | null; ip: string | null }>(
+    `SELECT created_at, expires_at, revoked_at, host(ip) AS ip FROM sessions WHERE user_id = $1::uuid ORDER BY created_at DESC, id`,
+    [userId],
+  );
+  return rows.map((r) => ({ createdAt: r.created_at.toISOString(), expiresAt: r.expires_at.toISOString(), revokedAt: r.revoked_at?.toISOString() ?? null, ip: r.ip }));
+}
+
+/** Deletes every session of the user (an erasure): each of their tokens and cookies stops working. */
+export async function deleteSessionsOf(tx: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await tx.query(`DELETE FROM sessions WHERE user_id = $1::uuid`, [userId]);
   return rowCount ?? 0;
 }

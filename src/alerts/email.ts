@@ -81,28 +81,31 @@ export function classifySmtpError(err: unknown): RetryableSendError | PermanentS
   return new RetryableSendError(message);
 }
 
-/** A Mailer for this configuration: SMTP when SMTP_URL is set, else the outbox folder. */
-export function createMailer(config: Config, log: Logger): Mailer {
-  const from = config.MAIL_FROM;
-  const messageIdDomain = domainOf(from);
-  const mailOptions = (m: OutgoingEmail) => ({
+type MailOptions = ReturnType<typeof baseOptions>;
+
+function baseOptions(from: string, m: EmailContent & { to: string }, messageId: string) {
+  return {
     from,
     to: m.to,
     subject: m.subject,
     text: m.text,
     html: m.html,
-    messageId: `<${m.messageKey ?? `alert-${m.alertId}`}@${messageIdDomain}>`,
-    // written out rather than with nodemailer's `list` option, which only its sendMail
-    // applies, not the composer that the SMTP path builds with (RFC 2369 form, as `list` writes it)
-    headers: {
-      'List-Unsubscribe': { prepared: true, value: `<${m.unsubscribeUrl}> (Stop alerts for this search)` },
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-    },
+    messageId,
+    headers: {} as Record<string, string | { prepared: boolean; value: string }>,
     // our bodies are mostly ASCII, for which nodemailer would choose quoted-printable after
     // scanning every body for it; saying so skips the scan (a noticeable share of a send)
     textEncoding: 'quoted-printable' as const,
-  });
+  };
+}
 
+interface Transport {
+  /** Sends a composed message; `stem` names its .eml file in the outbox. Resolves with the provider's id. */
+  deliver(options: MailOptions, stem: string): Promise<string>;
+  close(): void;
+}
+
+/** SMTP when SMTP_URL is set, else .eml files in OUTBOX_DIR: the one way every email leaves. */
+function createTransport(config: Config, log: Logger): Transport {
   if (config.SMTP_URL) {
     const transport = nodemailer.createTransport(pooledUrl(config.SMTP_URL));
     // the pool (or a single-connection transport) asks its getSocket for every connection;
@@ -111,16 +114,16 @@ export function createMailer(config: Config, log: Logger): Mailer {
     // an idle pooled connection dropped by the server must not take the process down
     transport.on('error', (err) => log.warn({ err }, 'SMTP transport error'));
     return {
-      async send(m) {
+      async deliver(options) {
         try {
           // built in memory and handed over whole: nodemailer otherwise streams a message to
           // the socket in dozens of small writes, one system call each, which cost more CPU
           // per message than composing it (and as much again at the receiving end)
-          const message = new MailComposer(mailOptions(m)).compile();
+          const message = new MailComposer(options).compile();
           const raw = await message.build();
           const info = await transport.sendMail({ envelope: message.getEnvelope(), raw });
           const queued = /queued as ([^\s]+)/i.exec(String(info.response ?? ''))?.[1];
-          return { providerMessageId: queued ?? message.messageId() };
+          return queued ?? message.messageId();
         } catch (err) {
           throw classifySmtpError(err);
         }
@@ -132,13 +135,60 @@ export function createMailer(config: Config, log: Logger): Mailer {
   const dir = resolve(config.OUTBOX_DIR);
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
-    async send(m) {
-      const info = await transport.sendMail(mailOptions(m));
+    async deliver(options, stem) {
+      const info = await transport.sendMail(options);
       await mkdir(dir, { recursive: true });
-      const path = join(dir, `${m.messageKey ?? m.alertId}.eml`);
+      const path = join(dir, `${stem}.eml`);
       await writeFile(path, info.message as Buffer);
-      log.info({ path, alertId: m.alertId }, 'no SMTP_URL: alert email written to the outbox');
-      return { providerMessageId: `file:${path}` };
+      log.info({ path }, 'no SMTP_URL: email written to the outbox');
+      return `file:${path}`;
+    },
+    close: () => transport.close(),
+  };
+}
+
+/** A Mailer for this configuration: SMTP when SMTP_URL is set, else the outbox folder. */
+export function createMailer(config: Config, log: Logger): Mailer {
+  const from = config.MAIL_FROM;
+  const messageIdDomain = domainOf(from);
+  const transport = createTransport(config, log);
+  return {
+    async send(m) {
+      const key = m.messageKey ?? `alert-${m.alertId}`;
+      const options = baseOptions(from, m, `<${key}@${messageIdDomain}>`);
+      // written out rather than with nodemailer's `list` option, which only its sendMail
+      // applies, not the composer that the SMTP path builds with (RFC 2369 form, as `list` writes it)
+      options.headers = {
+        'List-Unsubscribe': { prepared: true, value: `<${m.unsubscribeUrl}> (Stop alerts for this search)` },
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      };
+      return { providerMessageId: await transport.deliver(options, m.messageKey ?? m.alertId) };
+    },
+    close: () => transport.close(),
+  };
+}
+
+/** An email about the account itself (not an alert): no unsubscribe, a Message-ID of its own. */
+export interface AccountEmail extends EmailContent {
+  to: string;
+  /** Unique per message: its Message-ID and its outbox file name. */
+  id: string;
+}
+
+export interface AccountMailer {
+  /** Sends one message; throws Retryable/PermanentSendError. */
+  send(message: AccountEmail): Promise<void>;
+  close(): void;
+}
+
+/** Account emails (verification, reset, "someone tried to sign up") through the same transport as alerts. */
+export function createAccountMailer(config: Config, log: Logger): AccountMailer {
+  const from = config.MAIL_FROM;
+  const messageIdDomain = domainOf(from);
+  const transport = createTransport(config, log);
+  return {
+    async send(m) {
+      await transport.deliver(baseOptions(from, m, `<account-${m.id}@${messageIdDomain}>`), `account-${m.id}`);
     },
     close: () => transport.close(),
   };

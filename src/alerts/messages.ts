@@ -225,7 +225,7 @@ export async function strandedDigests(db: Queryable, requeueSeconds: number, lim
   return rows;
 }
 
-/** Deletes a learner's messages (their alerts first: store.ts deleteUserAlerts does both). */
+/** Deletes a learner's messages (their alerts first: store.ts deleteAlertsOf does both). */
 export async function deleteUserMessages(db: Queryable, userId: string): Promise<number> {
   const { rowCount } = await db.query(`DELETE FROM alert_messages WHERE user_id = $1::uuid`, [userId]);
   return rowCount ?? 0;

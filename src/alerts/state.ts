@@ -153,3 +153,42 @@ export async function liveSubscriptions(db: Queryable, userId: string): Promise<
   );
   return rows;
 }
+
+/** An alert as its learner's data export shows it. */
+export interface AlertRecord {
+  id: string;
+  slotId: string;
+  /** The watch that matched; null once that watch was deleted. */
+  watchId: string | null;
+  distanceMiles: number | null;
+  status: AlertState['status'];
+  channel: Channel | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+/** Every alert of the user, newest first. */
+export async function alertsOfUser(db: Queryable, userId: string): Promise<AlertRecord[]> {
+  const { rows } = await db.query<{
+    id: string; slot_id: string; preference_id: string | null; distance_m: number | null; status: AlertState['status'];
+    channel: Channel | null; attempts: number; last_error: string | null; created_at: Date; sent_at: Date | null;
+  }>(
+    `SELECT id, slot_id, preference_id, distance_m, status::text AS status, channel::text AS channel, attempts, last_error, created_at, sent_at
+       FROM user_alerts WHERE user_id = $1::uuid ORDER BY created_at DESC, id`,
+    [userId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    slotId: r.slot_id,
+    watchId: r.preference_id,
+    distanceMiles: r.distance_m === null ? null : Math.round((r.distance_m / 1609.344) * 100) / 100,
+    status: r.status,
+    channel: r.channel,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    createdAt: r.created_at.toISOString(),
+    sentAt: r.sent_at?.toISOString() ?? null,
+  }));
+}

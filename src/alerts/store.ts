@@ -359,10 +359,12 @@ export async function digestItems(db: Queryable, messageId: string): Promise<Dig
 }
 
 /**
- * Deletes everything kept about a learner's alerts: their alerts, then the messages that
- * carried them. For account deletion; returns how many of each went.
+ * Deletes every alert of the user and every message that carried them (an erasure). A job
+ * still queued for one finds it gone and ends quietly; a send already in flight may still
+ * arrive, as it would after a sign-out. Returns how many of each went.
  */
-export async function deleteUserAlerts(db: Queryable, userId: string): Promise<{ alerts: number; messages: number }> {
-  const { rowCount } = await db.query(`DELETE FROM user_alerts WHERE user_id = $1::uuid`, [userId]);
-  return { alerts: rowCount ?? 0, messages: await deleteUserMessages(db, userId) };
+export async function deleteAlertsOf(tx: Queryable, userId: string): Promise<{ alerts: number; messages: number }> {
+  // the alerts first: each points at its message
+  const { rowCount } = await tx.query(`DELETE FROM user_alerts WHERE user_id = $1::uuid`, [userId]);
+  return { alerts: rowCount ?? 0, messages: await deleteUserMessages(tx, userId) };
 }

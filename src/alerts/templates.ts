@@ -1,4 +1,5 @@
 /** What an alert says, by email and by push. Times are shown in Europe/London. */
+import { greetingName } from '../accounts/names.js';
 import { escapeHtml } from '../html.js';
 import type { TestType } from '../slots/test-types.js';
 import type { AlertContext } from './store.js';
@@ -90,10 +91,12 @@ export interface EmailContent {
 
 /** Subject, plain-text and HTML bodies of an alert email. */
 export function renderAlertEmail(f: AlertFacts, firstName: string | null, unsubscribe: string, footer: MessageFooter): EmailContent {
+  // a name of one word only: "Hello Sam," and never a sentence of the user's in our voice
+  const name = greetingName(firstName);
   const subject = `Test slot free: ${f.center}, ${f.date} at ${f.time}`;
   const where = f.distance ? `${f.center} (${f.distance})` : f.center;
   const text = [
-    `Hello${firstName ? ' ' + firstName : ''},`,
+    `Hello${name ? ' ' + name : ''},`,
     '',
     `A ${f.testType} slot has just become free:`,
     '',
@@ -112,7 +115,7 @@ export function renderAlertEmail(f: AlertFacts, firstName: string | null, unsubs
   const e = escapeHtml;
   const html = `<!doctype html>
 <html lang="en-GB"><body style="font-family: sans-serif; line-height: 1.4">
-<p>Hello${firstName ? ' ' + e(firstName) : ''},</p>
+<p>Hello${name ? ' ' + e(name) : ''},</p>
 <p>A ${e(f.testType)} slot has just become free:</p>
 <table role="presentation">
 <tr><th align="left">Centre</th><td>${e(where)}</td></tr>
@@ -162,11 +165,12 @@ function digestLine(f: AlertFacts): string {
 
 /** A digest email: the slots soonest first, up to DIGEST_LIST, then "and N more" with a link to them all. */
 export function renderDigestEmail(all: AlertFacts[], firstName: string | null, unsubscribe: string, footer: MessageFooter): EmailContent {
+  const name = greetingName(firstName);
   const shown = all.slice(0, DIGEST_LIST);
   const more = all.length - shown.length;
   const subject = all.length === 1 ? `Test slot free: ${all[0]!.center}, ${all[0]!.date} at ${all[0]!.time}` : `${all.length} test slots free near you`;
   const text = [
-    `Hello${firstName ? ' ' + firstName : ''},`,
+    `Hello${name ? ' ' + name : ''},`,
     '',
     all.length === 1 ? 'Another slot has just become free:' : `${all.length} more slots have just become free:`,
     '',
@@ -180,7 +184,7 @@ export function renderDigestEmail(all: AlertFacts[], firstName: string | null, u
   const e = escapeHtml;
   const html = `<!doctype html>
 <html lang="en-GB"><body style="font-family: sans-serif; line-height: 1.4">
-<p>Hello${firstName ? ' ' + e(firstName) : ''},</p>
+<p>Hello${name ? ' ' + e(name) : ''},</p>
 <p>${all.length === 1 ? 'Another slot has just become free:' : `${all.length} more slots have just become free:`}</p>
 <ul>
 ${shown.map((f) => `<li>${e(f.testType)}: ${e(digestLine(f))} (UK time) <a href="${e(f.holdUrl)}">Hold it</a></li>`).join('\n')}

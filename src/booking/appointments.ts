@@ -56,8 +56,8 @@ export interface AppointmentWithSlot extends AppointmentView {
   slot: { startTime: string; endTime: string; testType: string; center: { id: string; name: string; postcode: string } };
 }
 
-/** A user's own appointments, newest first. */
-export async function listAppointments(db: Queryable, userId: string, limit = 100): Promise<AppointmentWithSlot[]> {
+/** A user's own appointments, newest first; `limit` null lists them all. */
+export async function listAppointments(db: Queryable, userId: string, limit: number | null = 100): Promise<AppointmentWithSlot[]> {
   const { rows } = await db.query<AppointmentRow & { start_time: Date; end_time: Date; test_type: string; center_id: string; center_name: string; postcode: string }>(
     `SELECT ${APPOINTMENT_COLUMNS}, s.start_time, s.end_time, s.test_type::text AS test_type,
             c.id AS center_id, c.name AS center_name, c.postcode

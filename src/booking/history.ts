@@ -4,6 +4,7 @@
  * disagree, and a hold costs one round trip, not three.
  */
 import { auditCte } from '../audit/audit.js';
+import type { Queryable } from '../db/types.js';
 
 /**
  * SQL for the event and audit inserts, as `WITH ... ,` parts to follow a CTE named
@@ -30,4 +31,27 @@ export function historyCtes(
     details: `jsonb_build_object('slotId', slot_id, 'from', ${from}, 'to', '${o.to}')`,
     ip: `$${p.ip}::inet`,
   })}`;
+}
+
+/** An appointment's event as its learner's data export shows it (who acted, by kind only). */
+export interface AppointmentEvent {
+  type: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  actor: 'user' | 'operator' | 'admin' | 'system';
+  createdAt: string;
+}
+
+/** The events of the given appointments, oldest first, by appointment id. */
+export async function eventsOf(db: Queryable, appointmentIds: string[]): Promise<Map<string, AppointmentEvent[]>> {
+  const { rows } = await db.query<{ appointment_id: string; event_type: string; from_status: string | null; to_status: string | null; actor: AppointmentEvent['actor']; created_at: Date }>(
+    `SELECT appointment_id, event_type, from_status::text AS from_status, to_status::text AS to_status, actor, created_at
+       FROM appointment_events WHERE appointment_id = ANY ($1::uuid[]) ORDER BY id`,
+    [appointmentIds],
+  );
+  const byAppointment = new Map<string, AppointmentEvent[]>(appointmentIds.map((id) => [id, []]));
+  for (const r of rows) {
+    byAppointment.get(r.appointment_id)?.push({ type: r.event_type, fromStatus: r.from_status, toStatus: r.to_status, actor: r.actor, createdAt: r.created_at.toISOString() });
+  }
+  return byAppointment;
 }

@@ -29,3 +29,9 @@ export async function deleteOldAnswers(db: Queryable, hours = 24): Promise<numbe
   const { rowCount } = await db.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1::int)`, [hours]);
   return rowCount ?? 0;
 }
+
+/** Deletes every stored answer of the user (an erasure). */
+export async function deleteAnswersOf(tx: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await tx.query(`DELETE FROM idempotency_keys WHERE user_id = $1::uuid`, [userId]);
+  return rowCount ?? 0;
+}

@@ -91,3 +91,29 @@ export async function markNoShow(pool: pg.Pool, id: string, by: Actor): Promise<
     { isolation: 'REPEATABLE READ', maxAttempts: 8 },
   );
 }
+
+/**
+ * Cancels, inside the caller's transaction, every live appointment of a user whose account
+ * is being erased: each hold, and each booking whose slot has not started, so their slots
+ * are released (reason cancelled) as the learner's own cancel releases them. A booking
+ * whose test has started or passed stays as the operator's record. The caller has locked
+ * the user's row, so no new hold can appear meanwhile. Returns how many were cancelled.
+ */
+export async function cancelLiveAppointmentsOf(tx: Queryable, userId: string): Promise<number> {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT a.id FROM appointments a JOIN time_slots s ON s.id = a.slot_id
+      WHERE a.user_id = $1::uuid AND (a.status = 'HOLD' OR (a.status = 'CONFIRMED' AND s.start_time > now()))
+      ORDER BY a.slot_id`,
+    [userId],
+  );
+  let cancelled = 0;
+  for (const { id } of rows) {
+    const a = await lockAppointment(tx, id, userId, 'cancelled');
+    // the learner's own action, though the person is about to be forgotten: the user id goes with the account
+    if (a.status === 'HOLD' || a.status === 'CONFIRMED') {
+      await cancelLocked(tx, id, a.status, { userId, actor: 'user', ip: null });
+      cancelled++;
+    }
+  }
+  return cancelled;
+}

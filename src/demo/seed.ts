@@ -64,6 +64,7 @@ export async function seedDemo(pool: pg.Pool, learnerCount: number, subscribe: (
         latitude: l.latitude,
         longitude: l.longitude,
         postcode: null,
+        precision: null,
         radiusMiles: l.radiusMiles,
         method: l.method,
         testTypes: l.testTypes,

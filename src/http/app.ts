@@ -5,6 +5,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import cookie from '@fastify/cookie';
+import { AccountMail } from '../accounts/account-mail.js';
+import { HashLane } from '../accounts/hash-lane.js';
 import type { Deps } from '../process/deps.js';
 import './fastify-types.js';
 import { registerAuth } from './auth.js';
@@ -12,13 +14,17 @@ import type { ErrorCode } from './error-codes.js';
 import { describeValidation, errorBody, HttpError } from './errors.js';
 import { docsRoutes, registerOpenApi } from './openapi.js';
 import { registerRateLimit } from './rate-limit.js';
+import { accountLinkRoutes } from './api/account-links.js';
 import { accountRoutes } from './api/accounts.js';
+import { passwordRoutes } from './api/password.js';
 import { adminRoutes } from './api/admin.js';
 import { appointmentRoutes } from './api/appointments.js';
 import { healthRoutes } from './api/health.js';
 import { metricsRoutes } from './api/metrics.js';
 import { myAlertsRoutes } from './api/my-alerts.js';
 import { operatorRoutes } from './api/operator.js';
+import { postcodeRoutes } from './api/postcodes.js';
+import { privacyRoutes } from './api/privacy.js';
 import { pushRoutes } from './api/push.js';
 import { quietHoursRoutes } from './api/quiet-hours.js';
 import { slotRoutes } from './api/slots.js';
@@ -36,18 +42,22 @@ export const routes: FastifyPluginAsync[] = [
   metricsRoutes, // first: its onResponse hook times every route after it
   healthRoutes,
   accountRoutes,
+  accountLinkRoutes,
+  passwordRoutes,
   webSessionRoutes,
   operatorRoutes,
   slotRoutes,
   appointmentRoutes,
   watchRoutes,
+  postcodeRoutes,
   quietHoursRoutes,
   myAlertsRoutes,
   adminRoutes,
   pushRoutes,
+  privacyRoutes,
   boardRoutes,
   unsubscribeRoutes,
-  learnerPageRoutes, // helmet and CSP in their own scope
+  learnerPageRoutes, // helmet and CSP in their own scope (the account pages register inside it)
   docsRoutes, // GET /api/openapi.json and Swagger UI, its CSP in its own scope
 ];
 
@@ -78,6 +88,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // returns, and the tests check them against the document instead.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.decorate('deps', deps);
+  app.decorate('hashLane', new HashLane(deps.config.PASSWORD_HASH_CONCURRENCY, deps.config.PASSWORD_HASH_QUEUE));
+  const accountMail = new AccountMail(deps.pool, deps.config, deps.log);
+  app.decorate('accountMail', accountMail);
+  // emails already promised in an answer go out before the pool closes
+  app.addHook('onClose', () => accountMail.close());
 
   // an empty body with Content-Type: application/json is "no body", not a parse error:
   // clients often send the header on POSTs that carry nothing (hold, confirm, cancel)

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   BODY_TOO_LARGE: { status: 413, meaning: 'The body is larger than the server accepts (BODY_LIMIT_BYTES).' },
   URI_TOO_LONG: { status: 414, meaning: 'A path parameter is longer than 100 characters.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body\'s Content-Type is not one this route reads; send `application/json`.' },
+  SERVER_BUSY: { status: 503, meaning: 'Too many passwords are being set on this server right now (sign-ups, resets, changes); nothing was changed. Wait the seconds the Retry-After header gives and send the same request again.' },
   RATE_LIMITED: { status: 429, meaning: 'Too many requests of this kind in the last minute; wait the seconds the Retry-After header gives.' },
   INTERNAL_ERROR: { status: 500, meaning: 'Something failed on our side; nothing about it is disclosed. Try again; if it keeps happening it is a bug.' },
 
@@ -34,10 +35,14 @@ export const ERROR_CODES = {
   CSRF_INVALID: { status: 403, meaning: 'A change signed in by the `sw_session` cookie did not carry the page\'s CSRF token in `x-csrf-token`; reload the page and try again.' },
 
   // accounts, watches, push
-  EMAIL_TAKEN: { status: 409, meaning: 'An account with this email address already exists.' },
+  WEAK_PASSWORD: { status: 400, meaning: 'The new password is only spaces or one of the most common passwords (which are tried first); the message names the field. Choose another.' },
+  WRONG_PASSWORD: { status: 400, meaning: 'The password given to confirm a change (`currentPassword` to change it, `password` to delete the account) is not the account\'s password; nothing was changed.' },
+  LINK_INVALID: { status: 400, meaning: 'The link\'s token is not one slotwatch sent (perhaps it was copied only in part); open the link from the email again, or ask for a new one.' },
+  LINK_EXPIRED: { status: 410, meaning: 'The link has expired (a verification link lasts 48 hours, a password reset link 30 minutes); ask for a new one.' },
+  LINK_USED: { status: 410, meaning: 'The link has been used already (each works once, and using one spends the older ones); ask for a new one if you still need it.' },
   TOO_MANY_WATCHES: { status: 409, meaning: 'The user already keeps the most watches allowed (20); delete one first.' },
-  INVALID_POSTCODE: { status: 400, meaning: 'The postcode is not in the shape of a UK postcode.' },
-  UNKNOWN_POSTCODE: { status: 400, meaning: 'The postcode is well formed but not one we can place offline (only test centre postcodes are known); give `location {latitude, longitude}` instead.' },
+  INVALID_POSTCODE: { status: 400, meaning: 'The postcode is not in the shape of a UK postcode (or of an outward code alone, such as `SW1A`).' },
+  UNKNOWN_POSTCODE: { status: 400, meaning: 'The postcode is well formed but its outward code is not one of the UK\'s (nor is the postcode imported), so it cannot be placed; check it, or give `location {latitude, longitude}` instead.' },
   PUSH_NOT_CONFIGURED: { status: 404, meaning: 'This server has no VAPID key, so web push is off; choose email alerts.' },
   INVALID_SUBSCRIPTION: { status: 400, meaning: 'The push subscription\'s endpoint or keys are not ones a browser\'s push service would give.' },
 

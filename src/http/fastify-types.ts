@@ -1,5 +1,7 @@
 /** What slotwatch adds to fastify's types: the app's dependencies, its auth and rate-limit hooks, the signed-in user. */
 import type { onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+import type { AccountMail } from '../accounts/account-mail.js';
+import type { HashLane } from '../accounts/hash-lane.js';
 import type { AuthUser, Role } from '../accounts/roles.js';
 import type { Deps } from '../process/deps.js';
 
@@ -7,6 +9,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** What the app was built from: created once by the web entry (or a test) and passed in. */
     deps: Deps;
+    /** The bound on new password hashes (sign-up, reset, change) in this process. */
+    hashLane: HashLane;
+    /** Account emails (verification, reset, sign-up attempts), sent after the answer. */
+    accountMail: AccountMail;
     /** Every route registered (method, path), for tests that walk them all. */
     routeTable: { method: string; url: string }[];
     /** onRequest hook: 401 unless the request carries a live bearer token; sets request.user. */

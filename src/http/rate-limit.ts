@@ -38,11 +38,30 @@ export interface Limit {
  * email is counted by a digest: nothing personal goes to Redis.
  */
 export function loginLimits(config: Config): Limit[] {
-  const emailKey = (r: FastifyRequest) =>
-    createHash('sha256').update(String((r.body as { email?: unknown }).email ?? '').toLowerCase()).digest('base64url').slice(0, 22);
   return [
     { name: 'login-ip', max: config.LOGIN_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
     { name: 'login-user', max: config.LOGIN_LIMIT_PER_MINUTE, key: emailKey },
+  ];
+}
+
+/** A digest of the request body's email address, lower-cased: a counter's key with nothing personal in it. */
+function emailKey(r: FastifyRequest): string {
+  return createHash('sha256').update(String((r.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()).digest('base64url').slice(0, 22);
+}
+
+/** Sign-ups, per IP and per address (the same whether or not the address has an account). */
+export function registerLimits(config: Config): Limit[] {
+  return [
+    { name: 'register-ip', max: config.REGISTER_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
+    { name: 'register-email', max: config.REGISTER_LIMIT_PER_MINUTE, key: emailKey },
+  ];
+}
+
+/** Requests that mail an address a link (verification resend, password reset), per IP and per address: one counter for both. */
+export function accountEmailLimits(config: Config): Limit[] {
+  return [
+    { name: 'account-mail-ip', max: config.ACCOUNT_EMAIL_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
+    { name: 'account-mail-email', max: config.ACCOUNT_EMAIL_LIMIT_PER_MINUTE, key: emailKey },
   ];
 }
 

@@ -20,6 +20,7 @@ export const TAGS = {
   'Quiet hours': 'When alerts should wait',
   Alerts: 'What you were alerted to, and your own daily cap',
   Push: 'Web push subscriptions for alerts in the browser',
+  'Your data': 'Export everything held about you; delete your account',
   Operator: 'Centres, examiners, slots in bulk, no-shows (OPERATOR or ADMIN)',
   Admin: 'Runtime settings and the audit log (ADMIN)',
   Operations: 'Liveness, readiness and Prometheus metrics',

@@ -6,6 +6,7 @@ import { channelQueues, sweepPendingAlerts } from '../alerts/deliveries.js';
 import { pushConfigured } from '../alerts/push.js';
 import { releaseMatcher } from '../alerts/release-matcher.js';
 import { requeueExpiredClaims, startSenders } from '../alerts/senders.js';
+import { deleteStaleTokens } from '../accounts/account-tokens.js';
 import { deleteStaleSessions } from '../accounts/sessions.js';
 import { expireDueHolds } from '../booking/expire-holds.js';
 import { deleteOldAnswers } from '../booking/idempotency.js';
@@ -64,16 +65,18 @@ export const expireHoldsTask: MaintenanceTask = {
 
 /**
  * Hourly upkeep of rows that only matter for a while: sessions expired or revoked a week
- * ago, and Idempotency-Keys older than a day (a client retries within minutes).
+ * ago, emailed links expired a week ago, and Idempotency-Keys older than a day (a client
+ * retries within minutes).
  */
 export const cleanupTask: MaintenanceTask = {
   name: 'cleanup-sessions-keys',
   everyMs: () => 3_600_000,
   async run(deps) {
     const sessions = await deleteStaleSessions(deps.pool, 7);
+    const links = await deleteStaleTokens(deps.pool, 7);
     const keys = await deleteOldAnswers(deps.pool, 24);
-    if (sessions || keys) deps.log.info({ sessions, keys }, 'stale sessions and idempotency keys deleted');
-    return { sessions, keys };
+    if (sessions || links || keys) deps.log.info({ sessions, links, keys }, 'stale sessions, emailed links and idempotency keys deleted');
+    return { sessions, links, keys };
   },
 };
 

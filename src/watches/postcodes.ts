@@ -1,30 +1,57 @@
 /**
- * Postcode -> point, offline. No package on the npm registry ships UK postcode or outcode
- * centroids (the UK postcode packages there only parse and validate, or call online APIs),
- * and we will not invent coordinates, so the one honest offline source is the database
- * itself: the postcodes of the test centres, with their published coordinates. A
- * postcode no centre has is refused with a message saying to give a location instead.
+ * Postcode -> point, offline. A full postcode an operator has imported (the postcodes
+ * table, `npm run cli -- postcodes:import`) gives its own point; any other postcode of a
+ * known outward code, or a bare outward code, gives the centre of that outward code (shipped
+ * with the code, outcodes.ts). The caller is told which it got, as the precision.
  */
 import type { Queryable } from '../db/types.js';
+import { outcodeCentroid, type Point } from './outcodes.js';
 
-// the shapes of a UK postcode (outward code, a space, inward code), GIR 0AA included
-const UK_POSTCODE = /^(GIR ?0AA|[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2})$/;
+/** How precisely a postcode was placed: at its own point, or at the centre of its outward code. */
+export type Precision = 'postcode' | 'outcode';
 
-/** "sw1a1aa " -> "SW1A 1AA", or null when it is not shaped like a UK postcode. */
-export function normalisePostcode(input: string): string | null {
-  const compact = input.toUpperCase().replace(/\s+/g, '');
-  if (!UK_POSTCODE.test(compact)) return null;
-  return `${compact.slice(0, -3)} ${compact.slice(-3)}`;
+/** A postcode placed at a point. */
+export interface PlacedPostcode extends Point {
+  /** The postcode as normalisePostcode wrote it: "SW1A 1AA", or an outward code alone ("SW1A"). */
+  postcode: string;
+  precision: Precision;
 }
 
-/** The point of a postcode we can place offline (a test centre's), or null. */
-export async function locatePostcode(db: Queryable, postcode: string): Promise<{ latitude: number; longitude: number } | null> {
-  const { rows } = await db.query<{ latitude: number; longitude: number }>(
-    `SELECT latitude, longitude FROM test_centers
-      WHERE upper(replace(postcode, ' ', '')) = $1::text
-      ORDER BY is_active DESC, created_at
-      LIMIT 1`,
-    [postcode.replace(' ', '')],
-  );
-  return rows[0] ?? null;
+// compact (no spaces) shapes: a full postcode, GIR 0AA and the old Newport "NPT" codes
+// (terminated, still in the ONS files) included; and an outward code alone
+const FULL = /^(GIR0AA|NPT[0-9][A-Z]{2}|[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2})$/;
+const OUTWARD = /^(NPT|[A-Z]{1,2}[0-9][0-9A-Z]?)$/;
+
+/**
+ * "sw1a1aa " -> "SW1A 1AA", " sw1a" -> "SW1A" (an outward code alone), or null when it is
+ * shaped like neither. A full postcode always ends in a digit and two letters and an outward
+ * code never does, so the two cannot be confused.
+ */
+export function normalisePostcode(input: string): string | null {
+  const compact = input.toUpperCase().replace(/\s+/g, '');
+  if (FULL.test(compact)) return `${compact.slice(0, -3)} ${compact.slice(-3)}`;
+  if (OUTWARD.test(compact)) return compact;
+  return null;
+}
+
+/** The outward code of a normalised postcode ("SW1A 1AA" -> "SW1A"; "SW1A" -> "SW1A"). */
+export function outwardCode(postcode: string): string {
+  return postcode.split(' ')[0]!;
+}
+
+/**
+ * Places a normalised postcode (normalisePostcode): its own point when it is imported, else
+ * the centre of its outward code; null when neither is known.
+ */
+export async function locatePostcode(db: Queryable, postcode: string): Promise<PlacedPostcode | null> {
+  if (postcode.includes(' ')) {
+    const { rows } = await db.query<Point>({
+      name: 'postcode-point',
+      text: 'SELECT latitude, longitude FROM postcodes WHERE postcode = $1::text',
+      values: [postcode],
+    });
+    if (rows[0]) return { postcode, latitude: rows[0].latitude, longitude: rows[0].longitude, precision: 'postcode' };
+  }
+  const centre = outcodeCentroid(outwardCode(postcode));
+  return centre ? { postcode, ...centre, precision: 'outcode' } : null;
 }

@@ -61,3 +61,45 @@ export async function noteSubscriptionFailure(db: Queryable, id: string, reason:
 export function subscriptionsSucceededCte(name: string, param: string): string {
   return `${name} AS (UPDATE push_subscriptions SET last_success_at = now() WHERE id = ANY(${param}::uuid[]))`;
 }
+
+/** A push subscription as its owner's data export shows it: the endpoint and keys are theirs. */
+export interface SubscriptionRecord {
+  id: string;
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+  userAgent: string | null;
+  isActive: boolean;
+  createdAt: string;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  failureReason: string | null;
+}
+
+/** The user's push subscriptions, oldest first. */
+export async function listSubscriptions(db: Queryable, userId: string): Promise<SubscriptionRecord[]> {
+  const { rows } = await db.query<{
+    id: string; endpoint: string; p256dh: string; auth: string; user_agent: string | null; is_active: boolean;
+    created_at: Date; last_success_at: Date | null; last_failure_at: Date | null; failure_reason: string | null;
+  }>(
+    `SELECT id, endpoint, p256dh, auth, user_agent, is_active, created_at, last_success_at, last_failure_at, failure_reason
+       FROM push_subscriptions WHERE user_id = $1::uuid ORDER BY created_at, id`,
+    [userId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    endpoint: r.endpoint,
+    keys: { p256dh: r.p256dh, auth: r.auth },
+    userAgent: r.user_agent,
+    isActive: r.is_active,
+    createdAt: r.created_at.toISOString(),
+    lastSuccessAt: r.last_success_at?.toISOString() ?? null,
+    lastFailureAt: r.last_failure_at?.toISOString() ?? null,
+    failureReason: r.failure_reason,
+  }));
+}
+
+/** Deletes every push subscription of the user (an erasure). */
+export async function deleteSubscriptionsOf(tx: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await tx.query(`DELETE FROM push_subscriptions WHERE user_id = $1::uuid`, [userId]);
+  return rowCount ?? 0;
+}

@@ -4,6 +4,7 @@
  */
 import type { Queryable } from '../db/types.js';
 import type { TestType } from '../slots/test-types.js';
+import type { Precision } from './postcodes.js';
 
 /** How a watch's learner is told: the notification_method enum. */
 export type NotificationMethod = 'email' | 'push';
@@ -11,6 +12,8 @@ export type NotificationMethod = 'email' | 'push';
 /** What a learner chooses for a watch, however it is placed. */
 interface WatchChoices {
   postcode: string | null;
+  /** How precisely the postcode placed it; null when it was placed by coordinates (no postcode). */
+  precision: Precision | null;
   radiusMiles: number;
   method: NotificationMethod;
   testTypes: TestType[];
@@ -37,7 +40,7 @@ export interface Watch extends WatchChoices {
 /** Most watches one user may keep. */
 export const MAX_WATCHES_PER_USER = 20;
 
-const COLUMNS = `id, label, latitude, longitude, postcode, radius_miles::float8 AS radius_miles, notification_method::text AS method,
+const COLUMNS = `id, label, latitude, longitude, postcode, location_precision AS precision, radius_miles::float8 AS radius_miles, notification_method::text AS method,
   preferred_test_types AS test_types, to_char(earliest_date, 'YYYY-MM-DD') AS earliest_date,
   to_char(latest_date, 'YYYY-MM-DD') AS latest_date, is_active, created_at, updated_at`;
 
@@ -47,6 +50,7 @@ interface Row {
   latitude: number;
   longitude: number;
   postcode: string | null;
+  precision: Precision | null;
   radius_miles: number;
   method: NotificationMethod;
   test_types: TestType[];
@@ -63,6 +67,7 @@ function toWatch(r: Row): Watch {
     label: r.label,
     location: { latitude: r.latitude, longitude: r.longitude },
     postcode: r.postcode,
+    precision: r.precision,
     radiusMiles: r.radius_miles,
     method: r.method,
     testTypes: r.test_types,
@@ -85,6 +90,7 @@ const params = (w: WatchInput) => [
   w.earliestDate,
   w.latestDate,
   w.isActive,
+  w.precision,
 ];
 
 /** The user's watches, newest first (or oldest first, as the "My watches" page lists them). */
@@ -103,10 +109,10 @@ export async function createWatch(tx: Queryable, userId: string, w: WatchInput):
   await tx.query(`SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE`, [userId]);
   const { rows } = await tx.query<Row>(
     `INSERT INTO user_preferences (user_id, label, latitude, longitude, postcode, radius_miles, notification_method,
-                                   preferred_test_types, earliest_date, latest_date, is_active)
-     SELECT $11::uuid, $1::text, $2::float8, $3::float8, $4::text, round($5::numeric, 2), $6::notification_method,
-            $7::jsonb, $8::date, $9::date, $10::boolean
-      WHERE (SELECT count(*) FROM user_preferences WHERE user_id = $11::uuid) < $12::int
+                                   preferred_test_types, earliest_date, latest_date, is_active, location_precision)
+     SELECT $12::uuid, $1::text, $2::float8, $3::float8, $4::text, round($5::numeric, 2), $6::notification_method,
+            $7::jsonb, $8::date, $9::date, $10::boolean, $11::text
+      WHERE (SELECT count(*) FROM user_preferences WHERE user_id = $12::uuid) < $13::int
      RETURNING ${COLUMNS}`,
     [...params(w), userId, MAX_WATCHES_PER_USER],
   );
@@ -119,8 +125,9 @@ export async function replaceWatch(db: Queryable, userId: string, id: string, w:
     `UPDATE user_preferences
         SET label = $1::text, latitude = $2::float8, longitude = $3::float8, postcode = $4::text,
             radius_miles = round($5::numeric, 2), notification_method = $6::notification_method,
-            preferred_test_types = $7::jsonb, earliest_date = $8::date, latest_date = $9::date, is_active = $10::boolean
-      WHERE id = $11::uuid AND user_id = $12::uuid
+            preferred_test_types = $7::jsonb, earliest_date = $8::date, latest_date = $9::date, is_active = $10::boolean,
+            location_precision = $11::text
+      WHERE id = $12::uuid AND user_id = $13::uuid
      RETURNING ${COLUMNS}`,
     [...params(w), id, userId],
   );
@@ -138,9 +145,9 @@ export async function createWatchesInBulk(db: Queryable, watches: { userId: stri
   const column = <T>(f: (w: WatchInput) => T) => watches.map((w) => f(w.watch));
   const { rows } = await db.query<{ id: string; user_id: string }>(
     `INSERT INTO user_preferences (user_id, label, latitude, longitude, postcode, radius_miles, notification_method,
-                                   preferred_test_types, earliest_date, latest_date, is_active)
+                                   preferred_test_types, earliest_date, latest_date, is_active, location_precision)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::numeric[], $7::notification_method[],
-                          $8::jsonb[], $9::date[], $10::date[], $11::boolean[])
+                          $8::jsonb[], $9::date[], $10::date[], $11::boolean[], $12::text[])
      RETURNING id, user_id`,
     [
       watches.map((w) => w.userId),
@@ -154,6 +161,7 @@ export async function createWatchesInBulk(db: Queryable, watches: { userId: stri
       column((w) => w.earliestDate),
       column((w) => w.latestDate),
       column((w) => w.isActive),
+      column((w) => w.precision),
     ],
   );
   return rows.map((r) => ({ id: r.id, userId: r.user_id }));
@@ -172,4 +180,10 @@ export async function deactivateWatchByToken(
     [token],
   );
   return rows[0] ?? null;
+}
+
+/** Deletes every watch of the user (an erasure); watch_coverage follows by its triggers. Run it under READ COMMITTED. */
+export async function deleteWatchesOf(tx: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await tx.query(`DELETE FROM user_preferences WHERE user_id = $1::uuid`, [userId]);
+  return rowCount ?? 0;
 }

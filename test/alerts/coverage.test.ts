@@ -235,7 +235,7 @@ describe('watch coverage', () => {
       };
     });
     const users = await ctx.pool.query<{ id: string }>(
-      `INSERT INTO users (email, password_hash) SELECT 'bulk' || g || '@example.com', 'x' FROM generate_series(1, 2) g ORDER BY g RETURNING id`,
+      `INSERT INTO users (email, password_hash, email_verified_at) SELECT 'bulk' || g || '@example.com', 'x', now() FROM generate_series(1, 2) g ORDER BY g RETURNING id`,
     );
     const [bulkUser, oneUser] = users.rows.map((r) => r.id) as [string, string];
     const insertSql = `INSERT INTO user_preferences (user_id, label, latitude, longitude, radius_miles, preferred_test_types, earliest_date, latest_date,
@@ -305,9 +305,12 @@ describe('migration 0014', () => {
         { latitude: 52.2, longitude: 0.12 }, // Cambridge
       ];
       for (const c of centres) await insertCenter(db, c);
-      const active = await insertUser(db);
-      const inactive = await insertUser(db, { isActive: false, priority: 'URGENT' });
-      const urgent = await insertUser(db, { priority: 'URGENT' });
+      // users as the schema of migration 13 has them (the factory writes later columns)
+      const user = async (email: string, isActive: boolean, priority: string) =>
+        (await db.query<{ id: string }>(`INSERT INTO users (email, password_hash, is_active, priority) VALUES ($1, 'x', $2, $3::appointment_priority) RETURNING id`, [email, isActive, priority])).rows[0]!;
+      const active = await user('active@coverage.test', true, 'NORMAL');
+      const inactive = await user('inactive@coverage.test', false, 'URGENT');
+      const urgent = await user('urgent@coverage.test', true, 'URGENT');
       await db.query(
         `INSERT INTO user_preferences (user_id, label, latitude, longitude, radius_miles, preferred_test_types, earliest_date, is_active)
          VALUES ($1, 'london 10', 51.5, -0.12, 10, '["practical"]', NULL, true),

@@ -51,8 +51,8 @@ describe('geodesic agreement', () => {
     }
 
     const users = await ctx.pool.query<{ id: string }>(
-      `INSERT INTO users (email, password_hash)
-       SELECT 'geo' || g || '@example.com', 'x' FROM generate_series(1, $1::int) g ORDER BY g RETURNING id`,
+      `INSERT INTO users (email, password_hash, email_verified_at)
+       SELECT 'geo' || g || '@example.com', 'x', now() FROM generate_series(1, $1::int) g ORDER BY g RETURNING id`,
       [watches.length],
     );
     users.rows.forEach((u, i) => (watches[i]!.userId = u.id));

@@ -3,7 +3,7 @@
  * slot and what became of it; PUT /api/me/alert-cap sets their own daily cap.
  */
 import { describe, expect, it } from 'vitest';
-import { deleteUserAlerts } from '../../src/alerts/store.js';
+import { deleteAlertsOf } from '../../src/alerts/store.js';
 import { useTestApp } from '../helpers/app.js';
 import { insertCenter, insertSlot, insertWatch } from '../helpers/factories.js';
 
@@ -47,7 +47,7 @@ describe('GET /api/me/alerts', () => {
     expect(html.body).toContain('Not sent: the slot was taken');
     expect(html.body).toContain('Sent in a summary email');
 
-    expect(await deleteUserAlerts(t.ctx.pool, me.id)).toEqual({ alerts: 3, messages: 1 });
+    expect(await deleteAlertsOf(t.ctx.pool, me.id)).toEqual({ alerts: 3, messages: 1 });
     expect((await t.app.inject({ method: 'GET', url: '/api/me/alerts', headers: t.auth(me.token) })).json().items).toEqual([]);
     expect((await t.app.inject({ method: 'GET', url: '/api/me/alerts', headers: t.auth(other.token) })).json().items).toHaveLength(1);
   });

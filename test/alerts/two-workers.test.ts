@@ -38,8 +38,8 @@ describe('two worker processes', () => {
     const centreIds = await insertCenters(ctx.pool, centres);
     // 1,500 watches around the centres, some users with several, mixed types and windows
     const users = await ctx.pool.query<{ id: string }>(
-      `INSERT INTO users (email, password_hash, priority)
-       SELECT 'w' || g || '@example.com', 'x', (ARRAY['NORMAL','VIP','URGENT'])[1 + g % 3]::appointment_priority
+      `INSERT INTO users (email, password_hash, priority, email_verified_at)
+       SELECT 'w' || g || '@example.com', 'x', (ARRAY['NORMAL','VIP','URGENT'])[1 + g % 3]::appointment_priority, now()
          FROM generate_series(1, 1000) g RETURNING id`,
     );
     const n = 1500;

@@ -50,7 +50,8 @@ export function useTestApp(overrides: Partial<Config> = {}): TestApp {
 
   beforeAll(async () => {
     t.config = {
-      ...loadConfig({ DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, LOG_LEVEL: 'warn' }),
+      // account emails without an SMTP_URL go to files under test-results, not the project's outbox/
+      ...loadConfig({ DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, LOG_LEVEL: 'warn', OUTBOX_DIR: join(projectRoot, 'test-results', 'outbox') }),
       // test prefixes carry ':' that the variable's check refuses; tests pass it directly
       QUEUE_PREFIX: ctx.redisPrefix,
       ...overrides,

@@ -5,11 +5,12 @@ import type { Queryable } from '../../src/db/types.js';
 let seq = 0;
 const next = () => ++seq;
 
-export async function insertUser(db: Queryable, o: { email?: string; role?: string; isActive?: boolean; priority?: string } = {}) {
+/** A user whose address is verified unless `verified: false` says otherwise. */
+export async function insertUser(db: Queryable, o: { email?: string; role?: string; isActive?: boolean; priority?: string; verified?: boolean } = {}) {
   const { rows } = await db.query<{ id: string; email: string }>(
-    `INSERT INTO users (email, password_hash, role, is_active, priority)
-     VALUES ($1, 'not-a-real-hash', $2::user_role, $3, $4::appointment_priority) RETURNING id, email`,
-    [o.email ?? `user${next()}-${randomUUID().slice(0, 8)}@example.com`, o.role ?? 'CLIENT', o.isActive ?? true, o.priority ?? 'NORMAL'],
+    `INSERT INTO users (email, password_hash, role, is_active, priority, email_verified_at)
+     VALUES ($1, 'not-a-real-hash', $2::user_role, $3, $4::appointment_priority, CASE WHEN $5::boolean THEN now() END) RETURNING id, email`,
+    [o.email ?? `user${next()}-${randomUUID().slice(0, 8)}@example.com`, o.role ?? 'CLIENT', o.isActive ?? true, o.priority ?? 'NORMAL', o.verified ?? true],
   );
   return rows[0]!;
 }

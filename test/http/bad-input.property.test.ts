@@ -3,8 +3,8 @@
  * random and hostile requests (wrong types, missing and unknown fields, malformed ids,
  * out-of-range numbers, oversized and SQL-looking strings, broken JSON) at every route
  * the app registers, signed in as each role and as nobody. A second property mutates
- * valid bodies of the booking routes one field at a time: each is a 400 naming the
- * field, and the database is left exactly as it was.
+ * valid bodies of the account, operator and account-deletion routes one field at a time:
+ * each is a 400 naming the field, and the database is left exactly as it was.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ const t = useTestApp({ HOLD_LIMIT_PER_MINUTE: 1_000_000, HOLD_LIMIT_PER_MINUTE_I
 const FIELDS = [
   'email', 'password', 'firstName', 'lastName', 'name', 'postcode', 'latitude', 'longitude', 'fullName', 'serviceType',
   'centerId', 'slots', 'specialistId', 'testType', 'startTime', 'endTime', 'value', 'endpoint', 'keys', 'radiusMiles',
-  'lat', 'lon', 'from', 'to', 'limit', 'id', 'dailyCap', 'before', '__proto__', 'constructor',
+  'lat', 'lon', 'from', 'to', 'limit', 'id', 'dailyCap', 'before', 'token', 'newPassword', 'currentPassword', '__proto__', 'constructor',
 ];
 
 const sqlish = fc.constantFrom(
@@ -98,10 +98,18 @@ describe('hostile input', () => {
 
   it('a valid booking-route body broken in one field is a 400 naming the field, and changes nothing', async () => {
     const op = await t.signedIn('OPERATOR');
+    const learner = await t.signedIn('CLIENT');
     const { center, specialist } = await futureSlots(t.ctx.pool, 1);
-    const valid: Record<string, { url: string; body: Record<string, unknown> }> = {
+    const valid: Record<string, { url: string; body: Record<string, unknown>; method?: 'DELETE'; token?: string }> = {
+      // the learner's own account: never deleted here, as every body is broken in one field
+      erase: { url: '/api/me', method: 'DELETE', token: learner.token, body: { password: 'long enough password' } },
       register: { url: '/api/auth/register', body: { email: 'new.person@example.com', password: 'long enough password', firstName: 'A', lastName: 'B' } },
       login: { url: '/api/auth/login', body: { email: 'new.person@example.com', password: 'long enough password' } },
+      verify: { url: '/api/auth/verify', body: { token: 'A'.repeat(43) } },
+      resend: { url: '/api/auth/verify/resend', body: { email: 'new.person@example.com' } },
+      resetRequest: { url: '/api/auth/password-reset', body: { email: 'new.person@example.com' } },
+      reset: { url: '/api/auth/password-reset/confirm', body: { token: 'A'.repeat(43), newPassword: 'long enough password' } },
+      change: { url: '/api/me/password', body: { currentPassword: 'long enough password', newPassword: 'another long password' } },
       center: { url: '/api/operator/centers', body: { name: 'Centre', postcode: 'M1 1AA', latitude: 53.4, longitude: -2.2 } },
       specialist: { url: '/api/operator/specialists', body: { fullName: 'Ex Aminer', serviceType: 'driving examiner', centerId: center.id } },
       slots: {
@@ -111,7 +119,8 @@ describe('hostile input', () => {
     };
     const snapshot = async () =>
       (await t.ctx.pool.query(`SELECT (SELECT count(*) FROM users) AS u, (SELECT count(*) FROM test_centers) AS c, (SELECT count(*) FROM specialists) AS s,
-                                      (SELECT count(*) FROM time_slots) AS t, (SELECT count(*) FROM audit_logs) AS a, (SELECT count(*) FROM sessions) AS x`)).rows[0];
+                                      (SELECT count(*) FROM time_slots) AS t, (SELECT count(*) FROM audit_logs) AS a, (SELECT count(*) FROM sessions) AS x,
+                                      (SELECT count(*) FROM account_tokens) AS k`)).rows[0];
     const before = await snapshot();
     const breakers = fc.constantFrom(
       { how: 'wrong type', apply: (_v: unknown) => ({ set: 12345 }) },
@@ -124,7 +133,7 @@ describe('hostile input', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...Object.keys(valid)), fc.nat(), breakers, fc.boolean(), async (name, pick, breaker, addUnknown) => {
-        const { url, body } = valid[name]!;
+        const { url, body, method, token } = valid[name]!;
         const keys = Object.keys(body);
         const field = keys[pick % keys.length]!;
         const broken: Record<string, unknown> = { ...body };
@@ -132,11 +141,11 @@ describe('hostile input', () => {
         // firstName/lastName are optional and a long sql-ish password is still a password: skip those
         if (['firstName', 'lastName'].includes(field) && change.remove) return true;
         // any text is a valid name or password: only length and type can be wrong there
-        if (['firstName', 'lastName', 'name', 'fullName', 'serviceType', 'password'].includes(field) && breaker.how === 'sql string') return true;
+        if (['firstName', 'lastName', 'name', 'fullName', 'serviceType', 'password', 'token', 'newPassword', 'currentPassword'].includes(field) && breaker.how === 'sql string') return true;
         if (change.remove) delete broken[field];
         else broken[field] = change.set;
         if (addUnknown) broken.unexpected = 'field';
-        const res = await t.app.inject({ method: 'POST', url, headers: t.auth(op.token), payload: broken });
+        const res = await t.app.inject({ method: method ?? 'POST', url, headers: t.auth(token ?? op.token), payload: broken });
         expect(res.statusCode, `${name} ${field} ${breaker.how}: ${res.body.slice(0, 200)}`).toBe(400);
         expect(res.json().error.code).toBe('VALIDATION_ERROR');
         expect(res.json().error.message).toMatch(addUnknown ? /body(\/\w+)? has unknown field|body\/\w+|missing required field/ : new RegExp(`${field}`));

@@ -39,8 +39,9 @@ const as = (token: string) => ({ authorization: `Bearer ${token}` });
 describe('answers match the document', () => {
   it('accounts and the cookie session', async () => {
     const email = `doc-${randomBytes(4).toString('hex')}@openapi.test`;
-    await answer('POST /api/auth/register', { url: '/api/auth/register', payload: { email, password: PASSWORD, firstName: 'Ada' } }, 201);
-    await answer('POST /api/auth/register', { url: '/api/auth/register', payload: { email, password: PASSWORD } }, 409);
+    await answer('POST /api/auth/register', { url: '/api/auth/register', payload: { email, password: PASSWORD, firstName: 'Ada' } }, 202);
+    await answer('POST /api/auth/register', { url: '/api/auth/register', payload: { email, password: PASSWORD } }, 202);
+    await answer('POST /api/auth/register', { url: '/api/auth/register', payload: { email, password: 'password123' } }, 400);
     await answer('POST /api/auth/register', { url: '/api/auth/register', payload: { email: 'not an email', password: PASSWORD } }, 400);
     await answer('POST /api/auth/register', { url: '/api/auth/register', headers: { 'content-type': 'application/json' }, payload: '{"email":' }, 400);
     await answer('POST /api/auth/register', { url: '/api/auth/register', headers: { 'content-type': 'application/xml' }, payload: '<a/>' }, 415);
@@ -51,7 +52,16 @@ describe('answers match the document', () => {
     await answer('POST /api/auth/login', { url: '/api/auth/login', payload: { email, password: PASSWORD } }, 429);
     await answer('GET /api/me', { url: '/api/me', headers: as(token) }, 200);
     await answer('GET /api/me', { url: '/api/me' }, 401);
+    await answer('POST /api/me/password', { url: '/api/me/password', headers: as(token), payload: { currentPassword: 'not it at all', newPassword: 'a new long secret' } }, 400);
+    await answer('POST /api/me/password', { url: '/api/me/password', headers: as(token), payload: { currentPassword: PASSWORD, newPassword: 'a new long secret' } }, 204);
+    await answer('POST /api/auth/verify', { url: '/api/auth/verify', payload: { token: 'A'.repeat(43) } }, 400);
+    await answer('POST /api/auth/verify/resend', { url: '/api/auth/verify/resend', payload: { email } }, 202);
+    await answer('POST /api/auth/password-reset', { url: '/api/auth/password-reset', payload: { email } }, 202);
+    await answer('POST /api/auth/password-reset/confirm', { url: '/api/auth/password-reset/confirm', payload: { token: 'A'.repeat(43), newPassword: 'a new long secret' } }, 400);
     await answer('POST /api/auth/logout', { url: '/api/auth/logout', headers: as(token) }, 204);
+    const other = await t.signedIn();
+    await answer('POST /api/me/sessions/revoke-all', { url: '/api/me/sessions/revoke-all', headers: as(other.token) }, 204);
+    await answer('POST /api/me/sessions/revoke-all', { url: '/api/me/sessions/revoke-all', headers: as(other.token) }, 401);
 
     const web = await createUser(t.ctx.pool, { email: `web-${email}`, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
     const session = await answer('POST /api/web/session', { url: '/api/web/session', payload: { email: web.email, password: PASSWORD } }, 200);
@@ -59,6 +69,20 @@ describe('answers match the document', () => {
     await answer('POST /api/me/watches', { url: '/api/me/watches', headers: { cookie }, payload: {} }, 403);
     await answer('DELETE /api/web/session', { url: '/api/web/session', headers: { cookie } }, 403);
     await answer('DELETE /api/web/session', { url: '/api/web/session', headers: { cookie, 'x-csrf-token': session.json().csrfToken } }, 204);
+  });
+
+  it('your data: export and delete', async () => {
+    const email = `data-${randomBytes(4).toString('hex')}@openapi.test`;
+    await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT', firstName: 'Ada' });
+    const token = (await answer('POST /api/auth/login', { url: '/api/auth/login', payload: { email, password: PASSWORD } }, 200)).json().token;
+    await t.app.inject({ method: 'POST', url: '/api/me/watches', headers: as(token), payload: { location: { latitude: 52, longitude: 0 }, radiusMiles: 5, method: 'email', testTypes: ['practical'] } });
+    await answer('GET /api/me/export', { url: '/api/me/export', headers: as(token) }, 200);
+    await answer('GET /api/me/export', { url: '/api/me/export' }, 401);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as(token), payload: { password: 'not the password' } }, 403);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as(token), payload: { password: '' } }, 400);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as((await t.signedIn('OPERATOR')).token), payload: { password: PASSWORD } }, 403);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as(token), payload: { password: PASSWORD } }, 204);
+    await answer('DELETE /api/me', { url: '/api/me', headers: as(token), payload: { password: PASSWORD } }, 401);
   });
 
   it('slots, holds and appointments', async () => {
@@ -105,6 +129,9 @@ describe('answers match the document', () => {
     await answer('POST /api/me/watches', { url: '/api/me/watches', headers: as(me.token), payload: { ...body, location: undefined, postcode: 'ZZ99 9ZZ' } }, 400);
     await answer('POST /api/me/watches', { url: '/api/me/watches', headers: as(me.token), payload: { ...body, location: undefined, postcode: 'nonsense' } }, 400);
     await answer('GET /api/me/watches', { url: '/api/me/watches', headers: as(me.token) }, 200);
+    await answer('GET /api/postcodes/{postcode}', { url: '/api/postcodes/m11ae' }, 200);
+    await answer('GET /api/postcodes/{postcode}', { url: '/api/postcodes/ZZ99%209ZZ' }, 404);
+    await answer('GET /api/postcodes/{postcode}', { url: '/api/postcodes/nonsense' }, 400);
     await answer('PUT /api/me/watches/{id}', { url: `/api/me/watches/${watch.id}`, headers: as(me.token), payload: { ...body, isActive: false } }, 200);
     await answer('PUT /api/me/watches/{id}', { url: `/api/me/watches/${NOBODY}`, headers: as(me.token), payload: body }, 404);
 
@@ -186,6 +213,9 @@ describe('answers match the document', () => {
     await answer('GET /', { url: '/' }, 303);
     await answer('GET /signin', { url: '/signin' }, 200);
     await answer('GET /signup', { url: '/signup' }, 200);
+    await answer('GET /verify', { url: '/verify' }, 200);
+    await answer('GET /forgot-password', { url: '/forgot-password' }, 200);
+    await answer('GET /reset-password', { url: '/reset-password' }, 200);
     await answer('GET /watches', { url: '/watches' }, 303);
     await answer('GET /watches', { url: '/watches', headers: { cookie: `sw_session=${me.token}` } }, 200);
     await answer('GET /appointments', { url: '/appointments', headers: { cookie: `sw_session=${me.token}` } }, 200);

@@ -12,6 +12,7 @@ import { useTestContext } from '../helpers/context.js';
 const OWNERS: Record<string, string | null> = {
   users: 'src/accounts/users.ts',
   sessions: 'src/accounts/sessions.ts',
+  account_tokens: 'src/accounts/account-tokens.ts',
   audit_logs: 'src/audit/audit.ts',
   system_config: 'src/settings/update.ts',
   test_centers: 'src/slots/centers.ts',
@@ -21,6 +22,7 @@ const OWNERS: Record<string, string | null> = {
   feed_polls: 'src/slots/feeds/poll.ts',
   user_preferences: 'src/watches/watches.ts',
   push_subscriptions: 'src/watches/push-subscriptions.ts',
+  postcodes: 'src/watches/postcode-import.ts',
   user_alerts: 'src/alerts/store.ts',
   alert_messages: 'src/alerts/messages.ts',
   appointments: 'src/booking/appointments.ts',

@@ -40,6 +40,7 @@ describe('/api/me/preferences', () => {
       label: 'Home',
       location: { latitude: 51.5, longitude: -0.12 },
       postcode: null,
+      precision: null,
       radiusMiles: 15,
       method: 'push',
       testTypes: ['practical', 'theory'],
@@ -67,17 +68,19 @@ describe('/api/me/preferences', () => {
     expect(await count(me.id)).toBe(0);
   });
 
-  it("places a test centre's postcode offline, however it is written", async () => {
-    await t.ctx.pool.query(`INSERT INTO test_centers (name, postcode, latitude, longitude) VALUES ('Wood Green', 'N22 8LE', 51.5973, -0.1095)`);
+  it('places a postcode offline, however it is written: its own point once imported, else the centre of its outward code', async () => {
     const me = await t.signedIn();
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/me/preferences',
-      headers: t.auth(me.token),
-      payload: { postcode: 'n228le', radiusMiles: 10, method: 'email', testTypes: ['practical'] },
-    });
-    expect(res.statusCode).toBe(201);
-    expect(res.json().preference).toMatchObject({ postcode: 'N22 8LE', location: { latitude: 51.5973, longitude: -0.1095 } });
+    const place = (postcode: string) =>
+      t.app.inject({ method: 'POST', url: '/api/me/preferences', headers: t.auth(me.token), payload: { postcode, radiusMiles: 10, method: 'email', testTypes: ['practical'] } });
+    const before = await place('n228le');
+    expect(before.statusCode).toBe(201);
+    // N22's centre, from the shipped data/uk-outcodes.csv
+    expect(before.json().preference).toMatchObject({ postcode: 'N22 8LE', precision: 'outcode', location: { latitude: 51.59993, longitude: -0.11412 } });
+    await t.ctx.pool.query(`INSERT INTO postcodes (postcode, latitude, longitude) VALUES ('N22 8LE', 51.5973, -0.1095)`);
+    const after = await place(' N22  8le ');
+    expect(after.json().preference).toMatchObject({ postcode: 'N22 8LE', precision: 'postcode', location: { latitude: 51.5973, longitude: -0.1095 } });
+    const outcode = await place('n22');
+    expect(outcode.json().preference).toMatchObject({ postcode: 'N22', precision: 'outcode', location: { latitude: 51.59993, longitude: -0.11412 } });
   });
 
   it('refuses an unknown or malformed postcode with a 400 that says so, writing nothing', async () => {

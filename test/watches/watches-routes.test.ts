@@ -43,7 +43,7 @@ describe('/api/me/watches', () => {
 
     const legacy = (await t.app.inject({ method: 'GET', url: '/api/web/watches', headers: t.auth(me.token) })).json().watches[0];
     expect(legacy).toEqual({
-      id: first.id, label: 'first', postcode: null, latitude: 53.8008, longitude: -1.5491, radiusMiles: 20, method: 'email', testTypes: ['practical'],
+      id: first.id, label: 'first', postcode: null, precision: null, latitude: 53.8008, longitude: -1.5491, radiusMiles: 20, method: 'email', testTypes: ['practical'],
       earliestDate: null, latestDate: null, isActive: true, centreCount: 2, freeSlots: 1, centres: a.centers,
     });
     expect((await t.app.inject({ method: 'GET', url: '/api/me/watches/coverage' })).statusCode).toBe(401);

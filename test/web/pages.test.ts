@@ -1,20 +1,27 @@
 /**
  * The learner pages in a real headless Chromium against the app listening on a port: the
- * whole path (sign up, add a watch by postcode, see the centres it covers, open an alert's
+ * whole path (sign up, the emailed link read from a real SMTP receiver, add a watch by postcode, see the centres it covers, open an alert's
  * slot link signed out, sign in and come back, hold, countdown, confirm), the taken-slot
- * path, My appointments, failures of the network and 4xx answers shown where they belong,
- * and axe-core on every page. Screenshots go to test-results/screenshots/learner-*.png.
+ * path, My appointments, My account (download your data, delete the account, change the
+ * password, sign out everywhere), failures of the network and 4xx answers shown where they
+ * belong, a forgotten password reset by its emailed link, and axe-core on every page.
+ * Screenshots go to test-results/screenshots/learner-*.png.
  */
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSmtpReceiver } from '../../dev/smtp-receiver.js';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { useTestApp } from '../helpers/app.js';
 import { browserMissing, launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { insertAppointment, insertCenter, insertSlot } from '../helpers/factories.js';
+import { linkIn, nextMail } from '../helpers/mailbox.js';
 import { alertText, eventually, expectAccessible, watchCsp } from './browser-kit.js';
 
-const t = useTestApp({ LOGIN_LIMIT_PER_MINUTE: 1000 });
+const smtp = await startSmtpReceiver();
+afterAll(() => smtp.close());
+const t = useTestApp({ LOGIN_LIMIT_PER_MINUTE: 1000, SMTP_URL: smtp.url, REGISTER_LIMIT_PER_MINUTE_IP: 1000, ACCOUNT_EMAIL_LIMIT_PER_MINUTE_IP: 1000 });
 const PASSWORD = 'correct horse battery';
 let base = '';
 let browser: Browser | undefined;
@@ -58,6 +65,16 @@ async function signedInPage(email: string): Promise<{ context: BrowserContext; p
   return p;
 }
 
+/**
+ * An emailed link opened on the app under test: the link is built from PUBLIC_BASE_URL,
+ * which cannot name the port the app only gets when it listens, so its path and fragment
+ * (where the token is) are opened on that port.
+ */
+function onTestServer(link: string): string {
+  const u = new URL(link);
+  return `${base}${u.pathname}${u.hash}`;
+}
+
 async function newLearner(): Promise<string> {
   const email = `learner-${Math.random().toString(36).slice(2, 10)}@pages.test`;
   await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
@@ -80,17 +97,43 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await page.getByLabel('First name (optional)').fill('Sam');
     await page.screenshot({ path: screenshotPath('learner-signup'), fullPage: true });
     await page.getByRole('button', { name: 'Create account' }).click();
+    // the page ends on "check your inbox"; the account may sign in, but alerts wait for the link
+    await eventually(() => page.locator('h1').innerText()).toBe('Check your inbox');
+    expect(await page.locator('#signup-done').innerText()).toContain(email);
+    await page.screenshot({ path: screenshotPath('learner-signup-check-inbox'), fullPage: true });
+    await page.getByRole('link', { name: 'Sign in' }).last().click();
+    await signIn(page, email);
     await page.waitForURL(`${base}/watches`);
+    expect(await page.locator('#verify-notice').innerText()).toContain('Confirm your email address to get alerts');
     await eventually(() => page.locator('#watch-list').innerText()).toContain('no watches yet');
+
+    // the verification email, as the SMTP receiver got it: its link opens a page whose button confirms
+    const mail = await nextMail(smtp, email, /^Confirm your email address for slotwatch$/);
+    await page.goto(onTestServer(linkIn(mail, '/verify')));
+    // the token is taken out of the address bar once read
+    await eventually(() => page.url()).toBe(`${base}/verify`);
+    await page.getByRole('button', { name: 'Confirm my email address' }).click();
+    await page.locator('#verify-done').waitFor({ state: 'visible' });
+    expect(await page.locator('#verify-done').innerText()).toContain('Your email address is confirmed');
+    await page.screenshot({ path: screenshotPath('learner-verified'), fullPage: true });
+    const { rows: verified } = await t.ctx.pool.query(`SELECT email_verified_at IS NOT NULL AS v FROM users WHERE email = $1`, [email]);
+    expect(verified).toEqual([{ v: true }]);
+    await page.getByRole('link', { name: 'Go to my watches' }).click();
+    await page.waitForURL(`${base}/watches`);
+    expect(await page.locator('#verify-notice').count()).toBe(0);
 
     // a watch by postcode, 10 miles: both Birmingham centres, not Leeds
     await page.getByLabel('Name (optional)').fill('Birmingham');
     await page.getByLabel('Postcode', { exact: true }).fill('B33 0SS');
+    // "Check postcode" says where it would go, saving nothing: B33 0SS is not imported here
+    await page.getByRole('button', { name: 'Check postcode' }).click();
+    await eventually(() => page.locator('#postcode-place').innerText()).toMatch(/^Placed at the centre of B33: B33 0SS is not in our list of full postcodes\. \(52\.4809, -1\.7880\)$/);
     await page.getByLabel('Distance (miles)').fill('10');
     await page.getByRole('button', { name: 'Add watch' }).click();
     const watch = page.locator('article.watch', { hasText: 'Birmingham' });
     await eventually(() => watch.count()).toBe(1);
     const text = await watch.innerText();
+    expect(text).toContain('Placed at the centre of B33');
     expect(text).toContain('Covers 2 test centres, with 3 free slots now');
     expect(text).toMatch(/Birmingham \(Garretts Green\)[^\n]*2 free slots/);
     expect(text).toMatch(/Birmingham \(Kings Heath\)[^\n]*1 free slot/);
@@ -111,7 +154,8 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await signIn(page, email);
     // back on the slot it came from, now with the distance from the learner's watch
     await page.waitForURL(`${base}/slots/${soonSlot.id}`);
-    expect(await page.locator('.facts').innerText()).toMatch(/Distance\s+0 miles from your nearest watch/);
+    // the watch is at the centre of B33, about 1.06 km (0.66 miles) from Garretts Green
+    expect(await page.locator('.facts').innerText()).toMatch(/Distance\s+0\.7 miles from your nearest watch/);
 
     await page.getByRole('button', { name: 'Hold this slot' }).click();
     await eventually(() => page.locator('#countdown').innerText()).toMatch(/^[45]:\d\d left to confirm$/);
@@ -242,17 +286,26 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
 
   it('keeps what was typed and says so when the network fails, and puts a 4xx next to its field', async () => {
     const { context, page } = await newPage();
-    // sign up with an address that has an account: the 409 goes next to the email field
+    // a common password: the 400 goes next to the password field
     await page.goto(`${base}/signup`);
     await page.getByLabel('Email').fill('known@pages.test');
-    // (with that account's own password the page would simply sign in: a retried sign-up)
-    await page.getByLabel('Password').fill('a different password');
+    await page.getByLabel('Password').fill('Password123');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await eventually(() => page.locator('#email-error').innerText()).toBe('An account with this email already exists.');
-    expect(await page.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
-    expect(await page.evaluate('document.activeElement?.id')).toBe('email');
+    await eventually(() => page.locator('#password-error').innerText()).toBe('Is too common: it is one of the passwords tried first; choose another.');
+    expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('password');
     await page.screenshot({ path: screenshotPath('learner-signup-error'), fullPage: true });
     await expectAccessible(page, 'sign-up with an error');
+    // a name that is not a name: next to its field
+    await page.getByLabel('Password').fill('a different password');
+    await page.getByLabel('First name (optional)').fill('Sam http://evil.example');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await eventually(() => page.locator('#firstName-error').innerText()).toBe('May hold only letters, spaces, apostrophes, hyphens and dots.');
+    // an address with an account: the page says exactly what it says for a new one, and the address is told
+    await page.getByLabel('First name (optional)').fill('');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await eventually(() => page.locator('h1').innerText()).toBe('Check your inbox');
+    await nextMail(smtp, 'known@pages.test', /^Someone tried to sign up to slotwatch with your address$/);
 
     // wrong password: next to the password field
     await page.goto(`${base}/signin`);
@@ -308,10 +361,140 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await context.close();
   });
 
+  it('My account: downloads the data, and deletes the account only with the password and the box ticked', async () => {
+    const email = `account-${Math.random().toString(36).slice(2, 10)}@pages.test`;
+    const user = await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT', firstName: 'Ada', lastName: 'Lovelace' });
+    const slot = await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(13, 9), status: 'HOLD' });
+    await insertAppointment(t.ctx.pool, { userId: user.id, slotId: slot.id });
+    const { context, page, csp } = await signedInPage(email);
+    await page.getByRole('link', { name: 'My account' }).click();
+    await page.waitForURL(`${base}/account`);
+    expect(await page.locator('main').innerText()).toContain(`Signed in as ${email} (Ada Lovelace).`);
+    expect(await page.getByRole('link', { name: 'My account' }).getAttribute('aria-current')).toBe('page');
+    await page.screenshot({ path: screenshotPath('learner-account'), fullPage: true });
+
+    // the download: a JSON file of what is held, their hold included
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download my data' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^slotwatch-data-\d{4}-\d{2}-\d{2}\.json$/);
+    const data = JSON.parse(await readFile((await download.path())!, 'utf8'));
+    expect(data.account).toMatchObject({ email, firstName: 'Ada', lastName: 'Lovelace' });
+    expect(data.appointments.map((a: { slotId: string }) => a.slotId)).toEqual([slot.id]);
+
+    // asked twice: the password, then the box; a wrong password goes next to its field
+    const remove = page.getByRole('button', { name: 'Delete my account' });
+    await remove.click();
+    await eventually(() => page.locator('#deletePassword-error').innerText()).toBe('Enter your password to delete your account.');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('deletePassword');
+    await page.getByLabel('Your password', { exact: true }).fill('not my password');
+    await remove.click();
+    await eventually(() => page.locator('#deleteConfirm-error').innerText()).toBe('Tick the box to say you want your account deleted.');
+    await page.getByLabel('I understand that my account and my data will be deleted for good').check();
+    await remove.click();
+    await eventually(() => page.locator('#deletePassword-error').innerText()).toBe('That is not your password; nothing was deleted.');
+    expect(await page.getByLabel('Your password', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect((await t.ctx.pool.query(`SELECT 1 FROM users WHERE id = $1`, [user.id])).rows).toHaveLength(1);
+    await page.screenshot({ path: screenshotPath('learner-account-delete-error'), fullPage: true });
+
+    await page.getByLabel('Your password', { exact: true }).fill(PASSWORD);
+    await remove.click();
+    await page.waitForURL(`${base}/account/deleted`);
+    expect(await page.locator('h1').innerText()).toBe('Your account has been deleted');
+    await page.screenshot({ path: screenshotPath('learner-account-deleted'), fullPage: true });
+    expect((await t.ctx.pool.query(`SELECT 1 FROM users WHERE id = $1`, [user.id])).rows).toHaveLength(0);
+    const { rows } = await t.ctx.pool.query(`SELECT status::text AS status FROM time_slots WHERE id = $1`, [slot.id]);
+    expect(rows).toEqual([{ status: 'AVAILABLE' }]);
+    // signed out: the cookie went with the account
+    await page.goto(`${base}/account`);
+    await page.waitForURL(`${base}/signin?next=%2Faccount`);
+    expect(csp).toEqual([]);
+    await context.close();
+  });
+
+  it('My account: changes the password, then signs out everywhere', async () => {
+    const email = await newLearner();
+    const other = await signedInPage(email);
+    const { context, page, csp } = await signedInPage(email);
+    await page.goto(`${base}/account`);
+
+    await page.getByLabel('Current password', { exact: true }).fill('not my password');
+    await page.getByLabel('New password', { exact: true }).fill('a brand new passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await eventually(() => page.locator('#currentPassword-error').innerText()).toBe('Is not your current password.');
+    expect(await page.getByLabel('Current password', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await page.screenshot({ path: screenshotPath('learner-account-password-error'), fullPage: true });
+    await expectAccessible(page, 'account with a refused password change');
+
+    await page.getByLabel('Current password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill('a brand new passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await eventually(() => page.locator('#status').innerText()).toBe('Your password has been changed. Your other devices have been signed out.');
+    expect(await page.getByLabel('Current password', { exact: true }).inputValue()).toBe('');
+    // this browser stays signed in; the other one does not
+    await page.goto(`${base}/account`);
+    expect(page.url()).toBe(`${base}/account`);
+    await other.page.goto(`${base}/account`);
+    await other.page.waitForURL(/\/signin\?next=/);
+    await other.context.close();
+
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.waitForURL(`${base}/signin`);
+    await page.goto(`${base}/account`);
+    await page.waitForURL(/\/signin\?next=/);
+    expect((await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'a brand new passphrase' } })).statusCode).toBe(200);
+    expect(csp).toEqual([]);
+    await context.close();
+  });
+
+  it('resets a forgotten password by its emailed link, refusing a common one next to the field', async () => {
+    const email = await newLearner();
+    const { context, page, csp } = await newPage();
+    await page.goto(`${base}/signin`);
+    await page.getByRole('link', { name: 'Forgotten your password?' }).click();
+    await page.waitForURL(`${base}/forgot-password`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await eventually(() => page.locator('#status').innerText()).toContain('Check your inbox');
+    await expectAccessible(page, 'forgot password, sent');
+
+    const mail = await nextMail(smtp, email, /^Reset your slotwatch password$/);
+    await page.goto(onTestServer(linkIn(mail, '/reset-password')));
+    await eventually(() => page.url()).toBe(`${base}/reset-password`);
+    await page.getByLabel('New password').fill('iloveyou');
+    await page.getByRole('button', { name: 'Set my new password' }).click();
+    await eventually(() => page.locator('#newPassword-error').innerText()).toBe('Is too common: it is one of the passwords tried first; choose another.');
+    await page.screenshot({ path: screenshotPath('learner-reset-error'), fullPage: true });
+    await expectAccessible(page, 'reset with an error');
+    await page.getByLabel('New password').fill('my brand new passphrase');
+    await page.getByRole('button', { name: 'Set my new password' }).click();
+    // (a hidden section has its text too: wait for it to be shown)
+    await page.locator('#reset-done').waitFor({ state: 'visible' });
+    expect(await page.locator('#reset-done').innerText()).toContain('Your password has been changed');
+    await expectAccessible(page, 'reset done');
+    await page.getByRole('link', { name: 'Sign in' }).last().click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('my brand new passphrase');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/watches`);
+
+    // the same link again: refused in words
+    await page.goto(onTestServer(linkIn(mail, '/reset-password')));
+    await page.getByLabel('New password').fill('yet another passphrase');
+    await page.getByRole('button', { name: 'Set my new password' }).click();
+    expect(await alertText(page)).toBe('This link has already been used; ask for a new reset link.');
+    expect(csp).toEqual([]);
+    await context.close();
+  });
+
   it('passes axe-core with no serious or critical violation on every page', async () => {
     const slot = await insertSlot(t.ctx.pool, { centerId: centres.garretts!, start: days(12, 9) });
     const anon = await newPage();
-    for (const [name, path] of [['signin', '/signin'], ['signup', '/signup'], ['slot signed out', `/slots/${slot.id}`], ['slot not found', '/slots/00000000-0000-4000-8000-000000000000']]) {
+    // (a page and the same page with a fragment apart, so each is loaded afresh)
+    const pages = [
+      ['verify with a link', `/verify#token=${'A'.repeat(43)}`], ['reset with a link', `/reset-password#token=${'A'.repeat(43)}`],
+      ['signin', '/signin'], ['signup', '/signup'], ['slot signed out', `/slots/${slot.id}`], ['slot not found', '/slots/00000000-0000-4000-8000-000000000000'],
+      ['verify without a link', '/verify'], ['forgot password', '/forgot-password'], ['reset without a link', '/reset-password'], ['account deleted', '/account/deleted'],
+    ];
+    for (const [name, path] of pages) {
       await anon.page.goto(`${base}${path}`);
       await expectAccessible(anon.page, name!);
     }
@@ -328,6 +511,16 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await page.goto(`${base}/watches`);
     await eventually(() => page.locator('article.watch').count()).toBeGreaterThan(0);
     await expectAccessible(page, 'watches');
+    // the postcode check's answers: a place, and a postcode it cannot place
+    await page.getByLabel('Postcode', { exact: true }).fill('b33');
+    await page.getByRole('button', { name: 'Check postcode' }).click();
+    await eventually(() => page.locator('#postcode-place').innerText()).toMatch(/^Placed at the centre of B33\. /);
+    await expectAccessible(page, 'watches, postcode checked');
+    await page.getByLabel('Postcode', { exact: true }).fill('ZZ9 9ZZ');
+    await page.getByRole('button', { name: 'Check postcode' }).click();
+    await eventually(() => page.locator('#postcode-error').innerText()).toContain('We cannot place ZZ9 9ZZ');
+    expect(await page.locator('#postcode-place').innerText()).toBe('');
+    await expectAccessible(page, 'watches, postcode not placed');
     await page.goto(`${base}/appointments`);
     await eventually(() => page.locator('#appointment-list').getAttribute('aria-busy')).toBe('false');
     await expectAccessible(page, 'appointments');
@@ -340,6 +533,12 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await page.goto(`${base}/alerts`);
     await expectAccessible(page, 'alerts');
     await page.screenshot({ path: screenshotPath('learner-alerts'), fullPage: true });
+    await page.goto(`${base}/account`);
+    await expectAccessible(page, 'account');
+    // with the errors a refused form shows
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await eventually(() => page.locator('#deletePassword-error').innerText()).not.toBe('');
+    await expectAccessible(page, 'account with an error');
     await page.goto(`${base}/slots/${slot.id}`);
     await expectAccessible(page, 'slot signed in');
     await page.getByRole('button', { name: 'Hold this slot' }).click();
@@ -365,6 +564,21 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await page.keyboard.type(PASSWORD);
     await page.keyboard.press('Enter');
     await page.waitForURL(`${base}/watches`);
+
+    // My account's delete form by keyboard: the password, Space on the box, Enter
+    await page.goto(`${base}/account`);
+    await page.getByLabel('Your password', { exact: true }).focus();
+    await page.keyboard.type('not the password');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('deleteConfirm');
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    await page.keyboard.press('Space');
+    expect(await page.getByLabel('I understand that my account and my data will be deleted for good').isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Delete my account');
+    await page.keyboard.press('Enter');
+    await eventually(() => page.locator('#deletePassword-error').innerText()).toBe('That is not your password; nothing was deleted.');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('deletePassword');
     await context.close();
   });
 });

@@ -9,7 +9,7 @@ import { tag } from '../route-docs.js';
 import { DateTime, IdParams, noBody, strictObject, Uuid } from '../schemas.js';
 
 /** An appointment with its slot and centre (booking/appointments.ts AppointmentWithSlot). */
-const AppointmentWithSlot = Type.Object(
+export const AppointmentWithSlot = Type.Object(
   {
     ...Appointment.properties,
     slot: strictObject({

@@ -9,7 +9,7 @@ const Day = Type.String({ format: 'date' });
 
 export const WatchBody = strictObject({
   location: Type.Optional(strictObject({ latitude: Latitude, longitude: Longitude })),
-  postcode: Type.Optional(Type.String({ minLength: 2, maxLength: 10 })),
+  postcode: Type.Optional(Type.String({ minLength: 2, maxLength: 10, description: 'A UK postcode (any case and spacing), or an outward code alone ("SW1A"): placed offline' })),
   radiusMiles: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
   method: NotificationMethod,
   testTypes: Type.Array(TestType, { minItems: 1, maxItems: 2, uniqueItems: true }),
@@ -20,11 +20,18 @@ export const WatchBody = strictObject({
 });
 export type WatchBodyT = Static<typeof WatchBody>;
 
+/** How precisely a postcode placed a point (watches/postcodes.ts Precision). */
+export const Precision = Type.Union([Type.Literal('postcode'), Type.Literal('outcode')], {
+  description: '`postcode`: at the postcode\'s own point; `outcode`: at the centre of its outward code (the postcode is not imported, or only an outward code was given)',
+});
+
 // the fields every answer about a watch carries, whichever way it spells the rest
 const watchFields = {
   id: Uuid,
   label: Nullable(Type.String()),
-  postcode: Nullable(Type.String()),
+  postcode: Nullable(Type.String({ description: 'As normalised: "SW1A 1AA", or an outward code alone ("SW1A")' })),
+  // null when the watch was placed by `location`
+  precision: Nullable(Precision),
   radiusMiles: Type.Number(),
   method: NotificationMethod,
   testTypes: Type.Array(TestType),

@@ -1,12 +1,11 @@
 /**
  * A learner's watches: GET/POST /api/me/watches, PUT/DELETE /api/me/watches/:id, and GET
  * /api/me/watches/coverage (each with the centres it covers and their free slots). A watch
- * is a point (latitude/longitude, or a postcode placed offline), a radius in miles, how to
+ * is a point (latitude/longitude, or a postcode placed offline, with the precision it got), a radius in miles, how to
  * be told, the test types and an optional date window.
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { withTransaction } from '../../db/transaction.js';
-import { locatePostcode, normalisePostcode } from '../../watches/postcodes.js';
 import { watchCoverage, type WatchCoverage as Coverage } from '../../watches/coverage.js';
 import { createWatch, deleteWatch, listWatches, MAX_WATCHES_PER_USER, replaceWatch, type WatchInput } from '../../watches/watches.js';
 import type { Queryable } from '../../db/types.js';
@@ -15,6 +14,7 @@ import { HttpError } from '../errors.js';
 import { noContent, replies } from '../replies.js';
 import { tag } from '../route-docs.js';
 import { IdParams, strictObject } from '../schemas.js';
+import { placePostcode } from './postcodes.js';
 import { LegacyWatchCoverage, Watch, WatchBody, WatchCoverage, type WatchBodyT } from './watch-schemas.js';
 
 /** Checks what the schema cannot say and places a postcode; throws a 400 for the caller's mistakes. */
@@ -26,23 +26,13 @@ async function toInput(db: Queryable, b: WatchBodyT): Promise<WatchInput> {
     throw new HttpError('VALIDATION_ERROR', 'earliestDate must not be after latestDate');
   }
   if (b.radiusMiles < 0.01) throw new HttpError('VALIDATION_ERROR', 'radiusMiles must be at least 0.01');
-  let point = b.location;
-  let postcode: string | null = null;
-  if (b.postcode) {
-    postcode = normalisePostcode(b.postcode);
-    if (!postcode) throw new HttpError('INVALID_POSTCODE', `"${b.postcode}" is not a UK postcode`);
-    point = (await locatePostcode(db, postcode)) ?? undefined;
-    if (!point) {
-      throw new HttpError(
-        'UNKNOWN_POSTCODE',
-        `postcode ${postcode} is not one we can place (only test centre postcodes are known offline); give location {latitude, longitude} instead`,
-      );
-    }
-  }
+  const placed = b.postcode ? await placePostcode(db, b.postcode) : null;
+  const point = placed ?? b.location!;
   return {
-    latitude: point!.latitude,
-    longitude: point!.longitude,
-    postcode,
+    latitude: point.latitude,
+    longitude: point.longitude,
+    postcode: placed?.postcode ?? null,
+    precision: placed?.precision ?? null,
     radiusMiles: b.radiusMiles,
     method: b.method,
     testTypes: b.testTypes,
@@ -98,6 +88,7 @@ function legacyCoverage(w: Coverage) {
     id: w.id,
     label: w.label,
     postcode: w.postcode,
+    precision: w.precision,
     latitude: w.location.latitude,
     longitude: w.location.longitude,
     radiusMiles: w.radiusMiles,

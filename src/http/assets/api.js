@@ -6,12 +6,13 @@
  */
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} code @param {string} message */
-  constructor(status, code, message) {
+  /** @param {number} status @param {string} code @param {string} message @param {string} [field] the body field it is about, when the server says */
+  constructor(status, code, message, field) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.field = field;
   }
 }
 
@@ -67,7 +68,7 @@ export async function api(method, url, body, extraHeaders = {}) {
   }
   if (!res.ok) {
     const error = data && typeof data === 'object' ? data.error : undefined;
-    throw new ApiError(res.status, error?.code ?? `HTTP_${res.status}`, error?.message ?? `The server answered ${res.status}. Please try again.`);
+    throw new ApiError(res.status, error?.code ?? `HTTP_${res.status}`, error?.message ?? `The server answered ${res.status}. Please try again.`, typeof error?.field === 'string' ? error.field : undefined);
   }
   return data;
 }

@@ -1,13 +1,13 @@
 // @ts-check
-/** Sign up: POST /api/auth/register, then sign in (POST /api/web/session) and go on to `next`. */
-import { api, ApiError } from './api.js';
+/** Sign up: POST /api/auth/register, then "check your inbox" (the emailed link verifies the address). */
+import { api } from './api.js';
 import { announce, byId, clearFieldErrors, clearMessages, showFieldError, showRequestError } from './ui.js';
 
 const form = /** @type {HTMLFormElement} */ (byId('signup'));
 const value = (id) => /** @type {HTMLInputElement} */ (byId(id)).value.trim();
 
 /** @param {string} code @param {string | null} field */
-const fieldFor = (code, field) => (code === 'EMAIL_TAKEN' ? 'email' : field && ['email', 'password', 'firstName', 'lastName'].includes(field) ? field : null);
+const fieldFor = (_code, field) => (field && ['email', 'password', 'firstName', 'lastName'].includes(field) ? field : null);
 const friendly = (field, text) => {
   if (field === 'email' && /pattern/.test(text)) return 'Enter an email address like name@example.com';
   if (field === 'password' && /fewer than/.test(text)) return 'Use at least 8 characters for your password';
@@ -30,28 +30,16 @@ form.addEventListener('submit', async (event) => {
   button.disabled = true;
   announce('Creating your account…');
   try {
-    try {
-      await api('POST', '/api/auth/register', body);
-    } catch (err) {
-      // a retry after a lost answer finds the account made: signing in below settles it
-      if (!(err instanceof ApiError && err.code === 'EMAIL_TAKEN' && (await signIn(email, password)))) throw err;
-      return;
-    }
-    await api('POST', '/api/web/session', { email, password });
-    location.assign(form.dataset.next || '/watches');
+    // the same answer whether or not the address has an account: the email says which
+    await api('POST', '/api/auth/register', body);
+    form.hidden = true;
+    byId('signup-address').textContent = email;
+    byId('signup-done').hidden = false;
+    byId('signup-heading').textContent = 'Check your inbox';
+    byId('signup-heading').focus();
+    announce('Check your inbox.');
   } catch (err) {
     showRequestError(err, fieldFor, friendly);
     button.disabled = false;
   }
 });
-
-/** True when these credentials sign in (then the page moves on). */
-async function signIn(email, password) {
-  try {
-    await api('POST', '/api/web/session', { email, password });
-  } catch {
-    return false;
-  }
-  location.assign(form.dataset.next || '/watches');
-  return true;
-}

@@ -4,7 +4,7 @@
  * their free slots), the add/edit form (POST/PUT /api/me/watches), pause/resume and
  * delete. A form keeps what was typed until the server has accepted it.
  */
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
 import { setUpPush } from './push.js';
 import { announce, byId, clearFieldErrors, clearMessages, fillList, showAlert, showFieldError, showRequestError } from './ui.js';
 
@@ -40,6 +40,14 @@ function summary(w) {
   return parts.join(' · ');
 }
 
+/** Where a postcode placed a point, in words. @param {{ postcode: string, precision: string }} p */
+function placedAt(p) {
+  const outcode = p.postcode.split(' ')[0];
+  if (p.precision === 'postcode') return `Placed at ${p.postcode} itself.`;
+  if (outcode === p.postcode) return `Placed at the centre of ${outcode}.`;
+  return `Placed at the centre of ${outcode}: ${p.postcode} is not in our list of full postcodes.`;
+}
+
 /** @param {any} w */
 function renderWatch(w) {
   const headingId = `watch-${w.id}-title`;
@@ -49,6 +57,7 @@ function renderWatch(w) {
   const h3 = el('h3', { id: headingId }, title(w));
   if (!w.isActive) h3.append(' ', el('span', { className: 'paused' }, 'Paused'));
   article.append(h3, el('p', { className: 'meta' }, summary(w)));
+  if (w.precision === 'outcode') article.append(el('p', { className: 'placed' }, placedAt(w)));
   const covered = w.centerCount === 0
     ? 'No test centres within this distance yet.'
     : `Covers ${w.centerCount} test centre${w.centerCount === 1 ? '' : 's'}, with ${w.freeSlots} free slot${w.freeSlots === 1 ? '' : 's'} now${w.centerCount > w.centers.length ? ` (nearest ${w.centers.length} shown)` : ''}.`;
@@ -125,6 +134,7 @@ function fieldFor(code, field) {
 
 function resetForm() {
   form.reset();
+  byId('postcode-place').textContent = '';
   here = deviceHere;
   input('watch-id').value = '';
   byId('form-heading').textContent = 'Add a watch';
@@ -211,7 +221,7 @@ function askDelete(w, actions) {
 /** Shows the postcode field or the location state, by the "Where" choice. @param {boolean} [ask] */
 function syncWhere(ask = true) {
   const useHere = input('where-here').checked;
-  byId('postcode').closest('.field')?.toggleAttribute('hidden', useHere);
+  byId('postcode-group').toggleAttribute('hidden', useHere);
   const state = byId('location-state');
   state.hidden = !useHere;
   if (!useHere) return;
@@ -265,6 +275,33 @@ form.addEventListener('submit', async (event) => {
   } finally {
     submit.disabled = false;
   }
+});
+
+/** The "Check postcode" button: where the postcode would place a watch (GET /api/postcodes/:postcode), without saving anything. */
+async function checkPostcode() {
+  const out = byId('postcode-place');
+  const postcode = input('postcode').value.trim();
+  out.textContent = '';
+  byId('postcode-error').textContent = '';
+  input('postcode').removeAttribute('aria-invalid');
+  if (!postcode) return void showFieldError('postcode', 'Enter a postcode to check.');
+  const button = /** @type {HTMLButtonElement} */ (byId('postcode-check'));
+  button.disabled = true;
+  try {
+    const p = await api('GET', `/api/postcodes/${encodeURIComponent(postcode)}`);
+    out.textContent = `${placedAt(p)} (${p.latitude.toFixed(4)}, ${p.longitude.toFixed(4)})`;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) showFieldError('postcode', `We cannot place ${postcode.toUpperCase()}: its first part is not a UK postcode area we know. Check it, or use your location.`);
+    else if (err instanceof ApiError && err.status === 400) showFieldError('postcode', 'Enter a UK postcode, for example B2 4QA.');
+    else showRequestError(err, () => null);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+byId('postcode-check').addEventListener('click', () => void checkPostcode());
+input('postcode').addEventListener('input', () => {
+  byId('postcode-place').textContent = '';
 });
 
 byId('watch-cancel').addEventListener('click', () => {

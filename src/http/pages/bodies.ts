@@ -9,19 +9,20 @@ import type { SlotPage } from '../../slots/slot-page.js';
 import { escapeHtml as e } from '../html.js';
 import { londonDate, londonTime, miles } from './format.js';
 
-export type NavEntry = 'watches' | 'appointments' | 'alerts' | 'signin' | 'signup';
+export type NavEntry = 'watches' | 'appointments' | 'alerts' | 'account' | 'signin' | 'signup';
 
-/** The learner pages' navigation: signed in, the two lists and a sign-out form (a plain form, so it works without scripts). */
+/** The learner pages' navigation: signed in, the three lists, the account and a sign-out form (a plain form, so it works without scripts). */
 export function learnerNav(user: AuthUser | null, csrf: string | null, current?: NavEntry): string {
   const link = (href: string, text: string, key: NavEntry) => `<a href="${href}"${current === key ? ' aria-current="page"' : ''}>${text}</a>`;
   if (!user) {
     return `<nav aria-label="Account">${link('/signin', 'Sign in', 'signin')} ${link('/signup', 'Sign up', 'signup')}</nav>`;
   }
-  return `<nav aria-label="Main">${link('/watches', 'My watches', 'watches')} ${link('/appointments', 'My appointments', 'appointments')} ${link('/alerts', 'Recent alerts', 'alerts')}
+  return `<nav aria-label="Main">${link('/watches', 'My watches', 'watches')} ${link('/appointments', 'My appointments', 'appointments')} ${link('/alerts', 'Recent alerts', 'alerts')} ${link('/account', 'My account', 'account')}
       <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${e(csrf ?? '')}"><button type="submit" class="link">Sign out</button></form></nav>`;
 }
 
-function field(o: { id: string; label: string; type?: string; autocomplete?: string; hint?: string; attrs?: string; value?: string }): string {
+/** A labelled input with its hint and its error slot (`<id>-error`), which the input names with aria-describedby. */
+export function field(o: { id: string; label: string; type?: string; autocomplete?: string; hint?: string; attrs?: string; value?: string }): string {
   const described = [o.hint ? `${o.id}-hint` : '', `${o.id}-error`].filter(Boolean).join(' ');
   return `<div class="field">
   <label for="${o.id}">${o.label}</label>
@@ -39,15 +40,21 @@ export function signInBody(next: string): string {
   ${field({ id: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', attrs: 'required' })}
   <button type="submit">Sign in</button>
 </form>
+<p><a href="/forgot-password">Forgotten your password?</a></p>
 <p>New here? <a href="/signup${next !== '/watches' ? `?next=${encodeURIComponent(next)}` : ''}">Create an account</a>.</p>`;
 }
 
-/** Sign up, then sign in and go to `next`. */
+/** Sign up; it ends on "check your inbox" (the emailed link verifies the address). */
 export function signUpBody(next: string): string {
-  return `<h1>Create an account</h1>
+  return `<h1 id="signup-heading" tabindex="-1">Create an account</h1>
+<section id="signup-done" hidden>
+  <p>We have sent an email to <strong id="signup-address"></strong>. Open the link in it to confirm your address: until then, your watches send no alerts.</p>
+  <p>No email after a few minutes? Check your spam folder, or <a href="/verify">ask for a new link</a>.</p>
+  <p><a class="button" href="/signin${next !== '/watches' ? `?next=${encodeURIComponent(next)}` : ''}">Sign in</a></p>
+</section>
 <form id="signup" novalidate data-next="${e(next)}">
   ${field({ id: 'email', label: 'Email', type: 'email', autocomplete: 'email', attrs: 'required' })}
-  ${field({ id: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters.', attrs: 'required minlength="8"' })}
+  ${field({ id: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters, and not a common password.', attrs: 'required minlength="8"' })}
   ${field({ id: 'firstName', label: 'First name (optional)', autocomplete: 'given-name' })}
   ${field({ id: 'lastName', label: 'Last name (optional)', autocomplete: 'family-name' })}
   <button type="submit">Create account</button>
@@ -55,9 +62,10 @@ export function signUpBody(next: string): string {
 <p>Already have an account? <a href="/signin${next !== '/watches' ? `?next=${encodeURIComponent(next)}` : ''}">Sign in</a>.</p>`;
 }
 
-/** My watches: push opt-in, the add/edit form, and the list scripts fill. */
-export function watchesBody(): string {
+/** My watches: push opt-in, the add/edit form, and the list scripts fill; `unverified` adds the note that alerts wait for the address. */
+export function watchesBody(unverified = false): string {
   return `<h1>My watches</h1>
+${unverified ? '<p class="card notice" id="verify-notice">Confirm your email address to get alerts: open the link we emailed you. <a href="/verify">Send a new link</a></p>' : ''}
 <section aria-labelledby="push-heading" class="card">
   <h2 id="push-heading">Push alerts on this device</h2>
   <p id="push-state">Push alerts are off on this device.</p>
@@ -76,7 +84,11 @@ export function watchesBody(): string {
       <legend>Where</legend>
       <div class="choice"><input type="radio" id="where-postcode" name="where" value="postcode" checked><label for="where-postcode">By postcode</label></div>
       <div class="choice"><input type="radio" id="where-here" name="where" value="here"><label for="where-here">Use my location</label></div>
-      ${field({ id: 'postcode', label: 'Postcode', autocomplete: 'postal-code', attrs: 'maxlength="10" autocapitalize="characters"' })}
+      <div id="postcode-group">
+        ${field({ id: 'postcode', label: 'Postcode', autocomplete: 'postal-code', hint: 'A full postcode, or just its first part (for example B2).', attrs: 'maxlength="10" autocapitalize="characters"' })}
+        <button type="button" id="postcode-check" class="secondary">Check postcode</button>
+        <p id="postcode-place" role="status"></p>
+      </div>
       <p id="location-state" class="hint" hidden></p>
       <p class="field-error" id="location-error"></p>
     </fieldset>

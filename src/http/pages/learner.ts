@@ -10,36 +10,21 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { revokeSession } from '../../accounts/sessions.js';
 import { freeAlertedSlots, listUserAlerts } from '../../alerts/list.js';
+import { findAccount, getAccount } from '../../accounts/users.js';
 import { projectRoot } from '../../paths.js';
 import { slotPage } from '../../slots/slot-page.js';
-import { page } from '../html.js';
 import { content, htmlPage, redirect } from '../replies.js';
 import { tag, type Security } from '../route-docs.js';
-import { clearSessionCookie, csrfMatches, pageSession, safeNext, secureCookies, type PageSession } from '../session.js';
-import { alertsBody, appointmentsBody, learnerNav, noSlotBody, signInBody, signUpBody, slotBody, watchesBody, type NavEntry } from './bodies.js';
+import { clearSessionCookie, csrfMatches, pageSession, safeNext, secureCookies } from '../session.js';
+import { accountPageRoutes } from './account-pages.js';
+import { alertsBody, appointmentsBody, noSlotBody, signInBody, signUpBody, slotBody, watchesBody } from './bodies.js';
+import { send } from './learner-shell.js';
+import { accountBody, accountDeletedBody } from './account.js';
 
 /** Hand-written browser modules and CSS, served as they are (no build step, no CDN). */
 export const ASSETS_DIR = join(projectRoot, 'src', 'http', 'assets');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-interface LearnerShell {
-  title: string;
-  body: string;
-  script?: string;
-  /** Which nav entry is the current page. */
-  current?: NavEntry;
-}
-
-function send(reply: FastifyReply, status: number, shell: LearnerShell, session: PageSession | null) {
-  const csrf = session?.csrf ?? null;
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    // pages carry the CSRF token and personal details: never stored by a shared cache
-    .header('cache-control', 'no-store')
-    .send(page({ ...shell, csrf, nav: learnerNav(session?.user ?? null, csrf, shell.current), liveRegions: true }));
-}
 
 // a page works signed out too, unless it needs the cookie's account (then it redirects to sign in)
 const anyone: Security = [{}, { learnerCookie: [] }];
@@ -65,6 +50,8 @@ const schemas = {
     security: account,
     response: { 200: htmlPage('The page'), 303: toSignIn },
   },
+  account: { tags, summary: 'My account: change password, sign out everywhere, download your data, delete the account', security: account, response: { 200: htmlPage('The page'), 303: toSignIn } },
+  accountDeleted: { tags, summary: 'Where a deleted account lands', security: anyone, response: { 200: htmlPage('The page') } },
   slot: {
     tags,
     summary: 'The slot behind an alert link, with a button to hold it',
@@ -148,7 +135,8 @@ export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
   app.get('/watches', { schema: schemas.watches }, async (request, reply) => {
     const session = await signedInOrRedirect(request, reply);
     if (!session) return reply;
-    return send(reply, 200, { title: 'My watches', script: 'watches.js', current: 'watches', body: watchesBody() }, session);
+    const account = await findAccount(pool, session.user.id);
+    return send(reply, 200, { title: 'My watches', script: 'watches.js', current: 'watches', body: watchesBody(account?.verified === false) }, session);
   });
 
   app.get('/appointments', { schema: schemas.appointments }, async (request, reply) => {
@@ -168,6 +156,19 @@ export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
     return send(reply, 200, { title: 'Recent alerts', current: 'alerts', body }, session);
   });
 
+  app.get('/account', { schema: schemas.account }, async (request, reply) => {
+    const session = await signedInOrRedirect(request, reply);
+    if (!session) return reply;
+    const details = await getAccount(pool, session.user.id);
+    if (!details) return reply.redirect(`/signin?next=${encodeURIComponent(request.url)}`, 303);
+    return send(reply, 200, { title: 'My account', script: 'account.js', current: 'account', body: accountBody(details) }, session);
+  });
+
+  app.get('/account/deleted', { schema: schemas.accountDeleted }, async (request, reply) => {
+    const session = await pageSession(pool, request);
+    return send(reply, 200, { title: 'Account deleted', body: accountDeletedBody() }, session);
+  });
+
   // the page behind every alert link: readable signed out, so the learner sees what it is first
   app.get<{ Params: { id: string } }>('/slots/:id', { schema: schemas.slot }, async (request, reply) => {
     const session = await pageSession(pool, request);
@@ -175,6 +176,9 @@ export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
     if (!slot) return send(reply, 404, { title: 'Slot not found', body: noSlotBody() }, session);
     return send(reply, 200, { title: 'Test slot', script: 'slot.js', body: slotBody(slot, session !== null) }, session);
   });
+
+  // sign-up's end, the emailed links' pages and the forgotten-password form, under this scope's policy
+  await app.register(accountPageRoutes);
 
   // the service worker lives at the root so its scope covers every page (and /slots/...)
   app.get('/sw.js', { schema: schemas.sw }, async (_request, reply) => reply.header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').sendFile('sw.js'));

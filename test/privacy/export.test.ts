@@ -1,0 +1,79 @@
+/**
+ * GET /api/me/export end to end: everything held about the caller, as a JSON attachment,
+ * by bearer token or by the pages' cookie, and nothing of anyone else's.
+ */
+import { createECDH, randomBytes } from 'node:crypto';
+import webpush from 'web-push';
+import { describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/accounts/passwords.js';
+import { createUser } from '../../src/accounts/users.js';
+import { matchReleaseBatch } from '../../src/alerts/match.js';
+import { recordAudit } from '../../src/audit/audit.js';
+import { useTestApp } from '../helpers/app.js';
+import { insertCenter, insertSlot } from '../helpers/factories.js';
+
+const vapid = webpush.generateVAPIDKeys();
+const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey });
+const PASSWORD = 'a long and private passphrase';
+
+describe('GET /api/me/export', () => {
+  it('gives the caller everything held about them as a JSON file, and nothing of anyone else', async () => {
+    const pool = t.ctx.pool;
+    const email = `export-${randomBytes(4).toString('hex')}@export-test.example`;
+    const me = await createUser(pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT', firstName: 'Ada', lastName: 'Lovelace' });
+    const login = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: PASSWORD } });
+    const as = { authorization: `Bearer ${login.json().token}` };
+    const other = await t.signedIn();
+    const asOther = { authorization: `Bearer ${other.token}` };
+
+    const centre = await insertCenter(pool, { latitude: 53.4, longitude: -2.2 });
+    const watch = { location: { latitude: 53.4, longitude: -2.2 }, radiusMiles: 5, method: 'email', testTypes: ['practical'], label: 'Home' };
+    expect((await t.app.inject({ method: 'POST', url: '/api/me/watches', headers: as, payload: watch })).statusCode).toBe(201);
+    expect((await t.app.inject({ method: 'POST', url: '/api/me/watches', headers: asOther, payload: { ...watch, label: 'Not yours' } })).statusCode).toBe(201);
+    expect((await t.app.inject({ method: 'PUT', url: '/api/me/quiet-hours', headers: as, payload: { quietHours: { start: '22:00', end: '07:00' } } })).statusCode).toBe(200);
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const keys = { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+    const endpoint = `https://push.example.net/wpush/${randomBytes(12).toString('base64url')}`;
+    expect((await t.app.inject({ method: 'POST', url: '/api/me/push-subscriptions', headers: as, payload: { endpoint, keys } })).statusCode).toBe(201);
+    const slot = await insertSlot(pool, { centerId: centre.id, start: new Date(Date.now() + 4 * 86_400_000) });
+    await matchReleaseBatch(pool, 100);
+    const held = await t.app.inject({ method: 'POST', url: `/api/slots/${slot.id}/hold`, headers: as });
+    const appointmentId = held.json().appointment.id;
+    await t.app.inject({ method: 'POST', url: `/api/appointments/${appointmentId}/cancel`, headers: as });
+    const admin = await t.signedIn('ADMIN');
+    await recordAudit(pool, { userId: admin.id, action: 'support.note', entityType: 'user', entityId: me.id, details: { note: 'called us' }, ip: '198.51.100.7' });
+
+    const res = await t.app.inject({ method: 'GET', url: '/api/me/export', headers: as });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="slotwatch-data-\d{4}-\d{2}-\d{2}\.json"$/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const data = res.json();
+    expect(data.account).toMatchObject({ id: me.id, email, firstName: 'Ada', lastName: 'Lovelace', role: 'CLIENT', isActive: true, quietHours: { start: '22:00', end: '07:00' } });
+    expect(data.watches.map((w: { label: string }) => w.label)).toEqual(['Home']);
+    expect(data.pushSubscriptions).toEqual([expect.objectContaining({ endpoint, keys, isActive: true })]);
+    expect(data.alerts).toEqual([expect.objectContaining({ slotId: slot.id, status: 'PENDING', channel: 'email', distanceMiles: 0 })]);
+    expect(data.appointments).toHaveLength(1);
+    expect(data.appointments[0]).toMatchObject({ id: appointmentId, status: 'CANCELLED', slot: { center: { id: centre.id } } });
+    expect(data.appointments[0].events.map((e: { type: string }) => e.type)).toEqual(['HOLD_PLACED', 'CANCELLED']);
+    expect(data.sessions).toEqual([expect.objectContaining({ revokedAt: null, ip: '127.0.0.1' })]);
+    const actions = data.auditEntries.map((e: { action: string; by: string; ip: string | null }) => [e.action, e.by, e.ip]);
+    expect(actions).toEqual([
+      ['appointment.hold', 'you', '127.0.0.1'],
+      ['appointment.cancel', 'you', '127.0.0.1'],
+      // staff's own address is theirs, not the learner's
+      ['support.note', 'someone else', null],
+    ]);
+    expect(res.body).not.toContain(other.email);
+    expect(res.body).not.toContain('Not yours');
+
+    // the pages' cookie works too (a plain link downloads it)
+    const session = await t.app.inject({ method: 'POST', url: '/api/web/session', payload: { email, password: PASSWORD } });
+    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
+    const byCookie = await t.app.inject({ method: 'GET', url: '/api/me/export', headers: { cookie } });
+    expect(byCookie.statusCode).toBe(200);
+    expect(byCookie.json().account.email).toBe(email);
+    expect((await t.app.inject({ method: 'GET', url: '/api/me/export' })).statusCode).toBe(401);
+  });
+});
