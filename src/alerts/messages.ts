@@ -18,15 +18,14 @@ const DAILY_CAP = `${settingSql('alert_daily_cap', String(ALERT_DAILY_CAP_DEFAUL
 const LONDON_TODAY = `(now() AT TIME ZONE 'Europe/London')::date`;
 
 /**
- * Serialises the routing of one learner's alerts across every worker process, until the
- * transaction ends: the decision "at once, into the digest, or capped" reads the learner's
- * messages and then writes one, and two senders must not both decide "at once".
+ * The learner's routing lock, for one transaction, tried without waiting ($1 is the user
+ * id): the decision "at once, into the digest, or capped" reads the learner's messages and
+ * then writes one, and two senders must not both decide "at once". Never waited for, so a
+ * learner's other senders do not hold database connections while one routes.
  */
-export async function lockRecipient(tx: Queryable, userId: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('slotwatch.alert-recipient:' || $1::text, 0))`, [userId]);
-}
+export const TRY_RECIPIENT_LOCK_SQL = `pg_try_advisory_xact_lock(hashtextextended('slotwatch.alert-recipient:' || $1::text, 0))`;
 
-/** What routing needs to know about a learner's messages, read under lockRecipient. */
+/** What routing needs to know about a learner's messages, read under the routing lock. */
 export interface RecipientState {
   /** Their open digest (PENDING), which gathers further alerts. */
   openDigestId: string | null;
@@ -40,13 +39,21 @@ export interface RecipientState {
   today: number;
   /** Their cap: the admin's alert_daily_cap, or their own when lower. */
   cap: number;
+  /** When a digest opened beside a single message sent now should go: alert_digest_seconds from now. */
+  nextDigestAt: Date;
+  /** The alert being routed, as it stands now (another sender may have routed it); null when gone. */
+  alert: { status: string; messageId: string | null } | null;
+  /** The learner's other alerts that no message carries yet (PENDING, or claimed and not routed). */
+  unroutedOthers: number;
 }
 
-export async function recipientState(tx: Queryable, userId: string): Promise<RecipientState> {
+export async function recipientState(tx: Queryable, userId: string, alertId: string): Promise<RecipientState> {
   const { rows } = await tx.query<{
-    open_digest_id: string | null; recent: boolean; digest_at: Date; digests_off: boolean; today: number; cap: number;
-  }>(
-    `WITH s AS (SELECT ${DIGEST_SECONDS} AS digest_seconds, ${DAILY_CAP} AS cap),
+    open_digest_id: string | null; recent: boolean; digest_at: Date; next_digest_at: Date; digests_off: boolean; today: number; cap: number;
+    alert_status: string | null; alert_message_id: string | null; unrouted_others: number;
+  }>({
+    name: 'slotwatch_delivery_recipient_state',
+    text: `WITH s AS (SELECT ${DIGEST_SECONDS} AS digest_seconds, ${DAILY_CAP} AS cap),
           m AS (
             SELECT count(*) FILTER (WHERE status = 'SENDING') AS in_flight,
                    max(sent_at) AS last_sent_at,
@@ -59,20 +66,42 @@ export async function recipientState(tx: Queryable, userId: string): Promise<Rec
             m.in_flight > 0 OR m.last_sent_at > now() - make_interval(secs => s.digest_seconds) AS recent,
             CASE WHEN m.in_flight > 0 OR m.last_sent_at IS NULL THEN now() + make_interval(secs => s.digest_seconds)
                  ELSE greatest(now(), m.last_sent_at + make_interval(secs => s.digest_seconds)) END AS digest_at,
+            now() + make_interval(secs => s.digest_seconds) AS next_digest_at,
             s.digest_seconds = 0 AS digests_off,
             m.today::int AS today,
-            least(s.cap, coalesce((SELECT alert_daily_cap FROM users WHERE id = $1::uuid), s.cap)) AS cap
-       FROM s, m`,
-    [userId],
-  );
+            least(s.cap, coalesce((SELECT alert_daily_cap FROM users WHERE id = $1::uuid), s.cap)) AS cap,
+            a.status::text AS alert_status, a.message_id AS alert_message_id,
+            (SELECT count(*)::int FROM user_alerts o
+              WHERE o.user_id = $1::uuid AND o.id <> $2::uuid AND o.message_id IS NULL AND o.status IN ('PENDING', 'SENDING')) AS unrouted_others
+       FROM s CROSS JOIN m LEFT JOIN user_alerts a ON a.id = $2::uuid`,
+    values: [userId, alertId],
+  });
   const r = rows[0]!;
-  return { openDigestId: r.open_digest_id, recent: Boolean(r.recent), digestAt: r.digest_at, digestsOff: r.digests_off, today: r.today, cap: r.cap };
+  return {
+    openDigestId: r.open_digest_id,
+    recent: Boolean(r.recent),
+    digestAt: r.digest_at,
+    nextDigestAt: r.next_digest_at,
+    digestsOff: r.digests_off,
+    today: r.today,
+    cap: r.cap,
+    alert: r.alert_status === null ? null : { status: r.alert_status, messageId: r.alert_message_id },
+    unroutedOthers: r.unrouted_others,
+  };
+}
+
+/** Deletes a digest opened for alerts that were all taken by other statements meanwhile (none joined it). */
+export async function dropEmptyDigest(tx: Queryable, messageId: string): Promise<void> {
+  await tx.query(
+    `DELETE FROM alert_messages m WHERE m.id = $1::uuid AND m.kind = 'digest' AND NOT EXISTS (SELECT FROM user_alerts a WHERE a.message_id = m.id)`,
+    [messageId],
+  );
 }
 
 /**
  * Opens a message for the learner: a single (SENDING at once, under its alert's claim) or
  * a digest (PENDING until `sendAfter`). A second open digest for one learner is refused by
- * alert_messages_one_open_digest; the caller holds lockRecipient, so none is tried.
+ * alert_messages_one_open_digest; the caller holds the routing lock, so none is tried.
  */
 export async function openMessage(
   tx: Queryable,

@@ -230,6 +230,8 @@ async function processAlert(d: SendContext, channel: Channel, job: Job, token: s
       if (route.opened) await handOffDigest(d.channelQueues[channel], route.messageId, route.sendAfter, job.opts.priority);
       return { outcome: 'DIGESTED', messageId: route.messageId };
     }
+    // queued before the send: should this job die mid-send, the digest still has its job
+    if (route.digest) await handOffDigest(d.channelQueues[channel], route.digest.messageId, route.digest.sendAfter, job.opts.priority);
     return await sendClaimed(d, channel, job, token, claimed, route, log);
   } finally {
     stopRenewing();

@@ -10,7 +10,7 @@ import type { TestType } from '../slots/test-types.js';
 import { REALERT_AFTER_MINUTES_DEFAULT, settingSql } from '../settings/definitions.js';
 import { subscriptionsSucceededCte } from '../watches/push-subscriptions.js';
 import type { NotificationMethod } from '../watches/watches.js';
-import { deleteUserMessages, finishMessage, singleMessagesSentCte } from './messages.js';
+import { deleteUserMessages, finishMessage, singleMessagesSentCte, TRY_RECIPIENT_LOCK_SQL } from './messages.js';
 
 /** How an alert goes out: the method of the watch that matched, unless delivery fell back to email. */
 export type Channel = NotificationMethod;
@@ -297,6 +297,52 @@ export async function routeClaimedAlert(tx: Queryable, alertId: string, to: { st
     [alertId, to.status, to.messageId],
   );
   return rowCount === 1;
+}
+
+/** An alert's routing as it stands: whether it is still its sender's to route, or already in a message. */
+export interface RoutingState {
+  status: string;
+  messageId: string | null;
+}
+
+/**
+ * Tries the learner's routing lock (lockRecipient's, without waiting) and reads where the
+ * claimed alert stands, in one round trip: another sender may have gathered it meanwhile.
+ */
+export async function tryRoutingLock(tx: Queryable, userId: string, alertId: string): Promise<{ locked: boolean; alert: RoutingState | null }> {
+  const { rows } = await tx.query<{ locked: boolean; status: string | null; message_id: string | null }>({
+    name: 'slotwatch_delivery_try_route_lock',
+    text: `SELECT ${TRY_RECIPIENT_LOCK_SQL} AS locked, a.status::text AS status, a.message_id
+             FROM (SELECT 1) one LEFT JOIN user_alerts a ON a.id = $2::uuid`,
+    values: [userId, alertId],
+  });
+  const r = rows[0]!;
+  return { locked: r.locked, alert: r.status === null ? null : { status: r.status, messageId: r.message_id } };
+}
+
+/**
+ * Routes the learner's other alerts that no message carries yet (PENDING, or SENDING and
+ * claimed by a sender that has not routed it yet) along with the one being routed: into
+ * its digest (DIGESTED) or over the cap (CAPPED). Their own jobs then find them routed and
+ * end at once. Rows another statement holds (a claim being written) are skipped, not
+ * waited for: their senders route them themselves, under the same lock, after this commits.
+ * Returns how many were gathered.
+ */
+export async function gatherUnrouted(tx: Queryable, userId: string, exceptAlertId: string, to: { status: 'DIGESTED' | 'CAPPED'; messageId: string | null }): Promise<number> {
+  const { rowCount } = await tx.query({
+    name: 'slotwatch_delivery_gather_unrouted',
+    text: `WITH g AS (
+             SELECT id FROM user_alerts
+              WHERE user_id = $1::uuid AND id <> $2::uuid AND message_id IS NULL AND status IN ('PENDING', 'SENDING')
+              ORDER BY id
+                FOR UPDATE SKIP LOCKED)
+           UPDATE user_alerts a
+              SET status = $3::alert_status, message_id = $4::uuid, lease_until = NULL,
+                  last_error = CASE WHEN $3::alert_status = 'CAPPED' THEN 'daily cap reached' ELSE a.last_error END
+             FROM g WHERE a.id = g.id`,
+    values: [userId, exceptAlertId, to.status, to.messageId],
+  });
+  return rowCount ?? 0;
 }
 
 /** One slot of a digest, with what its line says. */
