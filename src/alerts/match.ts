@@ -44,8 +44,29 @@ export async function matchReleaseBatch(pool: pg.Pool, batchSize: number): Promi
       claimed.map((r) => r.id),
       bySlot,
     );
-    return { releases: claimed.length, alerts };
+    return { releases: claimed.length, alerts: eachLearnerFirst(alerts) };
   });
+}
+
+/**
+ * The hand-off order: one alert of each learner first, then the rest. Routing is per
+ * learner (route.ts): the first of a learner's alerts to be sent goes at once and gathers
+ * the others into one digest, whose own jobs then end at once. Queued in this order (a
+ * queue keeps the order within a tier), every learner of a burst gets their first message
+ * after about one job each, instead of somewhere among all the burst's alerts.
+ */
+export function eachLearnerFirst<T extends { userId: string }>(alerts: T[]): T[] {
+  const seen = new Set<string>();
+  const first: T[] = [];
+  const rest: T[] = [];
+  for (const a of alerts) {
+    if (seen.has(a.userId)) rest.push(a);
+    else {
+      seen.add(a.userId);
+      first.push(a);
+    }
+  }
+  return first.concat(rest);
 }
 
 export interface DrainResult {

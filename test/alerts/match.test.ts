@@ -1,7 +1,7 @@
 /** Matching rules: radius, test type, date window (Europe/London), active flags, once per user and slot. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/transaction.js';
-import { matchReleaseBatch } from '../../src/alerts/match.js';
+import { eachLearnerFirst, matchReleaseBatch } from '../../src/alerts/match.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertCenter, insertSlot, insertUser } from '../helpers/factories.js';
 
@@ -248,5 +248,19 @@ describe('matching released slots to watches', () => {
     expect(order.rows[0]!.lower).toBe(true);
     expect(await drain()).toBe(1);
     expect(await alertedUsers(early.id)).toEqual([user.id]);
+  });
+});
+
+describe('the hand-off order', () => {
+  it('puts one alert of each learner first, then the rest, each part in the order it came', () => {
+    const alerts = [
+      { id: 'a1', userId: 'a' },
+      { id: 'a2', userId: 'a' },
+      { id: 'b1', userId: 'b' },
+      { id: 'a3', userId: 'a' },
+      { id: 'c1', userId: 'c' },
+      { id: 'b2', userId: 'b' },
+    ];
+    expect(eachLearnerFirst(alerts).map((a) => a.id)).toEqual(['a1', 'b1', 'c1', 'a2', 'a3', 'b2']);
   });
 });
