@@ -23,7 +23,7 @@ import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../dev/smtp-receiver.js';
 import { insertCenters, loadCenters } from '../dev/centers.js';
 import { arg } from './_args.js';
-import { WATCHES_SQL } from './match.js';
+import { createPickTables, WATCHES_SQL } from './match.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : null);
@@ -120,14 +120,7 @@ export default async function main(args: string[]): Promise<void> {
     const { centers: centres, real } = loadCenters();
     console.log(`bench burst: ${centres.length} ${real ? 'DVSA' : 'generated'} centres, ${watches.toLocaleString()} email watches, ${slotCount} slots`);
     await insertCenters(pool, centres);
-    await pool.query(`SELECT setseed(0.42)`);
-    await pool.query(`CREATE TABLE bench_users (n int PRIMARY KEY, id uuid NOT NULL)`);
-    await pool.query(
-      `CREATE TABLE bench_pick AS
-       SELECT row_number() OVER ()::int AS rn, c.id AS center_id, c.latitude, c.longitude
-         FROM test_centers c, LATERAL generate_series(1, 1 + floor(200 * power(random(), 4))::int)`,
-    );
-    await pool.query(`ALTER TABLE bench_pick ADD PRIMARY KEY (rn)`);
+    await createPickTables(pool);
     const users = Math.round(watches * 0.8);
     await pool.query(`INSERT INTO bench_users (n, id) SELECT g, gen_random_uuid() FROM generate_series(1, $1::int) g`, [users]);
     await pool.query(`INSERT INTO users (id, email, password_hash, email_verified_at) SELECT id, 'learner' || n || '@bench.example', 'x', now() FROM bench_users`);

@@ -38,6 +38,22 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * Seeds the random generator and makes the tables WATCHES_SQL draws from: bench_users (to
+ * fill) and bench_pick, where busier centres (cities) have more rows, so draw more
+ * learners: weights from 1 to ~200, heavy-tailed.
+ */
+export async function createPickTables(pool: pg.Pool): Promise<void> {
+  await pool.query(`SELECT setseed(0.42)`);
+  await pool.query(`CREATE TABLE bench_users (n int PRIMARY KEY, id uuid NOT NULL)`);
+  await pool.query(
+    `CREATE TABLE bench_pick AS
+     SELECT row_number() OVER ()::int AS rn, c.id AS center_id, c.latitude, c.longitude
+       FROM test_centers c, LATERAL generate_series(1, 1 + floor(200 * power(random(), 4))::int)`,
+  );
+  await pool.query(`ALTER TABLE bench_pick ADD PRIMARY KEY (rn)`);
+}
+
 /** Watches $1..$2 (numbers), spread over bench_users 1..$3, placed like real learners. */
 export const WATCHES_SQL = `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, notification_method,
                                  preferred_test_types, earliest_date, latest_date)
@@ -179,15 +195,7 @@ export default async function main(args: string[]): Promise<void> {
     const { centers: centres, real } = loadCenters();
     console.log(`bench match: ${centres.length} ${real ? 'DVSA' : 'generated'} centres, ${slotCount} slots, sizes ${sizes.join(', ')}`);
     await insertCenters(pool, centres);
-    await pool.query(`SELECT setseed(0.42)`);
-    // busier centres (cities) draw more learners: weights from 1 to ~200, heavy-tailed
-    await pool.query(`CREATE TABLE bench_users (n int PRIMARY KEY, id uuid NOT NULL)`);
-    await pool.query(
-      `CREATE TABLE bench_pick AS
-       SELECT row_number() OVER ()::int AS rn, c.id AS center_id, c.latitude, c.longitude
-         FROM test_centers c, LATERAL generate_series(1, 1 + floor(200 * power(random(), 4))::int)`,
-    );
-    await pool.query(`ALTER TABLE bench_pick ADD PRIMARY KEY (rn)`);
+    await createPickTables(pool);
     // the slots, at centres drawn the same way, over six months; releasing them is the work
     await pool.query(
       `INSERT INTO time_slots (center_id, test_type, start_time, end_time, source, external_id)
