@@ -51,12 +51,14 @@ SELECT s.status, s.start_time <= now() AS started,
   WHERE s.id = $2::uuid
     FOR UPDATE OF s`;
 
-type Seen = Pick<SlotState, 'started' | 'active_id' | 'active_expired' | 'own_hold_id' | 'own_hold_expired' | 'booked_id' | 'rehold_wait'>;
+type Seen = Pick<SlotState, 'started' | 'active_id' | 'active_expired' | 'active_own' | 'own_hold_id' | 'own_hold_expired' | 'booked_id' | 'rehold_wait'>;
 
 /** The refusal a slot's state calls for, if any (expired holds in the way are not refusals). */
 async function refusalFor(tx: pg.PoolClient, r: HoldRequest, slot: Seen): Promise<BookingRefusal | undefined> {
   if (slot.started) return new BookingRefusal('SLOT_UNAVAILABLE', 'this slot has already started');
-  if (slot.active_id && !slot.active_expired) return new BookingRefusal('SLOT_UNAVAILABLE', 'this slot is held or booked by someone else');
+  if (slot.active_id && !slot.active_expired) {
+    return new BookingRefusal('SLOT_UNAVAILABLE', slot.active_own ? 'you already hold or have booked this slot' : 'this slot is held or booked by someone else');
+  }
   if (slot.own_hold_id && !slot.own_hold_expired) {
     return new BookingRefusal('ALREADY_HOLDING', 'you already hold another slot; confirm or cancel it first');
   }

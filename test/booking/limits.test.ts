@@ -39,6 +39,8 @@ describe('one booking per test type', () => {
     const u = await t.signedIn();
     const booked = await book(u.token, first.id);
 
+    // their own booked slot again: taken, and said to be theirs
+    expect((await hold(u.token, first.id)).json().error).toEqual({ code: 'SLOT_UNAVAILABLE', message: 'you already hold or have booked this slot' });
     const refused = await hold(u.token, second.id);
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error).toEqual({
