@@ -1,6 +1,6 @@
 -- slotwatch database schema. GENERATED FILE: do not edit it by hand.
 --
--- What migrations/ build, up to 0018_alert_messages, on PostgreSQL 15: written by
+-- What migrations/ build, up to 0019_one_booking_per_test_type, on PostgreSQL 15: written by
 -- `npm run cli -- db:schema`, which applies every migration to a throwaway database and
 -- dumps it with pg_dump --schema-only --no-owner --no-privileges. To change the schema,
 -- add a migration and run that command; `db:schema --check` and test/db/schema.test.ts
@@ -122,8 +122,8 @@ CREATE FUNCTION public.appointments_copy_slot_period() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-  SELECT tstzrange(s.start_time, s.end_time) INTO NEW.slot_period FROM time_slots s WHERE s.id = NEW.slot_id;
-  RETURN NEW; -- a missing slot leaves slot_period null and the NOT NULL / foreign key refuse it
+  SELECT tstzrange(s.start_time, s.end_time), s.test_type INTO NEW.slot_period, NEW.test_type FROM time_slots s WHERE s.id = NEW.slot_id;
+  RETURN NEW; -- a missing slot leaves both null and the NOT NULL / foreign key refuse it
 END $$;
 
 
@@ -260,7 +260,7 @@ CREATE FUNCTION public.time_slots_sync_appointment_period() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-  UPDATE appointments SET slot_period = tstzrange(NEW.start_time, NEW.end_time) WHERE slot_id = NEW.id;
+  UPDATE appointments SET slot_period = tstzrange(NEW.start_time, NEW.end_time), test_type = NEW.test_type WHERE slot_id = NEW.id;
   RETURN NULL;
 END $$;
 
@@ -554,6 +554,8 @@ CREATE TABLE public.appointments (
     cancelled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    test_type public.test_type NOT NULL,
+    predates_booking_limit boolean DEFAULT false NOT NULL,
     CONSTRAINT appointments_hold_has_expiry CHECK (((status <> 'HOLD'::public.appointment_status) OR (expires_at IS NOT NULL))),
     CONSTRAINT appointments_hold_has_user CHECK (((status <> 'HOLD'::public.appointment_status) OR (user_id IS NOT NULL)))
 );
@@ -987,6 +989,14 @@ ALTER TABLE ONLY public.alert_messages
 
 ALTER TABLE ONLY public.appointment_events
     ADD CONSTRAINT appointment_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: appointments appointments_one_per_test_type; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appointments
+    ADD CONSTRAINT appointments_one_per_test_type EXCLUDE USING gist (user_id WITH =, test_type WITH =, tstzrange(LEAST(created_at, upper(slot_period)), upper(slot_period)) WITH &&) WHERE (((status = ANY (ARRAY['HOLD'::public.appointment_status, 'CONFIRMED'::public.appointment_status])) AND (NOT predates_booking_limit)));
 
 
 --
@@ -1488,7 +1498,7 @@ CREATE TRIGGER time_slots_delete_alerts AFTER DELETE ON public.time_slots FOR EA
 -- Name: time_slots time_slots_period_changed; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER time_slots_period_changed AFTER UPDATE OF start_time, end_time ON public.time_slots FOR EACH ROW WHEN (((old.start_time IS DISTINCT FROM new.start_time) OR (old.end_time IS DISTINCT FROM new.end_time))) EXECUTE FUNCTION public.time_slots_sync_appointment_period();
+CREATE TRIGGER time_slots_period_changed AFTER UPDATE OF start_time, end_time, test_type ON public.time_slots FOR EACH ROW WHEN (((old.start_time IS DISTINCT FROM new.start_time) OR (old.end_time IS DISTINCT FROM new.end_time) OR (old.test_type IS DISTINCT FROM new.test_type))) EXECUTE FUNCTION public.time_slots_sync_appointment_period();
 
 
 --

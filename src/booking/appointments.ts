@@ -7,6 +7,7 @@ import { settingSql } from '../settings/definitions.js';
 import type { Queryable } from '../db/types.js';
 import { slotStatusCte } from '../slots/time-slots.js';
 import { historyCtes } from './history.js';
+import { LIMITS_CTE, type Limits } from './limits.js';
 
 export type AppointmentStatus = 'HOLD' | 'CONFIRMED' | 'CANCELLED' | 'NO_SHOW';
 export type Actor = { userId: string | null; actor: 'user' | 'operator' | 'admin' | 'system'; ip?: string | null };
@@ -80,12 +81,16 @@ export async function listAppointments(db: Queryable, userId: string, limit: num
   }));
 }
 
-/** A slot as a hold finds it: its state, the active appointment on it, and the caller's own hold elsewhere. */
-export interface SlotState {
+/**
+ * A slot as a hold finds it: its state, the active appointment on it (and whether it is
+ * the caller's), the caller's own hold elsewhere, and the caller's limits (limits.ts).
+ */
+export interface SlotState extends Limits {
   status: 'AVAILABLE' | 'HOLD' | 'BOOKED';
   started: boolean;
   active_id: string | null;
   active_expired: boolean | null;
+  active_own: boolean | null;
   own_hold_id: string | null;
   own_hold_slot: string | null;
   own_hold_expired: boolean | null;
@@ -112,9 +117,9 @@ function insertHoldCtes(slot: { id: string; from: string }): string {
 }
 
 /**
- * The usual hold in one statement: what the slot and the caller's own holds look like, and,
- * only when the slot looks free and the caller holds nothing else, the slot locked FOR
- * UPDATE and the hold written with its history. A slot that is visibly taken is refused
+ * The usual hold in one statement: what the slot, the caller's own holds and their limits
+ * look like, and, only when the slot looks free, the caller holds nothing else and no limit
+ * stands in the way, the slot locked FOR UPDATE and the hold written with its history. A slot that is visibly taken is refused
  * without waiting for its lock, so a crowd on one slot is answered at once. Under
  * REPEATABLE READ a slot taken after this statement's snapshot fails the lock with 40001,
  * and withTransaction runs it again on a fresh snapshot, which then sees it taken.
@@ -124,24 +129,28 @@ function insertHoldCtes(slot: { id: string; from: string }): string {
 export const HOLD_SQL = `
 WITH slot AS (
    SELECT s.id, s.status, s.start_time <= now() AS started,
-          a.id AS active_id, a.status = 'HOLD' AND a.expires_at <= clock_timestamp() AS active_expired
+          a.id AS active_id, a.status = 'HOLD' AND a.expires_at <= clock_timestamp() AS active_expired, a.user_id = $1::uuid AS active_own
      FROM time_slots s
      LEFT JOIN appointments a ON a.slot_id = s.id AND a.status IN ('HOLD', 'CONFIRMED')
     WHERE s.id = $2::uuid),
  own AS (
    SELECT o.id AS own_hold_id, o.expires_at <= clock_timestamp() AS own_hold_expired
      FROM appointments o WHERE o.user_id = $1::uuid AND o.status = 'HOLD' AND o.slot_id <> $2::uuid),
+ ${LIMITS_CTE},
  locked AS (
    SELECT s.id FROM time_slots s
     WHERE s.id = (SELECT id FROM slot WHERE status = 'AVAILABLE' AND NOT started AND active_id IS NULL)
       AND NOT EXISTS (SELECT 1 FROM own)
+      AND NOT EXISTS (SELECT 1 FROM limits WHERE booked_id IS NOT NULL OR rehold_wait > 0)
       FOR UPDATE),
  ${insertHoldCtes({ id: 'l.id', from: ' JOIN locked l ON true' })}
-SELECT slot.status AS slot_status, slot.started, slot.active_id, slot.active_expired, own.own_hold_id, own.own_hold_expired,
+SELECT slot.status AS slot_status, slot.started, slot.active_id, slot.active_expired, slot.active_own, own.own_hold_id, own.own_hold_expired,
+       limits.rehold_seconds, limits.booked_id, limits.rehold_wait,
        ${APPOINTMENT_COLUMNS}
   FROM (SELECT) one
   LEFT JOIN slot ON true
   LEFT JOIN own ON true
+  LEFT JOIN limits ON true
   LEFT JOIN changed a ON true`;
 
 /** The parameters of the hold statements. */

@@ -4,6 +4,8 @@ export const BOOKING_REFUSALS = {
   APPOINTMENT_NOT_FOUND: 404,
   SLOT_UNAVAILABLE: 409,
   ALREADY_HOLDING: 409,
+  ALREADY_BOOKED: 409,
+  REHOLD_TOO_SOON: 409,
   OVERLAPPING_APPOINTMENT: 409,
   HOLD_EXPIRED: 409,
   APPOINTMENT_NOT_ACTIVE: 409,
@@ -18,6 +20,8 @@ export class BookingRefusal extends Error {
   constructor(
     readonly code: BookingRefusalCode,
     message: string,
+    /** When trying again later can succeed: the seconds to wait (sent as Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -35,6 +39,9 @@ export function refusalForConstraint(err: unknown): BookingRefusal | undefined {
   }
   if (e.code === '23505' && e.constraint === 'appointments_one_hold_per_user') {
     return new BookingRefusal('ALREADY_HOLDING', 'you already hold another slot; confirm or cancel it first');
+  }
+  if (e.code === '23P01' && e.constraint === 'appointments_one_per_test_type') {
+    return new BookingRefusal('ALREADY_BOOKED', 'you already have a booking of this test type; cancel it first');
   }
   if (e.code === '23P01' && e.constraint === 'appointments_user_no_overlap') {
     return new BookingRefusal('OVERLAPPING_APPOINTMENT', 'you already have an appointment at this time');

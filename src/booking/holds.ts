@@ -3,7 +3,10 @@
  * FOR UPDATE before a hold is written, 40001/40P01 retried by withTransaction, and the
  * partial unique index appointments_one_active_per_slot as the last line of defence. A
  * slot already visibly taken is refused on the snapshot, without taking (or waiting for)
- * its lock. A taken slot is a BookingRefusal (409), never an error.
+ * its lock. A taken slot is a BookingRefusal (409), never an error. The caller's limits
+ * (limits.ts) are read in the statement that locks the slot: a hold ended or a booking
+ * made after the snapshot changed the slot or the caller's rows, so the lock fails with
+ * 40001 and the retry sees it, or the exclusion constraint refuses the insert.
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.js';
@@ -12,6 +15,7 @@ import { holdIfFree, insertHold, toView, type AppointmentRow, type AppointmentVi
 import { BookingRefusal, refusalForConstraint } from './errors.js';
 import { expireHoldInTx } from './expire-holds.js';
 import { findAnswer, storeAnswer } from './idempotency.js';
+import { alreadyBookedRefusal, LIMITS_CTE, reholdRefusal } from './limits.js';
 
 export interface HoldRequest {
   userId: string;
@@ -30,40 +34,56 @@ export interface HoldAnswer {
 }
 
 /**
- * The slot, locked; the active appointment on it; and the caller's own hold elsewhere (one
- * at a time). $1 slot id, $2 user id. For the rare hold that finds an expired, unswept
- * hold in its way.
+ * The slot, locked; the active appointment on it; the caller's own hold elsewhere (one at a
+ * time); and the caller's limits. $1 user id, $2 slot id. For the rare hold that finds an
+ * expired, unswept hold in its way.
  */
 const LOCK_SLOT_SQL = `
+WITH ${LIMITS_CTE}
 SELECT s.status, s.start_time <= now() AS started,
-        a.id AS active_id, a.status = 'HOLD' AND a.expires_at <= clock_timestamp() AS active_expired,
-        o.id AS own_hold_id, o.slot_id AS own_hold_slot, o.expires_at <= clock_timestamp() AS own_hold_expired
+        a.id AS active_id, a.status = 'HOLD' AND a.expires_at <= clock_timestamp() AS active_expired, a.user_id = $1::uuid AS active_own,
+        o.id AS own_hold_id, o.slot_id AS own_hold_slot, o.expires_at <= clock_timestamp() AS own_hold_expired,
+        limits.rehold_seconds, limits.booked_id, limits.rehold_wait
    FROM time_slots s
    LEFT JOIN appointments a ON a.slot_id = s.id AND a.status IN ('HOLD', 'CONFIRMED')
-   LEFT JOIN appointments o ON o.user_id = $2::uuid AND o.status = 'HOLD' AND o.slot_id <> s.id
-  WHERE s.id = $1::uuid
+   LEFT JOIN appointments o ON o.user_id = $1::uuid AND o.status = 'HOLD' AND o.slot_id <> s.id
+   CROSS JOIN limits
+  WHERE s.id = $2::uuid
     FOR UPDATE OF s`;
 
+type Seen = Pick<SlotState, 'started' | 'active_id' | 'active_expired' | 'active_own' | 'own_hold_id' | 'own_hold_expired' | 'booked_id' | 'rehold_wait'>;
+
 /** The refusal a slot's state calls for, if any (expired holds in the way are not refusals). */
-function refusalFor(slot: Pick<SlotState, 'started' | 'active_id' | 'active_expired' | 'own_hold_id' | 'own_hold_expired'>): BookingRefusal | undefined {
+async function refusalFor(tx: pg.PoolClient, r: HoldRequest, slot: Seen): Promise<BookingRefusal | undefined> {
   if (slot.started) return new BookingRefusal('SLOT_UNAVAILABLE', 'this slot has already started');
-  if (slot.active_id && !slot.active_expired) return new BookingRefusal('SLOT_UNAVAILABLE', 'this slot is held or booked by someone else');
+  if (slot.active_id && !slot.active_expired) {
+    return new BookingRefusal('SLOT_UNAVAILABLE', slot.active_own ? 'you already hold or have booked this slot' : 'this slot is held or booked by someone else');
+  }
   if (slot.own_hold_id && !slot.own_hold_expired) {
     return new BookingRefusal('ALREADY_HOLDING', 'you already hold another slot; confirm or cancel it first');
   }
+  if (slot.booked_id) return alreadyBookedRefusal(tx, r.userId, r.slotId);
+  if (slot.rehold_wait !== null && slot.rehold_wait > 0) return reholdRefusal(slot.rehold_wait);
   return undefined;
 }
 
 /**
  * The slow path, when an expired but unswept hold stands in the way (on this slot, or the
- * caller's own elsewhere): the slot locked, the expired holds expired, then the hold.
+ * caller's own elsewhere): the slot locked, the expired holds expired, then the hold. When
+ * the hold in the way is the caller's own on this slot (and the cooldown is on), it is
+ * expired and its slot released as the sweep would, and the answer is REHOLD_TOO_SOON:
+ * returned, not thrown, so that the release commits.
  */
-async function holdPastExpired(tx: pg.PoolClient, r: HoldRequest, values: HoldValues): Promise<AppointmentRow> {
-  const { rows } = await tx.query<SlotState>(LOCK_SLOT_SQL, [r.slotId, r.userId]);
+async function holdPastExpired(tx: pg.PoolClient, r: HoldRequest, values: HoldValues): Promise<AppointmentRow | BookingRefusal> {
+  const { rows } = await tx.query<SlotState>(LOCK_SLOT_SQL, [r.userId, r.slotId]);
   const slot = rows[0];
   if (!slot) throw new BookingRefusal('SLOT_NOT_FOUND', 'no slot with this id');
-  const refusal = refusalFor(slot);
+  const refusal = await refusalFor(tx, r, slot);
   if (refusal) throw refusal;
+  if (slot.active_id && slot.active_own && slot.rehold_seconds > 0) {
+    await expireHoldInTx(tx, slot.active_id, true);
+    return reholdRefusal(slot.rehold_seconds);
+  }
   // this slot passes straight to the new hold (no release); the caller's own old slot is released
   if (slot.active_id) await expireHoldInTx(tx, slot.active_id, false);
   if (slot.own_hold_id) await expireHoldInTx(tx, slot.own_hold_id, true);
@@ -74,9 +94,9 @@ async function holdPastExpired(tx: pg.PoolClient, r: HoldRequest, values: HoldVa
 
 async function holdOnce(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
   const request = `POST /api/slots/${r.slotId}/hold`;
-  return withTransaction(
+  const outcome = await withTransaction(
     pool,
-    async (tx) => {
+    async (tx): Promise<HoldAnswer | BookingRefusal> => {
       if (r.idempotencyKey) {
         const stored = await findAnswer(tx, r.userId, r.idempotencyKey);
         if (stored) {
@@ -92,10 +112,12 @@ async function holdOnce(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
       if (!fast?.slot_status) throw new BookingRefusal('SLOT_NOT_FOUND', 'no slot with this id');
       let row: AppointmentRow | undefined = fast.id ? fast : undefined;
       if (!row) {
-        const refusal = refusalFor(fast);
+        const refusal = await refusalFor(tx, r, fast);
         if (refusal) throw refusal;
         if (fast.slot_status !== 'AVAILABLE' && !fast.active_id) throw new BookingRefusal('SLOT_UNAVAILABLE', 'this slot is not available');
-        row = await holdPastExpired(tx, r, values);
+        const slow = await holdPastExpired(tx, r, values);
+        if (slow instanceof BookingRefusal) return slow;
+        row = slow;
       }
       const answer: HoldAnswer = { statusCode: 201, body: { appointment: toView(row) }, replayed: false };
       if (r.idempotencyKey) await storeAnswer(tx, r.userId, r.idempotencyKey, { request, statusCode: 201, response: answer.body });
@@ -103,6 +125,8 @@ async function holdOnce(pool: pg.Pool, r: HoldRequest): Promise<HoldAnswer> {
     },
     { isolation: 'REPEATABLE READ', maxAttempts: 8 },
   );
+  if (outcome instanceof BookingRefusal) throw outcome;
+  return outcome;
 }
 
 /** Holds a slot for a user; throws BookingRefusal for every refusal the caller can act on. */
@@ -111,6 +135,8 @@ export async function placeHold(pool: pg.Pool, r: HoldRequest): Promise<HoldAnsw
     return await holdOnce(pool, r);
   } catch (err) {
     const refusal = refusalForConstraint(err);
+    // a booking of the same test type committed beside this hold: say which, as the usual refusal does
+    if (refusal?.code === 'ALREADY_BOOKED') throw await alreadyBookedRefusal(pool, r.userId, r.slotId);
     if (refusal) throw refusal;
     // a twin request with the same Idempotency-Key committed first: answer what it answered
     if (r.idempotencyKey && sqlState(err) === '23505' && (err as { constraint?: string }).constraint === 'idempotency_keys_pkey') {

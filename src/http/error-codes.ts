@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   SLOT_NOT_FOUND: { status: BOOKING_REFUSALS.SLOT_NOT_FOUND, meaning: 'No slot has this id.' },
   SLOT_UNAVAILABLE: { status: BOOKING_REFUSALS.SLOT_UNAVAILABLE, meaning: 'The slot is held or booked by someone else, or has already started.' },
   ALREADY_HOLDING: { status: BOOKING_REFUSALS.ALREADY_HOLDING, meaning: 'The user already holds another slot; confirm or cancel that hold first.' },
+  ALREADY_BOOKED: { status: BOOKING_REFUSALS.ALREADY_BOOKED, meaning: 'The user already has a booking (or a hold) of this test type whose test has not yet taken place; the message says which. One at a time per test type: cancel it first.' },
+  REHOLD_TOO_SOON: { status: BOOKING_REFUSALS.REHOLD_TOO_SOON, meaning: 'The user\'s own hold on this slot ended unconfirmed (it expired or was cancelled) moments ago, and the slot goes to others first (`rehold_cooldown_seconds`); wait the seconds the Retry-After header gives.' },
   OVERLAPPING_APPOINTMENT: { status: BOOKING_REFUSALS.OVERLAPPING_APPOINTMENT, meaning: 'The user already has an appointment at an overlapping time.' },
   IDEMPOTENCY_KEY_REUSED: { status: BOOKING_REFUSALS.IDEMPOTENCY_KEY_REUSED, meaning: 'This Idempotency-Key was already used for a different request; use a new key.' },
   APPOINTMENT_NOT_FOUND: { status: BOOKING_REFUSALS.APPOINTMENT_NOT_FOUND, meaning: 'No appointment with this id (that you may see).' },

@@ -9,7 +9,10 @@ export async function mapRefusals<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     // each code's status is the catalogue's (error-codes.ts), which takes booking's own for its refusals
-    if (err instanceof BookingRefusal || err instanceof SlotBatchError) throw new HttpError(err.code, err.message);
+    if (err instanceof BookingRefusal) {
+      throw new HttpError(err.code, err.message, err.retryAfterSeconds === undefined ? {} : { 'retry-after': String(err.retryAfterSeconds) });
+    }
+    if (err instanceof SlotBatchError) throw new HttpError(err.code, err.message);
     throw err;
   }
 }

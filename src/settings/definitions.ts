@@ -27,6 +27,8 @@ function setting<R extends { schema: z.ZodType }>(description: string, rule: R, 
 export const REALERT_AFTER_MINUTES_DEFAULT = 30;
 export const ALERT_DIGEST_SECONDS_DEFAULT = 60;
 export const ALERT_DAILY_CAP_DEFAULT = 20;
+/** Default of the booking setting that SQL reads straight from system_config. */
+export const REHOLD_COOLDOWN_SECONDS_DEFAULT = 60;
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Europe/London)');
 
@@ -39,6 +41,11 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-ho
 export const SETTINGS = {
   hold_minutes: setting('How long a hold lasts before it expires', wholeNumber(1, 60), (c) => c.HOLD_MINUTES),
   hold_sweep_seconds: setting('How often expired holds are swept', seconds(), (c) => c.HOLD_SWEEP_SECONDS),
+  rehold_cooldown_seconds: setting(
+    'Seconds after a hold ends unconfirmed (expired or cancelled) before the same learner may hold that slot again, so the release reaches others first (0 turns it off)',
+    wholeNumber(0, 3600),
+    () => REHOLD_COOLDOWN_SECONDS_DEFAULT,
+  ),
   release_poll_seconds: setting('How often released slots are polled when no notification wakes the poller', seconds(), (c) => c.RELEASE_POLL_SECONDS),
   send_rate_email_per_second: setting('Most emails sent per second, across all workers', wholeNumber(1, 100_000), (c) => c.DELIVERY_EMAIL_PER_SECOND),
   send_rate_push_per_second: setting('Most pushes sent per second, across all workers', wholeNumber(1, 100_000), (c) => c.DELIVERY_PUSH_PER_SECOND),

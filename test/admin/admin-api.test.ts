@@ -22,7 +22,7 @@ describe('GET/PUT /api/admin/config/:key', () => {
 
     const all = await t.app.inject({ method: 'GET', url: '/api/admin/config', headers: t.auth(admin.token) });
     expect(all.json().settings.map((s: { key: string }) => s.key)).toEqual(
-      expect.arrayContaining(['hold_minutes', 'hold_sweep_seconds', 'release_poll_seconds', 'send_rate_email_per_second', 'send_rate_push_per_second', 'quiet_hours_default']),
+      expect.arrayContaining(['hold_minutes', 'hold_sweep_seconds', 'rehold_cooldown_seconds', 'release_poll_seconds', 'send_rate_email_per_second', 'send_rate_push_per_second', 'quiet_hours_default']),
     );
   });
 
@@ -40,6 +40,9 @@ describe('GET/PUT /api/admin/config/:key', () => {
     ['hold_minutes', '5', 'hold_minutes: value'],
     ['hold_minutes', 2.5, 'hold_minutes: value'],
     ['send_rate_push_per_second', -1, 'send_rate_push_per_second: value'],
+    ['rehold_cooldown_seconds', -1, 'rehold_cooldown_seconds: value'],
+    ['rehold_cooldown_seconds', 3601, 'rehold_cooldown_seconds: value'],
+    ['rehold_cooldown_seconds', 1.5, 'rehold_cooldown_seconds: value'],
     ['quiet_hours_default', { start: '25:00', end: '07:00' }, 'quiet_hours_default: value.start'],
     ['quiet_hours_default', { start: '22:00' }, 'quiet_hours_default: value.end'],
     ['quiet_hours_default', { start: '22:00', end: '07:00', extra: 1 }, 'quiet_hours_default: value'],

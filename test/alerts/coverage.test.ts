@@ -5,16 +5,15 @@
  * path; a centre and a watch written at the same time still cover each other; and the
  * migration's backfill gives the rows the triggers would.
  */
-import { randomBytes } from 'node:crypto';
 import geodesic from 'geographiclib-geodesic';
 import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { withTransaction } from '../../src/db/transaction.js';
 import { prng } from '../../dev/centers.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertCenter, insertUser } from '../helpers/factories.js';
-import { withDatabase } from '../helpers/services.js';
+import { useEmptyDatabase } from '../helpers/empty-database.js';
 
 const ctx = useTestContext();
 const MILE = 1609.344;
@@ -281,21 +280,10 @@ describe('watch coverage', () => {
 });
 
 describe('migration 0014', () => {
-  const adminQuery = async (sql: string) => {
-    const c = new pg.Client({ connectionString: inject('adminUrl') });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  const name = `sw_t_${inject('runId')}_cov_${randomBytes(3).toString('hex')}`;
-  afterAll(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  const emptyDatabase = useEmptyDatabase('cov');
 
   it('backfills the rows of the live watches that were there, as the triggers would write them', async () => {
-    await adminQuery(`CREATE DATABASE ${name} TEMPLATE template0`);
-    const url = withDatabase(inject('adminUrl'), name);
+    const url = await emptyDatabase();
     await migrate({ databaseUrl: url, direction: 'up', count: 13 });
     const db = new pg.Pool({ connectionString: url, max: 2 });
     try {

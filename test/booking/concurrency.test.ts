@@ -138,6 +138,29 @@ describe('concurrent booking', () => {
     expect(Object.keys(statuses)).toEqual(expect.arrayContaining(['hold 201', 'hold 409', 'confirm 200', 'cancel 200', 'expire 200']));
   });
 
+  it('a learner confirming a practical hold while racing holds on other practical slots ends with one practical appointment', async () => {
+    const address = t.app.server.listening ? `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}` : await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const post = (token: string, path: string) => fetch(`${address}${path}`, { method: 'POST', headers: t.auth(token) });
+    const refusals: Record<string, number> = {};
+    for (let round = 0; round < 10; round++) {
+      const { slots } = await futureSlots(t.ctx.pool, 5);
+      const u = await t.signedIn();
+      const a = (await t.app.inject({ method: 'POST', url: `/api/slots/${slots[0]!.id}/hold`, headers: t.auth(u.token) })).json().appointment;
+      const [confirm, ...holds] = await Promise.all([post(u.token, `/api/appointments/${a.id}/confirm`), ...slots.slice(1).map((s) => post(u.token, `/api/slots/${s.id}/hold`))]);
+      expect(confirm!.status).toBe(200);
+      for (const h of holds) {
+        expect(h.status).toBe(409);
+        const code = ((await h.json()) as { error: { code: string } }).error.code;
+        refusals[code] = (refusals[code] ?? 0) + 1;
+      }
+      const { rows } = await t.ctx.pool.query(`SELECT status FROM appointments WHERE user_id = $1`, [u.id]);
+      expect(rows).toEqual([{ status: 'CONFIRMED' }]);
+    }
+    expect(Object.keys(refusals).every((c) => c === 'ALREADY_HOLDING' || c === 'ALREADY_BOOKED')).toBe(true);
+    expect(await invariantViolations(t.ctx.pool)).toEqual([]);
+    console.error(`holds racing a confirm were refused with: ${JSON.stringify(refusals)}`);
+  });
+
   it('confirm racing the sweep at the expiry boundary: never both CONFIRMED and released', async () => {
     const { slots } = await futureSlots(t.ctx.pool, 30);
     const outcomes: Record<string, number> = {};

@@ -29,6 +29,11 @@ export async function invariantViolations(db: Queryable): Promise<string[]> {
         OR (s.status = 'HOLD' AND a.status IS DISTINCT FROM 'HOLD')
         OR (s.status = 'BOOKED' AND a.status IS DISTINCT FROM 'CONFIRMED')
     UNION ALL
+    SELECT 'user ' || a.user_id || ' has ' || count(*) || ' live ' || a.test_type || ' appointments'
+      FROM appointments a
+     WHERE a.status IN ('HOLD', 'CONFIRMED') AND upper(a.slot_period) > now() AND NOT a.predates_booking_limit
+     GROUP BY a.user_id, a.test_type HAVING count(*) > 1
+    UNION ALL
     SELECT 'appointment ' || a.id || ' (' || a.status || ') has no event for its state'
       FROM appointments a
      WHERE NOT EXISTS (SELECT 1 FROM appointment_events e WHERE e.appointment_id = a.id AND e.to_status = a.status)

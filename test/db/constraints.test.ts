@@ -92,8 +92,9 @@ describe('appointments', () => {
     const other = await insertCenter(ctx.pool);
     const start = new Date('2031-07-01T09:00:00Z');
     const here = await insertSlot(ctx.pool, { centerId, start, minutes: 60 });
-    const there = await insertSlot(ctx.pool, { centerId: other.id, start: new Date('2031-07-01T09:30:00Z'), minutes: 60 });
-    const later = await insertSlot(ctx.pool, { centerId: other.id, start: new Date('2031-07-01T10:00:00Z'), minutes: 60 });
+    // theory slots: one practical and one theory test may both be booked, so only the overlap is at stake
+    const there = await insertSlot(ctx.pool, { centerId: other.id, start: new Date('2031-07-01T09:30:00Z'), minutes: 60, testType: 'theory' });
+    const later = await insertSlot(ctx.pool, { centerId: other.id, start: new Date('2031-07-01T10:00:00Z'), minutes: 60, testType: 'theory' });
     await insertAppointment(ctx.pool, { userId: user.id, slotId: here.id, status: 'CONFIRMED' });
     await expectRefused(insertAppointment(ctx.pool, { userId: user.id, slotId: there.id }), EXCLUSION, 'appointments_user_no_overlap');
     await expectRefused(
@@ -111,7 +112,7 @@ describe('appointments', () => {
     const user = await insertUser(ctx.pool);
     const other = await insertCenter(ctx.pool);
     const a = await insertSlot(ctx.pool, { centerId, start: new Date('2031-08-01T09:00:00Z'), minutes: 60 });
-    const b = await insertSlot(ctx.pool, { centerId: other.id, start: new Date('2031-08-01T12:00:00Z'), minutes: 60 });
+    const b = await insertSlot(ctx.pool, { centerId: other.id, start: new Date('2031-08-01T12:00:00Z'), minutes: 60, testType: 'theory' });
     await insertAppointment(ctx.pool, { userId: user.id, slotId: a.id, status: 'CONFIRMED' });
     await insertAppointment(ctx.pool, { userId: user.id, slotId: b.id, status: 'CONFIRMED' });
     await expectRefused(
@@ -124,7 +125,7 @@ describe('appointments', () => {
   it('refuse a second concurrent hold by the same user', async () => {
     const user = await insertUser(ctx.pool);
     const s1 = await insertSlot(ctx.pool, { centerId });
-    const s2 = await insertSlot(ctx.pool, { centerId });
+    const s2 = await insertSlot(ctx.pool, { centerId, testType: 'theory' });
     await insertAppointment(ctx.pool, { userId: user.id, slotId: s1.id });
     await expectRefused(insertAppointment(ctx.pool, { userId: user.id, slotId: s2.id }), UNIQUE, 'appointments_one_hold_per_user');
     await expect(insertAppointment(ctx.pool, { userId: user.id, slotId: s2.id, status: 'CONFIRMED' })).resolves.toBeDefined();
@@ -136,6 +137,49 @@ describe('appointments', () => {
     await expectRefused(insertAppointment(ctx.pool, { userId: user.id, slotId: slot.id, expiresAt: null }), CHECK, 'appointments_hold_has_expiry');
     await expectRefused(insertAppointment(ctx.pool, { userId: user.id, slotId: slot.id, status: 'PENCILLED' }), BAD_ENUM);
     await expectRefused(insertAppointment(ctx.pool, { userId: user.id, slotId: '00000000-0000-4000-8000-000000000000' }), '23502');
+  });
+
+  it('refuse a second live appointment of one test type per user; another type, a past test, a cancel and an erased user block nothing', async () => {
+    const user = await insertUser(ctx.pool);
+    const day = (d: number) => new Date(Date.now() + d * 86_400_000);
+    const [a, b, c] = [await insertSlot(ctx.pool, { centerId, start: day(10) }), await insertSlot(ctx.pool, { centerId, start: day(11) }), await insertSlot(ctx.pool, { centerId, start: day(12) })];
+    const booked = await insertAppointment(ctx.pool, { userId: user.id, slotId: a.id, status: 'CONFIRMED' });
+    await expectRefused(insertAppointment(ctx.pool, { userId: user.id, slotId: b.id }), EXCLUSION, 'appointments_one_per_test_type');
+    await expectRefused(insertAppointment(ctx.pool, { userId: user.id, slotId: b.id, status: 'CONFIRMED' }), EXCLUSION, 'appointments_one_per_test_type');
+    // a theory test beside the practical one
+    const theory = await insertSlot(ctx.pool, { centerId, start: day(15), testType: 'theory' });
+    await expect(insertAppointment(ctx.pool, { userId: user.id, slotId: theory.id, status: 'CONFIRMED' })).resolves.toBeDefined();
+    // the copy of the slot's test type follows the slot
+    await expectRefused(ctx.pool.query(`UPDATE time_slots SET test_type = 'practical' WHERE id = $1`, [theory.id]), EXCLUSION, 'appointments_one_per_test_type');
+    // the practical test taken (booked a month ago, ended yesterday) no longer counts
+    await ctx.pool.query(`UPDATE appointments SET created_at = now() - interval '30 days' WHERE id = $1`, [booked.id]);
+    await ctx.pool.query(`UPDATE time_slots SET start_time = now() - interval '1 day', end_time = now() - interval '1 day' + interval '57 minutes' WHERE id = $1`, [a.id]);
+    const next = await insertAppointment(ctx.pool, { userId: user.id, slotId: b.id, status: 'CONFIRMED' });
+    await expectRefused(insertAppointment(ctx.pool, { userId: user.id, slotId: c.id }), EXCLUSION, 'appointments_one_per_test_type');
+    await ctx.pool.query(`UPDATE appointments SET status = 'CANCELLED', cancelled_at = now() WHERE id = $1`, [next.id]);
+    await expect(insertAppointment(ctx.pool, { userId: user.id, slotId: c.id })).resolves.toBeDefined();
+    // the records of erased accounts (user_id NULL) are nobody's, so never each other's
+    const [d, e] = [await insertSlot(ctx.pool, { centerId, start: day(20) }), await insertSlot(ctx.pool, { centerId, start: day(21) })];
+    await ctx.pool.query(`INSERT INTO appointments (user_id, slot_id, status) VALUES (NULL, $1, 'CONFIRMED'), (NULL, $2, 'CONFIRMED')`, [d.id, e.id]);
+  });
+
+  it('refuse the second of two concurrent bookings of one test type by one user', async () => {
+    const user = await insertUser(ctx.pool);
+    const [s1, s2] = [await insertSlot(ctx.pool, { centerId }), await insertSlot(ctx.pool, { centerId })];
+    const one = await ctx.pool.connect();
+    const two = await ctx.pool.connect();
+    try {
+      await one.query('BEGIN');
+      await two.query('BEGIN');
+      await insertAppointment(one, { userId: user.id, slotId: s1.id, status: 'CONFIRMED' });
+      const second = insertAppointment(two, { userId: user.id, slotId: s2.id, status: 'CONFIRMED' }); // waits on one's row
+      await one.query('COMMIT');
+      await expectRefused(second, EXCLUSION, 'appointments_one_per_test_type');
+      await two.query('ROLLBACK');
+    } finally {
+      one.release();
+      two.release();
+    }
   });
 });
 

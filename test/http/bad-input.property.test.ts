@@ -4,12 +4,14 @@
  * out-of-range numbers, oversized and SQL-looking strings, broken JSON) at every route
  * the app registers, signed in as each role and as nobody. A second property mutates
  * valid bodies of the account, operator and account-deletion routes one field at a time:
- * each is a 400 naming the field, and the database is left exactly as it was.
+ * each is a 400 naming the field, and the database is left exactly as it was. A third has
+ * one learner try random sequences of holds, confirms, cancels and lapses against the
+ * booking limits: refusals only, never two live bookings of a test type.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.js';
-import { futureSlots } from '../booking/helpers.js';
+import { futureSlots, invariantViolations } from '../booking/helpers.js';
 
 const t = useTestApp({ HOLD_LIMIT_PER_MINUTE: 1_000_000, HOLD_LIMIT_PER_MINUTE_IP: 1_000_000, LOGIN_LIMIT_PER_MINUTE: 1_000_000, LOGIN_LIMIT_PER_MINUTE_IP: 1_000_000 });
 
@@ -154,5 +156,42 @@ describe('hostile input', () => {
       { numRuns: 300 },
     );
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('a learner trying any sequence of holds, confirms, cancels and lapses never gets a 5xx, nor two live bookings of a test type', async () => {
+    const { center, slots } = await futureSlots(t.ctx.pool, 4);
+    const theory = await t.ctx.pool.query<{ id: string }>(
+      `INSERT INTO time_slots (center_id, test_type, start_time, end_time) VALUES ($1, 'theory', now() + interval '40 days', now() + interval '40 days 1 hour') RETURNING id`,
+      [center.id],
+    );
+    const slotIds = [...slots.map((s) => s.id), theory.rows[0]!.id];
+    const REFUSALS = ['SLOT_UNAVAILABLE', 'ALREADY_HOLDING', 'ALREADY_BOOKED', 'REHOLD_TOO_SOON', 'HOLD_EXPIRED', 'APPOINTMENT_NOT_ACTIVE'];
+    const step = fc.record({ op: fc.constantFrom('hold', 'hold', 'confirm', 'cancel', 'lapse', 'cool'), slot: fc.nat(slotIds.length - 1), which: fc.nat() });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
+        const u = await t.signedIn();
+        const mine = async () => (await t.ctx.pool.query<{ id: string }>(`SELECT id FROM appointments WHERE user_id = $1 ORDER BY created_at, id`, [u.id])).rows.map((r) => r.id);
+        for (const { op, slot, which } of steps) {
+          const ids = await mine();
+          const id = ids[which % Math.max(1, ids.length)];
+          let res;
+          if (op === 'hold') res = await t.app.inject({ method: 'POST', url: `/api/slots/${slotIds[slot]}/hold`, headers: t.auth(u.token) });
+          else if ((op === 'confirm' || op === 'cancel') && id) res = await t.app.inject({ method: 'POST', url: `/api/appointments/${id}/${op}`, headers: t.auth(u.token) });
+          else if (op === 'lapse') await t.ctx.pool.query(`UPDATE appointments SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND status = 'HOLD'`, [u.id]);
+          // the cooldown passes
+          else if (op === 'cool') await t.ctx.pool.query(`UPDATE appointments SET cancelled_at = cancelled_at - interval '1 hour' WHERE user_id = $1 AND status = 'CANCELLED'`, [u.id]);
+          if (res && res.statusCode >= 400) {
+            expect(res.statusCode, res.body).toBeLessThan(500);
+            expect(REFUSALS, res.body).toContain(res.json().error.code);
+            if (res.json().error.code === 'REHOLD_TOO_SOON') expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+          }
+        }
+        expect(await invariantViolations(t.ctx.pool)).toEqual([]);
+        // leave the slots free for the next run (a lapsed, unswept hold can still be cancelled)
+        for (const id of await mine()) await t.app.inject({ method: 'POST', url: `/api/appointments/${id}/cancel`, headers: t.auth(u.token) });
+        return true;
+      }),
+      { numRuns: 60 },
+    );
   });
 });

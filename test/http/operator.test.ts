@@ -112,8 +112,13 @@ describe('role checks', () => {
     const client = await t.signedIn('CLIENT');
     const operator = await t.signedIn('OPERATOR');
     const before = (await t.ctx.pool.query(`SELECT (SELECT count(*) FROM test_centers) + (SELECT count(*) FROM audit_logs) + (SELECT count(*) FROM system_config) AS n`)).rows[0].n;
-    for (const r of staffRoutes) {
-      const url = r.url.replace(/:(\w+)/g, (_m, name: string) => (name === 'key' ? 'hold_minutes' : '00000000-0000-4000-8000-000000000000'));
+    // a settings route once per key kind: an environment default and a booking limit
+    const urls = (r: { url: string }) =>
+      (r.url.includes(':key') ? ['hold_minutes', 'rehold_cooldown_seconds'] : ['']).map((key) =>
+        r.url.replace(/:(\w+)/g, (_m, name: string) => (name === 'key' ? key : '00000000-0000-4000-8000-000000000000')),
+      );
+    for (const r of staffRoutes.flatMap((route) => urls(route).map((url) => ({ ...route, url })))) {
+      const url = r.url;
       const method = r.method as 'GET' | 'POST' | 'PUT' | 'DELETE';
       const payload = method === 'GET' ? undefined : { name: 'x', value: 1 };
       const anon = await t.app.inject({ method, url, ...(payload ? { payload } : {}) });

@@ -75,7 +75,7 @@ describe('DELETE /api/me', () => {
     token = (await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: PASSWORD } })).json().token;
     expect((await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: email.toLowerCase(), password: PASSWORD } })).statusCode).toBe(200);
 
-    const watch = { location: { latitude: 51.2, longitude: -1.1 }, radiusMiles: 10, method: 'email', testTypes: ['practical'], label: `${firstName}'s place` };
+    const watch = { location: { latitude: 51.2, longitude: -1.1 }, radiusMiles: 10, method: 'email', testTypes: ['practical', 'theory'], label: `${firstName}'s place` };
     expect((await t.app.inject({ method: 'POST', url: '/api/me/watches', headers: as(token), payload: watch })).statusCode).toBe(201);
     const pushWatch = { ...watch, method: 'push', label: `${lastName} family` };
     expect((await t.app.inject({ method: 'POST', url: '/api/me/watches', headers: as(token), payload: pushWatch })).statusCode).toBe(201);
@@ -88,7 +88,8 @@ describe('DELETE /api/me', () => {
     expect((await t.app.inject({ method: 'POST', url: '/api/me/push-subscriptions', headers: { ...as(token), 'user-agent': `${firstName}'s phone` }, payload: sub })).statusCode).toBe(201);
 
     // slots released at the learner's centre: alerts for them
-    slots.held = (await insertSlot(pool, { centerId: centre, start: days(5) })).id;
+    // a theory test: one live booking per test type, and the practical one is booked below
+    slots.held = (await insertSlot(pool, { centerId: centre, start: days(5), testType: 'theory' })).id;
     slots.booked = (await insertSlot(pool, { centerId: centre, start: days(6) })).id;
     slots.watched = (await insertSlot(pool, { centerId: centre, start: days(7) })).id;
     await matchReleaseBatch(pool, 100);
@@ -99,7 +100,7 @@ describe('DELETE /api/me', () => {
       [personId, slots.watched],
     );
 
-    // a booking (held with an Idempotency-Key, then confirmed) and a live hold
+    // a booking (held with an Idempotency-Key, then confirmed) and a live hold of another test type
     const booked = await t.app.inject({ method: 'POST', url: `/api/slots/${slots.booked}/hold`, headers: { ...as(token), 'idempotency-key': `key-${tag}` } });
     expect(booked.statusCode).toBe(201);
     appointments.booked = booked.json().appointment.id;
@@ -140,7 +141,7 @@ describe('DELETE /api/me', () => {
     expect((await rowsHolding(pool, [email, firstName, lastName, personId])).length).toBeGreaterThan(5);
     // another learner starts watching the same centre: the released slots are news to them
     const other = await t.signedIn();
-    await insertWatch(pool, { userId: other.id, latitude: 51.21, longitude: -1.1, radiusMiles: 5 });
+    await insertWatch(pool, { userId: other.id, latitude: 51.21, longitude: -1.1, radiusMiles: 5, testTypes: ['practical', 'theory'] });
 
     const res = await t.app.inject({ method: 'DELETE', url: '/api/me', headers: as(token), payload: { password: PASSWORD } });
     expect(res.statusCode, res.body).toBe(204);

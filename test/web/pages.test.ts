@@ -238,7 +238,8 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     const near = await insertSlot(t.ctx.pool, { centerId: centres.garretts!, start: days(9, 10) });
     await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(7, 10) });
     await insertSlot(t.ctx.pool, { centerId: centres.leeds!, start: days(7, 11) });
-    const { context, page, csp } = await signedInPage(await newLearner());
+    const learner = await newLearner();
+    const { context, page, csp } = await signedInPage(learner);
 
     await page.goto(`${base}/slots/${taken.id}`);
     expect(await page.locator('#slot-state').innerText()).toBe('Sorry, this slot has been taken.');
@@ -262,6 +263,16 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
     await page.getByRole('button', { name: 'Hold this slot' }).click();
     await eventually(() => page.locator('#slot-state').innerText()).toBe('Sorry, this slot has been taken.');
     await eventually(() => page.locator('#alt-list li').count()).toBeGreaterThan(0);
+
+    // a learner with a practical test booked is told which, and where to cancel it
+    const { rows: me } = await t.ctx.pool.query<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [learner]);
+    const mine = await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(12, 9), status: 'BOOKED' });
+    await insertAppointment(t.ctx.pool, { userId: me[0]!.id, slotId: mine.id, status: 'CONFIRMED' });
+    const another = await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(13, 9) });
+    await page.goto(`${base}/slots/${another.id}`);
+    await page.getByRole('button', { name: 'Hold this slot' }).click();
+    expect(await alertText(page)).toMatch(/^You already have a confirmed practical driving test on .+; cancel it first \(one booking per test type at a time\)\. Go to my appointments$/);
+    expect(await page.locator('#alert a[href="/appointments"]').count()).toBe(1);
     expect(csp).toEqual([]);
     await context.close();
   });

@@ -56,7 +56,7 @@ const holdSchema = {
   description:
     'Send `Idempotency-Key: <1-200 of A-Z a-z 0-9 _ . : ->` to make retrying safe: a repeat with the same key answers what the first one did (marked `idempotent-replayed: true`); the same key on another slot is `IDEMPOTENCY_KEY_REUSED`.',
   params: strictObject({ slotId: Uuid }),
-  response: replies({ 201: HeldReply }, 'VALIDATION_ERROR', 'SLOT_NOT_FOUND', 'SLOT_UNAVAILABLE', 'ALREADY_HOLDING', 'OVERLAPPING_APPOINTMENT', 'IDEMPOTENCY_KEY_REUSED'),
+  response: replies({ 201: HeldReply }, 'VALIDATION_ERROR', 'SLOT_NOT_FOUND', 'SLOT_UNAVAILABLE', 'ALREADY_HOLDING', 'ALREADY_BOOKED', 'REHOLD_TOO_SOON', 'OVERLAPPING_APPOINTMENT', 'IDEMPOTENCY_KEY_REUSED'),
 };
 
 export const slotRoutes: FastifyPluginAsyncTypebox = async (app) => {

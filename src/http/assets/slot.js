@@ -53,6 +53,10 @@ async function hold() {
     if (err instanceof ApiError && err.code === 'ALREADY_HOLDING') {
       return showAlert('You are already holding another slot. Confirm or cancel it first.', { href: '/appointments', text: 'Go to my appointments' });
     }
+    if (err instanceof ApiError && err.code === 'ALREADY_BOOKED') {
+      // the message names the booking they already have
+      return showAlert(`${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.`, { href: '/appointments', text: 'Go to my appointments' });
+    }
     showRequestError(err, () => null);
   }
 }
