@@ -89,6 +89,7 @@ describe('push routes', () => {
       ['https://169.254.169.254/latest/meta-data/', /link-local address \(169\.254\.169\.254\)/],
       ['https://localhost:5432/x', /port \(443\)/],
       ['https://localhost/x', /resolves to a loopback address \(127\.0\.0\.1\)/],
+      ['https://localhost./x', /resolves to a loopback address \(127\.0\.0\.1\)/],
       ['https://10.0.0.1/admin', /private address \(10\.0\.0\.1\)/],
       ['https://[::1]:3999/api/x', /port \(443\)/],
       ['https://[::1]/api/x', /loopback address \(::1\)/],
