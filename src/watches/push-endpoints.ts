@@ -71,14 +71,18 @@ export function endpointProblem(endpoint: string, policy: EndpointPolicy): strin
   return null;
 }
 
-/** Why a host whose addresses are these may not be posted to, or null when every one is public. */
-export function addressesProblem(addresses: readonly dns.LookupAddress[]): string | null {
+/**
+ * Why a host whose addresses are these may not be posted to, or null when every one is
+ * public. `showAddress` names the address too: for the sender's own records, not for a
+ * caller, who would otherwise learn what our resolver says about internal names.
+ */
+export function addressesProblem(addresses: readonly dns.LookupAddress[], showAddress: boolean): string | null {
   if (!addresses.length) return 'endpoint host does not resolve';
   // every address, not just one: a name with one public and one private record would let
   // the connection (or its fallback to the next address) reach the private one
   for (const { address } of addresses) {
     const kind = nonPublicKind(address);
-    if (kind) return `endpoint host resolves to ${kind} (${address})`;
+    if (kind) return `endpoint host resolves to ${kind}${showAddress ? ` (${address})` : ''}`;
   }
   return null;
 }
@@ -100,7 +104,7 @@ export async function endpointAddressProblem(endpoint: string, policy: EndpointP
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(Object.assign(new Error('lookup timed out'), { code: 'ETIMEOUT' })), LOOKUP_TIMEOUT_MS);
     });
-    return addressesProblem(await Promise.race([lookup(host), timeout]));
+    return addressesProblem(await Promise.race([lookup(host), timeout]), false);
   } catch (err) {
     return NOT_FOUND.has(String((err as { code?: unknown }).code)) ? 'endpoint host does not resolve' : 'endpoint host could not be resolved just now; try again later';
   } finally {
@@ -124,7 +128,7 @@ export function publicOnlyLookup(lookup: HostLookup = systemLookup): net.LookupF
   return (hostname, options, callback) => {
     lookup(hostname).then(
       (all) => {
-        const problem = addressesProblem(all);
+        const problem = addressesProblem(all, true);
         if (problem) {
           callback(all.length ? new NonPublicAddressError(problem) : Object.assign(new Error(problem), { code: 'ENOTFOUND' }), '');
           return;

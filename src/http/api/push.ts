@@ -7,7 +7,7 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { deleteSubscription, MAX_SUBSCRIPTIONS_PER_USER, saveSubscription } from '../../watches/push-subscriptions.js';
-import { endpointAddressProblem, endpointPolicy, subscriptionKeysProblem, systemLookup } from '../../watches/push-endpoints.js';
+import { endpointAddressProblem, endpointPolicy, endpointProblem, subscriptionKeysProblem, systemLookup } from '../../watches/push-endpoints.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { noContent, replies } from '../replies.js';
@@ -69,7 +69,8 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/me/push-subscriptions', { onRequest: app.authenticate, preHandler: subscribeLimit, schema: subscribeSchema }, async (request, reply) => {
     const { endpoint, keys } = request.body;
-    const problem = subscriptionKeysProblem(keys.p256dh, keys.auth) ?? (await endpointAddressProblem(endpoint, policy, lookupHost));
+    // the URL's own rules and the keys first: a host is looked up only for an otherwise good subscription
+    const problem = endpointProblem(endpoint, policy) ?? subscriptionKeysProblem(keys.p256dh, keys.auth) ?? (await endpointAddressProblem(endpoint, policy, lookupHost));
     if (problem) throw new HttpError('INVALID_SUBSCRIPTION', problem);
     const userAgent = request.headers['user-agent']?.slice(0, 500) ?? null;
     const saved = await saveSubscription(pool, userOf(request).id, { endpoint, p256dh: keys.p256dh, auth: keys.auth, userAgent });
