@@ -27,8 +27,9 @@ export function scrubEmails(text: string): string {
 
 // a URL's scheme, any user:password@, and its host; what follows the host is dropped
 const URL_IN_TEXT = /\b(https?|wss?):\/\/(?:[^\s/?#@<>"']*@)?([^\s/?#<>"']+)[^\s<>"']*/gi;
-// broader than EMAIL: a receiver's reply may name `bob@localhost` or `<bob@[10.0.0.1]>`
-const ANY_ADDRESS = /[^\s<>()[\]"',;:/]+@[^\s<>()"',;]+/g;
+// broader than EMAIL: a receiver's reply may name `bob@localhost` or `<bob@[10.0.0.1]>`;
+// matched only from the start of a word, so a long run of text without an @ stays linear
+const ANY_ADDRESS = /(?<![^\s<>()[\]"',;:/])[^\s<>()[\]"',;:/]+@[^\s<>()"',;]+/g;
 
 /**
  * Free text that is stored or shown outside the row it is about (a failed job's reason in

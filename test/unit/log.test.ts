@@ -56,6 +56,14 @@ describe('failure reasons kept outside their row', () => {
     expect(scrubReason(stack)).toBe(stack);
   });
 
+  it('stays quick on a long run of text with no address in it', () => {
+    const started = performance.now();
+    scrubReason('a'.repeat(200_000));
+    scrubReason(`550 <${'b'.repeat(200_000)}@example.com>`);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(scrubReason(`550 <${'b'.repeat(300)}@example.com>`)).toBe('550 <[email]>');
+  });
+
   it('scrubError rewrites message and stack of the same error object', () => {
     const err = new Error('550 <bob@example.com>: no such user');
     expect(scrubError(err)).toBe(err);
