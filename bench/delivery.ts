@@ -203,7 +203,7 @@ export default async function main(args: string[]): Promise<void> {
         SMTP_URL: smtpConnections ? `${smtpUrl}?maxConnections=${smtpConnections}` : smtpUrl,
         VAPID_PUBLIC_KEY: vapid.publicKey,
         VAPID_PRIVATE_KEY: vapid.privateKey,
-        PUSH_ALLOW_HTTP_ENDPOINTS: 'true',
+        PUSH_ALLOW_LOCAL_ENDPOINTS: 'true',
         LOG_LEVEL: 'warn',
         DATABASE_POOL_MAX: '20',
         DELIVERY_CONCURRENCY: String(concurrency),

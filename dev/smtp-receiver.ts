@@ -30,8 +30,8 @@ export type SmtpMode =
   | { kind: 'accept' }
   /** answer every new connection with this code (421: service not available) */
   | { kind: 'refuse-connect'; code: number }
-  /** refuse RCPT TO for addresses matching, with this code (550: no such user) */
-  | { kind: 'reject-rcpt'; match: RegExp; code: number };
+  /** refuse RCPT TO for addresses matching, with this code (550: no such user) and reply text (as many servers, naming the address) */
+  | { kind: 'reject-rcpt'; match: RegExp; code: number; reply?: (address: string) => string };
 
 export interface SmtpReceiver {
   readonly port: number;
@@ -83,7 +83,7 @@ export async function startSmtpReceiver(options: { port?: number; parse?: 'on-re
       },
       onRcptTo(address, _session, callback) {
         if (mode.kind === 'reject-rcpt' && mode.match.test(address.address)) {
-          return callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: mode.code }));
+          return callback(Object.assign(new Error(mode.reply?.(address.address) ?? 'Mailbox unavailable'), { responseCode: mode.code }));
         }
         callback();
       },

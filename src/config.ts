@@ -70,8 +70,16 @@ const schema = z
     VAPID_PRIVATE_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, 'must be a base64url P-256 private key (npm run cli -- vapid:generate)')),
     VAPID_SUBJECT: z.string().trim().regex(/^(mailto:|https:\/\/)/, 'must start with mailto: or https://').default('mailto:alerts@slotwatch.localhost'),
     DELIVERY_PUSH_TTL_SECONDS: int(0, 86_400).default(900),
-    // plain http:// push endpoints are for local receivers only: real push services are https
-    PUSH_ALLOW_HTTP_ENDPOINTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+    // for local test receivers only: lets push endpoints be http, on any port, at loopback
+    // and private addresses (real push services are https on 443 at public addresses)
+    PUSH_ALLOW_LOCAL_ENDPOINTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+    // when set, the only push service hosts endpoints may name: `*.googleapis.com,updates.push.services.mozilla.com`
+    PUSH_ENDPOINT_HOSTS: optional(
+      z.string().transform((v) => v.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)).pipe(
+        z.array(z.string().regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be host names or *.domain patterns, separated by commas')).min(1, 'must name at least one host'),
+      ),
+    ),
+    PUSH_SUBSCRIBE_LIMIT_PER_MINUTE: int(1, 100_000).default(10), PUSH_SUBSCRIBE_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(100),
     // delivery: rates per channel, concurrency, retries, claims
     DELIVERY_EMAIL_PER_SECOND: int(1, 100_000).default(200), DELIVERY_PUSH_PER_SECOND: int(1, 100_000).default(1000),
     DELIVERY_CONCURRENCY: int(1, 1000).default(50),
@@ -80,6 +88,9 @@ const schema = z
     DELIVERY_LEASE_SECONDS: int(60, 3600).default(60),
   })
   .superRefine((c, ctx) => {
+    if (c.PUSH_ALLOW_LOCAL_ENDPOINTS && c.PUBLIC_BASE_URL && new URL(c.PUBLIC_BASE_URL).protocol === 'https:') {
+      ctx.addIssue({ code: 'custom', path: ['PUSH_ALLOW_LOCAL_ENDPOINTS'], message: 'must not be true when PUBLIC_BASE_URL is https: it lets users point pushes at local and private addresses (for local test receivers only)' });
+    }
     if (Boolean(c.VAPID_PUBLIC_KEY) !== Boolean(c.VAPID_PRIVATE_KEY)) {
       const missing = c.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other VAPID key' });
@@ -101,6 +112,10 @@ export class ConfigError extends Error {
 
 /** Parses `env` (process.env by default); throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // turning the old switch on must not be silently ignored: say what it is called now
+  if (env.PUSH_ALLOW_HTTP_ENDPOINTS?.trim() === 'true') {
+    throw new ConfigError('slotwatch: bad configuration: PUSH_ALLOW_HTTP_ENDPOINTS is now PUSH_ALLOW_LOCAL_ENDPOINTS (for local test receivers only)', 'PUSH_ALLOW_HTTP_ENDPOINTS');
+  }
   const result = schema.safeParse(env);
   if (!result.success) {
     const issue = result.error.issues[0]!;

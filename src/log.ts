@@ -25,6 +25,36 @@ export function scrubEmails(text: string): string {
   return text.replace(EMAIL, '[email]');
 }
 
+// a URL's scheme, any user:password@, and its host; what follows the host is dropped
+const URL_IN_TEXT = /\b(https?|wss?):\/\/(?:[^\s/?#@<>"']*@)?([^\s/?#<>"']+)[^\s<>"']*/gi;
+// broader than EMAIL: a receiver's reply may name `bob@localhost` or `<bob@[10.0.0.1]>`;
+// matched only from the start of a word, so a long run of text without an @ stays linear
+const ANY_ADDRESS = /(?<![^\s<>()[\]"',;:/])[^\s<>()[\]"',;:/]+@[^\s<>()"',;]+/g;
+
+/**
+ * Free text that is stored or shown outside the row it is about (a failed job's reason in
+ * Redis and on the queue board, a delivery's last error): email addresses go, and URLs
+ * keep only their scheme and host, since a push endpoint or an unsubscribe link is a
+ * capability that works for whoever holds it.
+ */
+export function scrubReason(text: string): string {
+  return text.replace(URL_IN_TEXT, '$1://$2/[…]').replace(ANY_ADDRESS, '[email]');
+}
+
+/**
+ * Scrubs an error's message and stack in place (see scrubReason) and returns it: for a
+ * job processor to rethrow, since BullMQ keeps both in Redis (the failed reason, the stack
+ * trace, the events stream) where the queue board shows them. The same object, so BullMQ
+ * still recognises DelayedError and UnrecoverableError.
+ */
+export function scrubError<T>(err: T): T {
+  if (err instanceof Error) {
+    err.message = scrubReason(err.message);
+    if (err.stack) err.stack = scrubReason(err.stack);
+  }
+  return err;
+}
+
 // properties libraries hang on their errors that are whole objects, not facts about the
 // error: pg-pool attaches the failed client (its connection settings, parsed statements
 // and buffers, kilobytes per line) to an idle client's error
@@ -34,7 +64,7 @@ function errSerializer(err: unknown): unknown {
   const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
   for (const k of ERROR_OBJECT_PROPERTIES) delete out[k];
   for (const k of ['message', 'stack', 'detail'] as const) {
-    if (typeof out[k] === 'string') out[k] = scrubEmails(out[k] as string);
+    if (typeof out[k] === 'string') out[k] = scrubReason(out[k] as string);
   }
   return out;
 }

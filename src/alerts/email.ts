@@ -10,6 +10,7 @@ import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { scrubReason } from '../log.js';
 import { PermanentSendError, RetryableSendError } from './send-errors.js';
 import type { EmailContent } from './templates.js';
 
@@ -73,7 +74,9 @@ function domainOf(address: string): string {
  */
 export function classifySmtpError(err: unknown): RetryableSendError | PermanentSendError {
   const e = err as { responseCode?: number; code?: string; message?: string };
-  const message = `SMTP ${e.responseCode ?? e.code ?? 'error'}: ${e.message ?? String(err)}`.slice(0, 500);
+  // the reply often names the recipient ("550 <bob@example.com>: no such user"), and this
+  // message is stored with the alert and as the job's failure reason in Redis
+  const message = scrubReason(`SMTP ${e.responseCode ?? e.code ?? 'error'}: ${e.message ?? String(err)}`).slice(0, 500);
   if (typeof e.responseCode === 'number') {
     return e.responseCode >= 500 ? new PermanentSendError(message) : new RetryableSendError(message);
   }

@@ -6,6 +6,7 @@
  * route.ts; the alerts' own rows are store.ts.
  */
 import type { Queryable } from '../db/types.js';
+import { scrubReason } from '../log.js';
 import { ALERT_DAILY_CAP_DEFAULT, ALERT_DIGEST_SECONDS_DEFAULT, settingSql } from '../settings/definitions.js';
 import type { NotificationMethod as Channel } from '../watches/watches.js';
 
@@ -143,7 +144,7 @@ export async function finishMessage(db: Queryable, messageId: string, status: 'S
   await db.query(
     `UPDATE alert_messages SET status = $2::alert_status, lease_until = NULL, last_error = $3::text
       WHERE id = $1::uuid AND status IN ('PENDING', 'SENDING')`,
-    [messageId, status, reason],
+    [messageId, status, scrubReason(reason)],
   );
 }
 
@@ -219,7 +220,7 @@ export async function releaseDigest(db: Queryable, messageId: string, error: str
   await db.query(
     `UPDATE alert_messages SET status = 'PENDING', lease_until = NULL, last_error = coalesce($2::text, last_error)
       WHERE id = $1::uuid AND status = 'SENDING'`,
-    [messageId, error],
+    [messageId, error === null ? null : scrubReason(error)],
   );
 }
 

@@ -9,7 +9,8 @@ import https from 'node:https';
 import webpush from 'web-push';
 import type { Config } from '../config.js';
 import type { LiveSubscription } from './store.js';
-import { endpointProblem } from '../watches/push-endpoints.js';
+import { endpointPolicy, endpointProblem, NonPublicAddressError, publicOnlyLookup, systemLookup, type HostLookup } from '../watches/push-endpoints.js';
+import { scrubReason } from '../log.js';
 import { parseRetryAfter } from './send-errors.js';
 import type { PushPayload } from './templates.js';
 
@@ -35,15 +36,25 @@ const JWT_REUSE_MS = 50 * 60_000;
 // well inside DELIVERY_LEASE_SECONDS: a send must end before its claim could be retaken
 const REQUEST_TIMEOUT_MS = 20_000;
 
-// node:http(s) rather than fetch: undici's web streams cost noticeably more CPU per request,
-// which shows at a thousand pushes a second
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
-};
+type Agents = { 'http:': http.Agent; 'https:': https.Agent };
+
+/**
+ * Keep-alive agents for one sender. node:http(s) rather than fetch: undici's web streams
+ * cost noticeably more CPU per request, which shows at a thousand pushes a second. Unless
+ * local endpoints are allowed, every connection's host is resolved through
+ * publicOnlyLookup, so the address connected to is the address checked.
+ */
+function createAgents(allowLocal: boolean, lookup: HostLookup): Agents {
+  const guard = allowLocal ? {} : { lookup: publicOnlyLookup(lookup) };
+  return {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: 256, ...guard }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: 256, ...guard }),
+  };
+}
 
 /** POSTs one push message; resolves with what the push service answered. */
 function post(
+  agents: Agents,
   endpoint: string,
   headers: Record<string, string | number>,
   body: Buffer | null,
@@ -82,10 +93,17 @@ export function pushConfigured(config: Pick<Config, 'VAPID_PUBLIC_KEY' | 'VAPID_
   return Boolean(config.VAPID_PUBLIC_KEY && config.VAPID_PRIVATE_KEY);
 }
 
+export interface PushSenderOptions {
+  /** Resolves endpoint hosts before each new connection (dns.lookup by default). */
+  lookupHost?: HostLookup;
+}
+
 /** A PushSender for the configured VAPID keys; null when none are configured. */
-export function createPushSender(config: Config): PushSender | null {
+export function createPushSender(config: Config, options: PushSenderOptions = {}): PushSender | null {
   const { VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey, VAPID_SUBJECT: subject } = config;
   if (!pushConfigured(config) || !publicKey || !privateKey) return null;
+  const policy = endpointPolicy(config);
+  const agents = createAgents(policy.allowLocal, options.lookupHost ?? systemLookup);
   const jwtByAudience = new Map<string, { authorization: string; reuseUntil: number }>();
 
   function authorization(endpoint: string): string {
@@ -101,9 +119,10 @@ export function createPushSender(config: Config): PushSender | null {
 
   return {
     async send(sub, payload, options) {
-      // the HTTP route checks this too; rows written another way must not make us post anywhere
-      const badEndpoint = endpointProblem(sub.endpoint, config.PUSH_ALLOW_HTTP_ENDPOINTS);
-      if (badEndpoint) return { kind: 'permanent', subscriptionId: sub.id, reason: `malformed subscription: ${badEndpoint}` };
+      // the HTTP route checks this too, but rows written before a rule changed, or another
+      // way, must not make us post anywhere; a host name's addresses are checked as it connects
+      const badEndpoint = endpointProblem(sub.endpoint, policy);
+      if (badEndpoint) return { kind: 'permanent', subscriptionId: sub.id, reason: `endpoint refused: ${badEndpoint}` };
       let request: ReturnType<typeof webpush.generateRequestDetails>;
       try {
         request = webpush.generateRequestDetails({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, JSON.stringify(payload), {
@@ -117,13 +136,15 @@ export function createPushSender(config: Config): PushSender | null {
         });
       } catch (err) {
         // bad keys (wrong length, not on the curve) or a bad endpoint: no retry will help
-        return { kind: 'permanent', subscriptionId: sub.id, reason: `malformed subscription: ${(err as Error).message}` };
+        return { kind: 'permanent', subscriptionId: sub.id, reason: `malformed subscription: ${scrubReason((err as Error).message)}` };
       }
       let response: { status: number; location: string | null; retryAfter: string | null };
       try {
-        response = await post(request.endpoint, request.headers, request.body);
+        response = await post(agents, request.endpoint, request.headers, request.body);
       } catch (err) {
-        return { kind: 'retry', subscriptionId: sub.id, reason: `push service unreachable: ${(err as Error).message}`, retryAfterMs: null };
+        // the host resolves to our own network now: no retry will make that a push service
+        if (err instanceof NonPublicAddressError) return { kind: 'permanent', subscriptionId: sub.id, reason: `endpoint refused: ${err.message}` };
+        return { kind: 'retry', subscriptionId: sub.id, reason: `push service unreachable: ${scrubReason((err as Error).message)}`, retryAfterMs: null };
       }
       const status = response.status;
       if (status >= 200 && status < 300) return { kind: 'accepted', subscriptionId: sub.id, messageId: response.location };

@@ -10,6 +10,7 @@ import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bull
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Config } from '../config.js';
+import { scrubError, scrubReason } from '../log.js';
 import { deactivateSubscription, noteSubscriptionFailure } from '../watches/push-subscriptions.js';
 import type { AlertStore } from './batched-store.js';
 import { alertIdOf, DIGEST_JOB, handOff, handOffDigest, messageIdOf, type ChannelQueues } from './deliveries.js';
@@ -168,7 +169,7 @@ async function sendClaimed(
       log().warn({ err, alertId }, 'alert failed for good');
       throw new UnrecoverableError(err.message);
     }
-    const retry = err instanceof RetryableSendError ? err : new RetryableSendError((err as Error).message);
+    const retry = err instanceof RetryableSendError ? err : new RetryableSendError(scrubReason((err as Error).message));
     if (ctx.attempts >= config.DELIVERY_MAX_ATTEMPTS) {
       await markFailed(pool, alertId, `gave up after ${ctx.attempts} attempts: ${retry.message}`);
       throw new UnrecoverableError(retry.message);
@@ -296,7 +297,7 @@ async function processDigest(d: SendContext, channel: Channel, job: Job, token: 
         await finishMessage(pool, messageId, 'FAILED', err.message);
         throw new UnrecoverableError(err.message);
       }
-      const retry = err instanceof RetryableSendError ? err : new RetryableSendError((err as Error).message);
+      const retry = err instanceof RetryableSendError ? err : new RetryableSendError(scrubReason((err as Error).message));
       if (claimed.attempts >= config.DELIVERY_MAX_ATTEMPTS) {
         await finishMessage(pool, messageId, 'FAILED', `gave up after ${claimed.attempts} attempts: ${retry.message}`);
         throw new UnrecoverableError(retry.message);
@@ -317,7 +318,16 @@ async function processDigest(d: SendContext, channel: Channel, job: Job, token: 
   }
 }
 
-/** The processor for one channel queue: alert jobs and digest jobs. */
+/**
+ * The processor for one channel queue: alert jobs and digest jobs. Whatever it throws is
+ * scrubbed of addresses first: BullMQ keeps a failure's message and stack in Redis.
+ */
 export function sendProcessor(d: SendContext, channel: Channel): Processor {
-  return async (job, token) => (job.name === DIGEST_JOB ? processDigest(d, channel, job, token) : processAlert(d, channel, job, token));
+  return async (job, token) => {
+    try {
+      return await (job.name === DIGEST_JOB ? processDigest(d, channel, job, token) : processAlert(d, channel, job, token));
+    } catch (err) {
+      throw scrubError(err);
+    }
+  };
 }

@@ -11,6 +11,7 @@ import type { Queryable } from '../db/types.js';
 import { bullPrefix } from '../queues/names.js';
 import { workerMetrics, type Queues } from '../queues/queues.js';
 import type { SettingsCache } from '../settings/settings.js';
+import type { HostLookup } from '../watches/push-endpoints.js';
 import { batchedAlertStore } from './batched-store.js';
 import { CHANNEL_QUEUES, channelQueues, handOff, type ChannelQueues } from './deliveries.js';
 import { createMailer } from './email.js';
@@ -42,6 +43,8 @@ export interface SendersOptions {
   log: Logger;
   /** Send rates per channel: system_config over DELIVERY_*_PER_SECOND. */
   settings: Pick<SettingsCache, 'all'>;
+  /** Resolves push endpoint hosts as the sender connects (dns.lookup when unset). */
+  lookupHost?: HostLookup;
 }
 
 /**
@@ -52,7 +55,7 @@ export async function startSenders(o: SendersOptions): Promise<() => Promise<voi
   const { config } = o;
   const log = o.log.child({ component: 'delivery' });
   const mailer = createMailer(config, log);
-  const push = createPushSender(config);
+  const push = createPushSender(config, { lookupHost: o.lookupHost });
   const store = batchedAlertStore(o.pool, config.DELIVERY_LEASE_SECONDS, push !== null);
   const context = { config, pool: o.pool, log, mailer, push, channelQueues: channelQueues(o.queues), store };
   const rates = async (): Promise<Record<Channel, number>> => {

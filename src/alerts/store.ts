@@ -6,6 +6,7 @@
  * Reads that explain an alert's state are in state.ts.
  */
 import type { Queryable } from '../db/types.js';
+import { scrubReason } from '../log.js';
 import type { TestType } from '../slots/test-types.js';
 import { REALERT_AFTER_MINUTES_DEFAULT, settingSql } from '../settings/definitions.js';
 import { subscriptionsSucceededCte } from '../watches/push-subscriptions.js';
@@ -270,8 +271,9 @@ export async function extendLease(db: Queryable, alertId: string, leaseSeconds: 
   return rowCount === 1;
 }
 
-/** Gives a claim back (to be retried later): PENDING again, with the error recorded. */
+/** Gives a claim back (to be retried later): PENDING again, with the error recorded (scrubbed: see scrubReason). */
 export async function releaseClaim(db: Queryable, alertId: string, error: string | null): Promise<void> {
+  error = error === null ? null : scrubReason(error);
   await db.query(
     `UPDATE user_alerts SET status = 'PENDING', lease_until = NULL, last_error = coalesce($2::text, last_error)
       WHERE id = $1::uuid AND status = 'SENDING'`,
@@ -279,8 +281,9 @@ export async function releaseClaim(db: Queryable, alertId: string, error: string
   );
 }
 
-/** Marks an alert FAILED for good, with the error. */
+/** Marks an alert FAILED for good, with the error (scrubbed: see scrubReason). */
 export async function markFailed(db: Queryable, alertId: string, error: string): Promise<void> {
+  error = scrubReason(error);
   const { rows } = await db.query<{ message_id: string | null }>(
     `UPDATE user_alerts SET status = 'FAILED', lease_until = NULL, last_error = $2::text
       WHERE id = $1::uuid AND status IN ('PENDING', 'SENDING')

@@ -92,7 +92,7 @@ const env = {
   VAPID_PUBLIC_KEY: vapid.publicKey,
   VAPID_PRIVATE_KEY: vapid.privateKey,
   // the local push endpoint is plain http on loopback; real push services are https
-  PUSH_ALLOW_HTTP_ENDPOINTS: 'true',
+  PUSH_ALLOW_LOCAL_ENDPOINTS: 'true',
   RELEASE_POLL_SECONDS: '2',
   HOLD_SWEEP_SECONDS: '1',
   LOG_LEVEL: 'info',

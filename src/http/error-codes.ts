@@ -44,7 +44,7 @@ export const ERROR_CODES = {
   INVALID_POSTCODE: { status: 400, meaning: 'The postcode is not in the shape of a UK postcode (or of an outward code alone, such as `SW1A`).' },
   UNKNOWN_POSTCODE: { status: 400, meaning: 'The postcode is well formed but its outward code is not one of the UK\'s (nor is the postcode imported), so it cannot be placed; check it, or give `location {latitude, longitude}` instead.' },
   PUSH_NOT_CONFIGURED: { status: 404, meaning: 'This server has no VAPID key, so web push is off; choose email alerts.' },
-  INVALID_SUBSCRIPTION: { status: 400, meaning: 'The push subscription\'s endpoint or keys are not ones a browser\'s push service would give.' },
+  INVALID_SUBSCRIPTION: { status: 400, meaning: 'The push subscription\'s endpoint or keys are not ones a browser\'s push service would give: the endpoint must be https on port 443, without credentials, at a host that resolves only to public addresses; the message says which rule it breaks.' },
 
   // slots and booking (the refusals of booking/errors.ts keep the status booking gives them)
   SLOT_NOT_FOUND: { status: BOOKING_REFUSALS.SLOT_NOT_FOUND, meaning: 'No slot has this id.' },

@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import { closeDeps, createDeps, type Deps } from '../process/deps.js';
-import { log as rootLog } from '../log.js';
+import { log as rootLog, scrubError } from '../log.js';
 import { recordHeartbeat } from '../queues/heartbeat.js';
 import { bullPrefix, QUEUES } from '../queues/names.js';
 import { workerMetrics } from '../queues/queues.js';
@@ -14,6 +14,8 @@ const SETTINGS_RECHECK_MS = 5000;
 export interface WorkerOptions {
   /** The maintenance tasks to run (the senders are one: deliveryChannelsTask); all by default. */
   tasks?: MaintenanceTask[];
+  /** Resolves push endpoint hosts (dns.lookup when unset). */
+  lookupHost?: Deps['lookupHost'];
 }
 
 export interface RunningWorker {
@@ -32,7 +34,7 @@ export interface RunningWorker {
 export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<RunningWorker> {
   const tasks = options.tasks ?? maintenanceTasks;
   const log = rootLog.child({ process: 'worker' });
-  const deps = createDeps(config, 'worker', log);
+  const deps: Deps = { ...createDeps(config, 'worker', log), ...(options.lookupHost ? { lookupHost: options.lookupHost } : {}) };
   const { queues, redis, settings } = deps;
   const prefix = bullPrefix(config.QUEUE_PREFIX);
 
@@ -63,7 +65,10 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
         async (job) => {
           const task = byName.get(job.name);
           if (!task) return { skipped: `no task named ${job.name}` }; // an old schedule from an earlier release
-          const result = await task.run({ ...deps, log: log.child({ queue: QUEUES.maintenance, jobId: job.id, task: job.name }) }, job);
+          // BullMQ keeps a failure's message and stack in Redis, where the queue board shows them
+          const result = await task.run({ ...deps, log: log.child({ queue: QUEUES.maintenance, jobId: job.id, task: job.name }) }, job).catch((err: unknown) => {
+            throw scrubError(err);
+          });
           // readiness checks read this: a stuck worker shows, not only a dead one
           await recordHeartbeat(redis, config.QUEUE_PREFIX, task.name);
           return result;

@@ -11,6 +11,7 @@ import { createPool } from '../db/pool.js';
 import { closeQueues, createQueues, type Queues } from '../queues/queues.js';
 import { createRedis } from '../queues/redis.js';
 import { SettingsCache } from '../settings/settings.js';
+import type { HostLookup } from '../watches/push-endpoints.js';
 
 export interface Deps {
   config: Config;
@@ -24,6 +25,8 @@ export interface Deps {
   log: Logger;
   /** Runtime settings (system_config over environment defaults), re-read every few seconds. */
   settings: SettingsCache;
+  /** Resolves push endpoint hosts (registration's check and the sender's); dns.lookup when unset. */
+  lookupHost?: HostLookup;
 }
 
 /** The dependencies of a `web` or `worker` process. */

@@ -1,5 +1,8 @@
 /** push_subscriptions: the browsers that asked for web push, per user; every statement that writes it. */
+import type pg from 'pg';
+import { withTransaction } from '../db/transaction.js';
 import type { Queryable } from '../db/types.js';
+import { scrubReason } from '../log.js';
 
 export interface SubscriptionInput {
   endpoint: string;
@@ -9,21 +12,45 @@ export interface SubscriptionInput {
 }
 
 /**
+ * The most push subscriptions one user keeps: every alert is sent to each, so without a
+ * bound one account could make each of its alerts hundreds of requests.
+ */
+export const MAX_SUBSCRIPTIONS_PER_USER = 10;
+
+/**
  * Saves a browser's subscription for `userId`. The same endpoint subscribing again (new
  * keys after a browser refresh, or another account on the same browser) takes the row
  * over and makes it live again: an endpoint belongs to exactly one browser profile.
+ *
+ * A user keeps at most MAX_SUBSCRIPTIONS_PER_USER: saving one more removes the surplus,
+ * switched-off ones first, then the oldest (a learner's new browser is what they want
+ * alerts on; an old one has most likely gone). The user's advisory lock makes concurrent
+ * saves take turns, so none of them can count before another has written.
  */
-export async function saveSubscription(db: Queryable, userId: string, s: SubscriptionInput): Promise<{ id: string; created: boolean }> {
-  const { rows } = await db.query<{ id: string; created: boolean }>(
-    `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, user_agent)
-     VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text)
-     ON CONFLICT ON CONSTRAINT push_subscriptions_endpoint_key DO UPDATE
-       SET user_id = EXCLUDED.user_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
-           user_agent = EXCLUDED.user_agent, is_active = true, failure_reason = NULL
-     RETURNING id, (xmax = 0) AS created`,
-    [userId, s.endpoint, s.p256dh, s.auth, s.userAgent ?? null],
-  );
-  return rows[0]!;
+export async function saveSubscription(pool: pg.Pool, userId: string, s: SubscriptionInput): Promise<{ id: string; created: boolean; replaced: number }> {
+  return withTransaction(pool, async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('slotwatch.push-subscriptions:' || $1::text, 0))`, [userId]);
+    const { rows } = await tx.query<{ id: string; created: boolean }>(
+      `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, user_agent)
+       VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text)
+       ON CONFLICT ON CONSTRAINT push_subscriptions_endpoint_key DO UPDATE
+         SET user_id = EXCLUDED.user_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
+             user_agent = EXCLUDED.user_agent, is_active = true, failure_reason = NULL
+       RETURNING id, (xmax = 0) AS created`,
+      [userId, s.endpoint, s.p256dh, s.auth, s.userAgent ?? null],
+    );
+    const saved = rows[0]!;
+    const { rowCount } = await tx.query(
+      `DELETE FROM push_subscriptions
+        WHERE user_id = $1::uuid AND id <> $2::uuid
+          AND id NOT IN (SELECT id FROM push_subscriptions
+                          WHERE user_id = $1::uuid AND id <> $2::uuid
+                          ORDER BY is_active DESC, created_at DESC, id DESC
+                          LIMIT $3::int)`,
+      [userId, saved.id, MAX_SUBSCRIPTIONS_PER_USER - 1],
+    );
+    return { ...saved, replaced: rowCount ?? 0 };
+  });
 }
 
 /** Removes one of the user's subscriptions, by id or endpoint; false when it is not theirs. */
@@ -41,7 +68,7 @@ export async function deactivateSubscription(db: Queryable, id: string, reason: 
   await db.query(
     `UPDATE push_subscriptions SET is_active = false, last_failure_at = now(), failure_reason = $2::text
       WHERE id = $1::uuid`,
-    [id, reason.slice(0, 500)],
+    [id, scrubReason(reason).slice(0, 500)],
   );
 }
 
@@ -49,7 +76,7 @@ export async function deactivateSubscription(db: Queryable, id: string, reason: 
 export async function noteSubscriptionFailure(db: Queryable, id: string, reason: string): Promise<void> {
   await db.query(`UPDATE push_subscriptions SET last_failure_at = now(), failure_reason = $2::text WHERE id = $1::uuid`, [
     id,
-    reason.slice(0, 500),
+    scrubReason(reason).slice(0, 500),
   ]);
 }
 

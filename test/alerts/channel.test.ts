@@ -8,7 +8,7 @@ import { saveSubscription } from '../../src/watches/push-subscriptions.js';
 import { useTestContext } from '../helpers/context.js';
 import { startPushReceiver, type PushReceiver } from '../../dev/push-receiver.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
-import { enqueue, finished, insertAlert, startHarness, testConfig, waitForAlert, type Harness } from './fixtures.js';
+import { enqueue, finished, insertAlert, LOCAL_BASE_URL, startHarness, testConfig, waitForAlert, type Harness } from './fixtures.js';
 
 const ctx = useTestContext();
 const vapid = webpush.generateVAPIDKeys();
@@ -20,7 +20,7 @@ beforeAll(async () => {
   pushService = await startPushReceiver(vapid.publicKey);
   smtp = await startSmtpReceiver();
   h = await startHarness(
-    testConfig(ctx, { SMTP_URL: smtp.url, VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_HTTP_ENDPOINTS: 'true' }),
+    testConfig(ctx, { SMTP_URL: smtp.url, VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_LOCAL_ENDPOINTS: 'true', PUBLIC_BASE_URL: LOCAL_BASE_URL }),
   );
 });
 

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.js';
 import { startPushReceiver, type PushReceiver } from '../../dev/push-receiver.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
-import { startHarnessWithAllTasks, testConfig, until, type Harness } from './fixtures.js';
+import { LOCAL_BASE_URL, startHarnessWithAllTasks, testConfig, until, type Harness } from './fixtures.js';
 
 const vapid = webpush.generateVAPIDKeys();
-const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_HTTP_ENDPOINTS: true });
+const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_LOCAL_ENDPOINTS: true });
 let smtp: SmtpReceiver;
 let pushService: PushReceiver;
 let h: Harness;
@@ -25,7 +25,8 @@ beforeAll(async () => {
       SMTP_URL: smtp.url,
       VAPID_PUBLIC_KEY: vapid.publicKey,
       VAPID_PRIVATE_KEY: vapid.privateKey,
-      PUSH_ALLOW_HTTP_ENDPOINTS: 'true',
+      PUSH_ALLOW_LOCAL_ENDPOINTS: 'true',
+      PUBLIC_BASE_URL: LOCAL_BASE_URL,
       HOLD_SWEEP_SECONDS: '1',
       RELEASE_POLL_SECONDS: '1',
     }),

@@ -12,10 +12,13 @@ import { log } from '../../src/log.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
 import { createRedis } from '../../src/queues/redis.js';
 import { startWorker, type RunningWorker } from '../../src/jobs/runtime.js';
+import type { HostLookup } from '../../src/watches/push-endpoints.js';
 import type { TestContext } from '../helpers/context.js';
 import { insertCenter, insertSlot, insertUser, insertWatch } from '../helpers/factories.js';
 
 export const BASE_URL = 'https://slotwatch.test';
+/** PUBLIC_BASE_URL for a file whose push receiver is local (PUSH_ALLOW_LOCAL_ENDPOINTS refuses an https one). */
+export const LOCAL_BASE_URL = 'http://slotwatch.test';
 
 /** Config for this file: env-style values as strings, QUEUE_PREFIX set to the file's prefix. */
 export function testConfig(ctx: TestContext, env: Record<string, string> = {}): Config {
@@ -41,9 +44,9 @@ export interface Harness {
 }
 
 /** Starts the channel senders (the deliveries queues' workers), plus a producer like matching's. */
-export async function startHarness(config: Config, o: { allTasks?: boolean } = {}): Promise<Harness> {
+export async function startHarness(config: Config, o: { allTasks?: boolean; lookupHost?: HostLookup } = {}): Promise<Harness> {
   log.level = config.LOG_LEVEL; // the worker logs through the root logger, as workers/worker.ts sets it
-  const worker = await startWorker(config, o.allTasks ? {} : { tasks: [deliveryChannelsTask] });
+  const worker = await startWorker(config, { ...(o.allTasks ? {} : { tasks: [deliveryChannelsTask] }), lookupHost: o.lookupHost });
   const redis = createRedis(config.REDIS_URL, 'producer');
   const producer = createQueues(redis, config.QUEUE_PREFIX);
   return {

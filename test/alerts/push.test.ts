@@ -9,7 +9,7 @@ import { saveSubscription } from '../../src/watches/push-subscriptions.js';
 import { useTestContext } from '../helpers/context.js';
 import { startPushReceiver, type PushReceiver, type TestSubscription } from '../../dev/push-receiver.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
-import { BASE_URL, enqueue, finished, insertAlert, startHarness, testConfig, waitForAlert, type Harness } from './fixtures.js';
+import { LOCAL_BASE_URL, enqueue, finished, insertAlert, startHarness, testConfig, waitForAlert, type Harness } from './fixtures.js';
 
 const ctx = useTestContext();
 const vapid = webpush.generateVAPIDKeys();
@@ -27,7 +27,8 @@ beforeAll(async () => {
       VAPID_PRIVATE_KEY: vapid.privateKey,
       VAPID_SUBJECT: 'mailto:ops@slotwatch.test',
       DELIVERY_PUSH_TTL_SECONDS: '600',
-      PUSH_ALLOW_HTTP_ENDPOINTS: 'true', // the receiver in this test speaks plain http
+      PUSH_ALLOW_LOCAL_ENDPOINTS: 'true', // the receiver in this test speaks plain http on loopback
+      PUBLIC_BASE_URL: LOCAL_BASE_URL,
     }),
   );
 });
@@ -66,9 +67,9 @@ describe('a push alert', () => {
       expect(r.payload).toEqual({
         title: `Test slot free: ${a.centerName}`,
         body: 'Tuesday 14 January 2031 at 09:30, 4.0 miles away. Tap to hold it.',
-        url: `${BASE_URL}/slots/${a.slotId}`,
+        url: `${LOCAL_BASE_URL}/slots/${a.slotId}`,
         slotId: a.slotId,
-        alertsUrl: `${BASE_URL}/alerts`,
+        alertsUrl: `${LOCAL_BASE_URL}/alerts`,
       });
       expect(r.ttl).toBe('600');
       expect(r.urgency).toBe('high');

@@ -8,7 +8,7 @@ import { saveSubscription } from '../../src/watches/push-subscriptions.js';
 import { useTestContext } from '../helpers/context.js';
 import { startPushReceiver, type PushReceiver } from '../../dev/push-receiver.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
-import { enqueue, finished, insertAlert, startHarness, testConfig, waitForAlert, type Harness } from './fixtures.js';
+import { enqueue, finished, insertAlert, LOCAL_BASE_URL, startHarness, testConfig, waitForAlert, type Harness } from './fixtures.js';
 
 const ctx = useTestContext();
 const vapid = webpush.generateVAPIDKeys();
@@ -24,7 +24,8 @@ beforeAll(async () => {
       SMTP_URL: smtp.url,
       VAPID_PUBLIC_KEY: vapid.publicKey,
       VAPID_PRIVATE_KEY: vapid.privateKey,
-      PUSH_ALLOW_HTTP_ENDPOINTS: 'true',
+      PUSH_ALLOW_LOCAL_ENDPOINTS: 'true',
+      PUBLIC_BASE_URL: LOCAL_BASE_URL,
       DELIVERY_EMAIL_PER_SECOND: '2',
       DELIVERY_PUSH_PER_SECOND: '1000',
     }),

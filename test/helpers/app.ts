@@ -14,6 +14,7 @@ import type { Role } from '../../src/accounts/roles.js';
 import { createSession } from '../../src/accounts/sessions.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
+import type { Deps } from '../../src/process/deps.js';
 import { createLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
@@ -22,6 +23,12 @@ import { SettingsCache } from '../../src/settings/settings.js';
 import type { Redis } from 'ioredis';
 import { useTestContext, type TestContext } from './context.js';
 import { insertUser } from './factories.js';
+
+/**
+ * A resolver for push endpoint hosts that answers a public address for every name: the
+ * test machine has no DNS, and the routes refuse a host that does not resolve.
+ */
+export const resolveAsPublic: NonNullable<Deps['lookupHost']> = async () => [{ address: '93.184.215.14', family: 4 }];
 
 /** test-results/logs/<test file>.log: where a test app logs. */
 function logFile(): string {
@@ -41,9 +48,10 @@ export interface TestApp {
 
 /**
  * `overrides` changes config for this file (e.g. rate limits). QUEUE_PREFIX is always the
- * file's own Redis prefix, so queues and rate-limit counters are never shared.
+ * file's own Redis prefix, so queues and rate-limit counters are never shared. `extra`
+ * replaces dependencies (a resolver for push endpoint hosts: the test machine has no DNS).
  */
-export function useTestApp(overrides: Partial<Config> = {}): TestApp {
+export function useTestApp(overrides: Partial<Config> = {}, extra: Pick<Deps, 'lookupHost'> = {}): TestApp {
   const ctx = useTestContext();
   const t = { ctx } as TestApp;
   let redis: Redis | undefined;
@@ -63,7 +71,7 @@ export function useTestApp(overrides: Partial<Config> = {}): TestApp {
     t.queues = createQueues(redis, t.config.QUEUE_PREFIX);
     // the app's own log lines go to a file per test file, read when a test fails
     const log = createLogger({ level: t.config.LOG_LEVEL }, pino.destination({ dest: logFile(), mkdir: true, sync: true }));
-    t.app = await buildApp({ config: t.config, pool: ctx.pool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config) });
+    t.app = await buildApp({ config: t.config, pool: ctx.pool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config), ...extra });
     await t.app.ready();
   });
 

@@ -11,13 +11,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { recordHeartbeat } from '../../src/queues/heartbeat.js';
-import { useTestApp } from '../helpers/app.js';
+import { resolveAsPublic, useTestApp } from '../helpers/app.js';
 import { insertCenter, insertSlot } from '../helpers/factories.js';
 import { documented, type OpenApiDocument } from '../helpers/openapi.js';
 
 const vapid = webpush.generateVAPIDKeys();
 const METRICS_TOKEN = 'metrics-token-for-the-document-test';
-const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, METRICS_TOKEN, LOGIN_LIMIT_PER_MINUTE: 3 });
+const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, METRICS_TOKEN, LOGIN_LIMIT_PER_MINUTE: 3 }, { lookupHost: resolveAsPublic });
 const PASSWORD = 'correct horse battery';
 const NOBODY = '00000000-0000-4000-8000-000000000000';
 let check: ReturnType<typeof documented>;

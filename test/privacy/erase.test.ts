@@ -18,7 +18,7 @@ import { useTestApp } from '../helpers/app.js';
 import { insertAppointment, insertCenter, insertSlot, insertWatch } from '../helpers/factories.js';
 
 const vapid = webpush.generateVAPIDKeys();
-const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_HTTP_ENDPOINTS: true });
+const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_LOCAL_ENDPOINTS: true });
 const PASSWORD = 'a long and private passphrase';
 const days = (n: number) => new Date(Date.now() + n * 86_400_000);
 

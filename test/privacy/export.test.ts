@@ -9,11 +9,11 @@ import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { matchReleaseBatch } from '../../src/alerts/match.js';
 import { recordAudit } from '../../src/audit/audit.js';
-import { useTestApp } from '../helpers/app.js';
+import { resolveAsPublic, useTestApp } from '../helpers/app.js';
 import { insertCenter, insertSlot } from '../helpers/factories.js';
 
 const vapid = webpush.generateVAPIDKeys();
-const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey });
+const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey }, { lookupHost: resolveAsPublic });
 const PASSWORD = 'a long and private passphrase';
 
 describe('GET /api/me/export', () => {

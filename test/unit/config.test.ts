@@ -49,6 +49,39 @@ describe('loadConfig', () => {
     expect((error as ConfigError).message).not.toContain('\n');
   });
 
+  it('refuses local push endpoints on an https deployment, in one line naming the switch', () => {
+    expect(loadConfig({ PUSH_ALLOW_LOCAL_ENDPOINTS: 'true', PUBLIC_BASE_URL: 'http://127.0.0.1:3000' }).PUSH_ALLOW_LOCAL_ENDPOINTS).toBe(true);
+    for (const env of [
+      { PUSH_ALLOW_LOCAL_ENDPOINTS: 'true', PUBLIC_BASE_URL: 'https://slotwatch.example' },
+      { PUSH_ALLOW_LOCAL_ENDPOINTS: 'true', PUBLIC_BASE_URL: 'HTTPS://slotwatch.example' },
+    ]) {
+      const error = (() => {
+        try {
+          loadConfig(env);
+        } catch (err) {
+          return err as ConfigError;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error!.variable).toBe('PUSH_ALLOW_LOCAL_ENDPOINTS');
+      expect(error!.message).toMatch(/^slotwatch: bad configuration: PUSH_ALLOW_LOCAL_ENDPOINTS must not be true when PUBLIC_BASE_URL is https/);
+      expect(error!.message).not.toContain('\n');
+    }
+    // the old name turned on is not silently ignored
+    expect(() => loadConfig({ PUSH_ALLOW_HTTP_ENDPOINTS: 'true' })).toThrow(/PUSH_ALLOW_HTTP_ENDPOINTS is now PUSH_ALLOW_LOCAL_ENDPOINTS/);
+  });
+
+  it('reads PUSH_ENDPOINT_HOSTS as a list of host patterns, and names it when a pattern is bad', () => {
+    expect(loadConfig({}).PUSH_ENDPOINT_HOSTS).toBeUndefined();
+    expect(loadConfig({ PUSH_ENDPOINT_HOSTS: ' *.googleapis.com, Updates.Push.Services.Mozilla.com ,' }).PUSH_ENDPOINT_HOSTS).toEqual([
+      '*.googleapis.com',
+      'updates.push.services.mozilla.com',
+    ]);
+    for (const bad of ['*', 'https://fcm.googleapis.com', '*.com.*', 'localhost', ',']) {
+      expect(() => loadConfig({ PUSH_ENDPOINT_HOSTS: bad }), bad).toThrow(/^slotwatch: bad configuration: PUSH_ENDPOINT_HOSTS /);
+    }
+  });
+
   it('does not echo a URL, which may carry a password', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres//admin:hunter2@db' })).toThrow(/^(?!.*hunter2)/s);
   });

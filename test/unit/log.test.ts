@@ -1,7 +1,7 @@
 /** Logging never writes emails, passwords, tokens, authorization headers or push keys. */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
+import { createLogger, scrubError, scrubReason } from '../../src/log.js';
 
 function capture() {
   const lines: string[] = [];
@@ -39,5 +39,35 @@ describe('log redaction', () => {
     expect(line.err).toMatchObject({ message: 'terminating connection due to administrator command', code: '57P01' });
     expect(line.err).not.toHaveProperty('client');
     expect(lines[0]).not.toContain('parsedStatements');
+  });
+});
+
+describe('failure reasons kept outside their row', () => {
+  it('lose email addresses in any form a server writes them, and every URL keeps only its host', () => {
+    expect(scrubReason("Can't send mail - all recipients were rejected: 550 5.1.1 <Bob.Smith+x@Example.co.uk>: no such user")).toBe(
+      "Can't send mail - all recipients were rejected: 550 5.1.1 <[email]>: no such user",
+    );
+    expect(scrubReason('450 bob@localhost busy; user <ann@[10.0.0.1]> unknown')).toBe('450 [email] busy; user <[email]> unknown');
+    expect(scrubReason('Invalid URL https://u:pw@fcm.googleapis.com/fcm/send/dKx9?a=1 and http://127.0.0.1:8080/unsubscribe/abc')).toBe(
+      'Invalid URL https://fcm.googleapis.com/[…] and http://127.0.0.1:8080/[…]',
+    );
+    // what is no address stays: hosts and ports, scoped package paths in a stack trace
+    const stack = 'connect ECONNREFUSED 127.0.0.1:443\n    at x (/work/node_modules/@bull-board/api/dist/x.js:1:2)';
+    expect(scrubReason(stack)).toBe(stack);
+  });
+
+  it('stays quick on a long run of text with no address in it', () => {
+    const started = performance.now();
+    scrubReason('a'.repeat(200_000));
+    scrubReason(`550 <${'b'.repeat(200_000)}@example.com>`);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(scrubReason(`550 <${'b'.repeat(300)}@example.com>`)).toBe('550 <[email]>');
+  });
+
+  it('scrubError rewrites message and stack of the same error object', () => {
+    const err = new Error('550 <bob@example.com>: no such user');
+    expect(scrubError(err)).toBe(err);
+    expect(err.message).toBe('550 <[email]>: no such user');
+    expect(err.stack).toMatch(/^Error: 550 <\[email\]>: no such user\n/);
   });
 });

@@ -24,7 +24,7 @@ import { eventually, expectAccessible, watchCsp } from './browser-kit.js';
 
 const BROWSER_SCRIPTS = join(projectRoot, 'test', 'web', 'browser');
 const vapid = webpush.generateVAPIDKeys();
-const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_HTTP_ENDPOINTS: true, LOGIN_LIMIT_PER_MINUTE: 1000 });
+const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_LOCAL_ENDPOINTS: true, LOGIN_LIMIT_PER_MINUTE: 1000 });
 const PASSWORD = 'correct horse battery';
 let base = '';
 let browser: Browser | undefined;

@@ -6,8 +6,8 @@
  * unsubscribing locally).
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { deleteSubscription, saveSubscription } from '../../watches/push-subscriptions.js';
-import { endpointProblem, subscriptionKeysProblem } from '../../watches/push-endpoints.js';
+import { deleteSubscription, MAX_SUBSCRIPTIONS_PER_USER, saveSubscription } from '../../watches/push-subscriptions.js';
+import { endpointAddressProblem, endpointPolicy, endpointProblem, subscriptionKeysProblem, systemLookup } from '../../watches/push-endpoints.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { noContent, replies } from '../replies.js';
@@ -34,6 +34,10 @@ const keySchema = {
 const subscribeSchema = {
   tags,
   summary: "Save this browser's push subscription (its PushSubscription.toJSON())",
+  description:
+    'The endpoint must be an https URL on port 443 with no user name or password, whose host resolves only to public addresses ' +
+    `(and, when the server sets PUSH_ENDPOINT_HOSTS, is one of those push services). A user keeps at most ${MAX_SUBSCRIPTIONS_PER_USER} subscriptions: ` +
+    'saving another removes the surplus, switched-off ones first, then the oldest.',
   body: SubscriptionBody,
   response: replies(
     { 201: { ...SubscriptionReply, description: 'Saved' }, 200: { ...SubscriptionReply, description: 'Already saved: updated, now yours' } },
@@ -50,15 +54,23 @@ const deleteByEndpointSchema = {
 
 export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, pool } = app.deps;
+  const policy = endpointPolicy(config);
+  const lookupHost = app.deps.lookupHost ?? systemLookup;
+  // a browser subscribes once per profile; more than a few a minute is a script
+  const subscribeLimit = app.rateLimit([
+    { name: 'push-subscribe-user', max: config.PUSH_SUBSCRIBE_LIMIT_PER_MINUTE, key: (r) => userOf(r).id },
+    { name: 'push-subscribe-ip', max: config.PUSH_SUBSCRIBE_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
+  ]);
 
   app.get('/api/push/vapid-public-key', { schema: keySchema }, async () => {
     if (!config.VAPID_PUBLIC_KEY) throw new HttpError('PUSH_NOT_CONFIGURED', 'web push is not set up on this server; choose email alerts');
     return { publicKey: config.VAPID_PUBLIC_KEY };
   });
 
-  app.post('/api/me/push-subscriptions', { onRequest: app.authenticate, schema: subscribeSchema }, async (request, reply) => {
+  app.post('/api/me/push-subscriptions', { onRequest: app.authenticate, preHandler: subscribeLimit, schema: subscribeSchema }, async (request, reply) => {
     const { endpoint, keys } = request.body;
-    const problem = endpointProblem(endpoint, config.PUSH_ALLOW_HTTP_ENDPOINTS) ?? subscriptionKeysProblem(keys.p256dh, keys.auth);
+    // the URL's own rules and the keys first: a host is looked up only for an otherwise good subscription
+    const problem = endpointProblem(endpoint, policy) ?? subscriptionKeysProblem(keys.p256dh, keys.auth) ?? (await endpointAddressProblem(endpoint, policy, lookupHost));
     if (problem) throw new HttpError('INVALID_SUBSCRIPTION', problem);
     const userAgent = request.headers['user-agent']?.slice(0, 500) ?? null;
     const saved = await saveSubscription(pool, userOf(request).id, { endpoint, p256dh: keys.p256dh, auth: keys.auth, userAgent });
