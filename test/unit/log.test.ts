@@ -1,7 +1,7 @@
 /** Logging never writes emails, passwords, tokens, authorization headers or push keys. */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, scrubError, scrubReason } from '../../src/log.js';
+import { createLogger, scrubEmails, scrubError, scrubReason } from '../../src/log.js';
 
 function capture() {
   const lines: string[] = [];
@@ -56,12 +56,13 @@ describe('failure reasons kept outside their row', () => {
     expect(scrubReason(stack)).toBe(stack);
   });
 
-  it('stays quick on a long run of text with no address in it', () => {
-    const started = performance.now();
-    scrubReason('a'.repeat(200_000));
-    scrubReason(`550 <${'b'.repeat(200_000)}@example.com>`);
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect(scrubReason(`550 <${'b'.repeat(300)}@example.com>`)).toBe('550 <[email]>');
+  // a pattern rescanned from every position takes tens of seconds on these inputs, which
+  // the test's own time limit turns into a failure; a linear one takes milliseconds
+  it('handles a long run of text, with or without an address in it', () => {
+    expect(scrubReason('a'.repeat(200_000))).toHaveLength(200_000);
+    expect(scrubReason(`550 <${'b'.repeat(200_000)}@example.com>`)).toBe('550 <[email]>');
+    expect(scrubEmails('a'.repeat(200_000))).toHaveLength(200_000);
+    expect(scrubEmails(`to ${'b'.repeat(200_000)}@example.com.`)).toBe('to [email].');
   });
 
   it('scrubError rewrites message and stack of the same error object', () => {
