@@ -26,7 +26,7 @@ const commands: CommandEntry[] = [
   { name: 'queues:retry', summary: 'move every failed job of a queue back to waiting', load: async () => (await import('./commands/queues.js')).queuesRetry },
   { name: 'queues:pause', summary: 'stop workers taking new jobs from a queue', load: async () => (await import('./commands/queues.js')).queuesPause },
   { name: 'queues:resume', summary: 'let workers take jobs from a paused queue again', load: async () => (await import('./commands/queues.js')).queuesResume },
-  { name: 'users:create', summary: 'create an account: --email E --password P --role ADMIN|OPERATOR|CLIENT', load: async () => (await import('./commands/users-create.js')).usersCreate },
+  { name: 'users:create', summary: 'create an account: --email E --role ADMIN|OPERATOR|CLIENT, the password from stdin or a prompt', load: async () => (await import('./commands/users-create.js')).usersCreate },
   { name: 'centers:import', summary: 'load test centres from a DVSA-format CSV, idempotently by id', load: async () => (await import('./commands/centers-import.js')).centersImport },
   {
     name: 'postcodes:import',
