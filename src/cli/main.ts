@@ -33,6 +33,7 @@ const commands: CommandEntry[] = [
     summary: 'replace the postcodes table with a .csv or .csv.gz of full postcodes (the shared file, or ONS NSPL/ONSPD), all or nothing',
     load: async () => (await import('./commands/postcodes-import.js')).postcodesImport,
   },
+  { name: 'secret:generate', summary: 'print a new SECRET_KEY for the web process', load: async () => (await import('./commands/secret-generate.js')).secretGenerate },
   { name: 'vapid:generate', summary: 'print a new VAPID key pair for web push', load: async () => (await import('./commands/vapid-generate.js')).vapidGenerate },
   { name: 'feed:poll', summary: 'poll the availability feed (FEED_URL, or the URL given) once and print what it changed', load: async () => (await import('./commands/feed-poll.js')).feedPoll },
 ];
