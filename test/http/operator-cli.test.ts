@@ -1,4 +1,5 @@
 /** `users:create` and `centers:import` as operators run them: a real process against the file's database. */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,34 @@ describe('users:create', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no password on standard input; pipe it in/);
     expect(await users('x@example.com')).toEqual([]);
+  });
+
+  // script(1) gives the command a terminal, as an operator's shell would
+  it.runIf(existsSync('/usr/bin/script'))('asks twice on a terminal without echoing what is typed', async () => {
+    const typed = 'typed at the prompt 42';
+    const command = `${process.execPath} --import tsx src/cli/main.ts users:create --email tty@example.com --role OPERATOR`;
+    const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { cwd: projectRoot, env: { ...process.env, ...env(), LOG_LEVEL: 'warn' } });
+    let out = '';
+    const seen = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => (out.includes(text) ? resolve() : undefined);
+        child.stdout.on('data', (d) => {
+          out += d;
+          check();
+        });
+        child.once('exit', () => reject(new Error(`exited before "${text}": ${out}`)));
+        check();
+      });
+    // typed only once the prompt is up: the terminal echoes what arrives before echo is off
+    await seen('Password for the new account:');
+    child.stdin.write(`${typed}\r`);
+    await seen('The same again:');
+    child.stdin.write(`${typed}\r`);
+    await seen('created OPERATOR');
+    child.stdin.end();
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(out).not.toContain(typed);
+    expect(await verifyPassword(typed, (await users('tty@example.com'))[0].password_hash)).toBe(true);
   });
 
   it('refuses --password with exit code 1, saying how to pass the password now, and creates nothing', async () => {
