@@ -1,5 +1,5 @@
 /**
- * When Redis is down, what guards a password or mails an address is refused (503
+ * When Redis is down, whatever checks a password or mails an address is refused (503
  * SERVICE_UNAVAILABLE with Retry-After), and holds go on as before (their limit lets them
  * through). A real outage: the app talks to a redis-server this file starts and then stops.
  */
@@ -71,13 +71,14 @@ function withEmail(o: InjectOptions): InjectOptions {
 }
 
 describe('a Redis outage', () => {
-  it('signs in while Redis answers, then refuses sign-in, sign-up and account mail with 503, lets holds through, and recovers', async () => {
+  it('signs in while Redis answers, then refuses sign-in, sign-up, account mail and password checks with 503, lets holds through, and recovers', async () => {
     expect((await t.app.inject(withEmail(guarded[0]![1]))).statusCode).toBe(200);
 
     await stopRedis();
     const redis = t.app.deps.redis;
     while (redis.status === 'ready') await new Promise((r) => setTimeout(r, 20));
 
+    const signedIn = await t.signedIn();
     const before = (await t.ctx.pool.query(`SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM sessions) + (SELECT count(*) FROM account_tokens) AS n`)).rows[0].n;
     for (const [what, request] of guarded) {
       const res = await t.app.inject(withEmail(request));
@@ -86,6 +87,16 @@ describe('a Redis outage', () => {
       expect(res.json().error.message).toMatch(/is unavailable for a moment/);
       expect(res.headers['retry-after']).toBe('5');
     }
+    // the password checks of a signed-in learner: changing the password, deleting the account
+    for (const request of [
+      { method: 'POST', url: '/api/me/password', payload: { currentPassword: PASSWORD, newPassword: 'another long password' } },
+      { method: 'DELETE', url: '/api/me', payload: { password: PASSWORD } },
+    ] as InjectOptions[]) {
+      const res = await t.app.inject({ ...request, headers: t.auth(signedIn.token) });
+      expect(res.statusCode, `${request.method} ${request.url}: ${res.body}`).toBe(503);
+      expect(res.json().error.code).toBe('SERVICE_UNAVAILABLE');
+    }
+    expect((await t.ctx.pool.query(`SELECT count(*)::int AS n FROM users WHERE id = $1`, [signedIn.id])).rows[0].n).toBe(1);
     const after = (await t.ctx.pool.query(`SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM sessions) + (SELECT count(*) FROM account_tokens) AS n`)).rows[0].n;
     expect(after).toBe(before);
 
