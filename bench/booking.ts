@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type pg from 'pg';
 import { HOLD_SQL } from '../src/booking/appointments.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, newSecretKey } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { projectRoot } from '../src/paths.js';
@@ -319,6 +319,7 @@ export default async function bookingBench(args: string[]): Promise<void> {
         DATABASE_POOL_MAX: String(connections),
         REDIS_URL: base.REDIS_URL,
         QUEUE_PREFIX: queuePrefix,
+        SECRET_KEY: newSecretKey(),
         PORT: String(port),
         LOG_LEVEL: 'error',
         HOLD_LIMIT_PER_MINUTE: '100000',

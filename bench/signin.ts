@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { createUser } from '../src/accounts/users.js';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, newSecretKey, type Config } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { withDatabase } from '../src/db/urls.js';
 import { buildApp } from '../src/http/app.js';
@@ -105,6 +105,7 @@ export default async function signinBench(args: string[]): Promise<void> {
           ...env,
           DATABASE_URL: url,
           QUEUE_PREFIX: queuePrefix,
+          SECRET_KEY: env.SECRET_KEY ?? newSecretKey(),
           OUTBOX_DIR: join(projectRoot, 'test-results', 'bench-outbox'),
           REGISTER_LIMIT_PER_MINUTE_IP: 1_000_000,
           LOGIN_LIMIT_PER_MINUTE: 100_000,

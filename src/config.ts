@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -39,6 +40,9 @@ const schema = z
     TRUST_PROXY_HOPS: int(0, 10).default(0),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_TIMEOUT_SECONDS: int(1, 28).default(25),
+    // keys the rate-limit counters' names and signs the sign-in device cookies (nothing else,
+    // so rotating it only resets those); required by the web process (loadConfig's `require`)
+    SECRET_KEY: optional(z.string().trim().regex(/^[A-Za-z0-9_-]{43,}={0,2}$/, 'must be at least 32 random bytes as base64url, 43+ characters (npm run cli -- secret:generate)')),
     // when set, GET /metrics needs Authorization: Bearer <METRICS_TOKEN>
     METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
     // sessions, and the limits per account and per IP address (a minute's requests)
@@ -110,8 +114,25 @@ export class ConfigError extends Error {
   }
 }
 
+/** A new SECRET_KEY: 32 random bytes, base64url (secret:generate; the demo's, tests' and benchmarks' throwaway keys). */
+export function newSecretKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Variables optional in the schema that a process may require (the ones it uses). */
+export type RequirableVariable = 'SECRET_KEY';
+
+const HOW_TO_SET: Record<RequirableVariable, string> = {
+  SECRET_KEY: 'generate one with `npm run cli -- secret:generate`',
+};
+
+export interface LoadOptions {
+  /** Variables this process cannot run without, though others can (the web process needs SECRET_KEY; the worker and CLI do not). */
+  require?: RequirableVariable[];
+}
+
 /** Parses `env` (process.env by default); throws ConfigError naming the first bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, o: LoadOptions = {}): Config {
   // turning the old switch on must not be silently ignored: say what it is called now
   if (env.PUSH_ALLOW_HTTP_ENDPOINTS?.trim() === 'true') {
     throw new ConfigError('slotwatch: bad configuration: PUSH_ALLOW_HTTP_ENDPOINTS is now PUSH_ALLOW_LOCAL_ENDPOINTS (for local test receivers only)', 'PUSH_ALLOW_HTTP_ENDPOINTS');
@@ -124,13 +145,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`slotwatch: bad configuration: ${message}`, variable);
   }
   const c = result.data;
+  for (const variable of o.require ?? []) {
+    if (!c[variable]) throw new ConfigError(`slotwatch: bad configuration: ${variable} is not set; ${HOW_TO_SET[variable]}`, variable);
+  }
   return { ...c, PUBLIC_BASE_URL: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '') };
 }
 
 /** For entry points: the config, or one line on stderr and exit code 1. */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, o: LoadOptions = {}): Config {
   try {
-    return loadConfig(env);
+    return loadConfig(env, o);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');

@@ -1,7 +1,8 @@
 /** `npm run web` / Procfile `web:`: builds the HTTP app and listens on PORT; no logic of its own. */
 import { loadConfigOrExit } from '../src/config.js';
 
-const config = loadConfigOrExit();
+// the web process keys its rate limits and device cookies with SECRET_KEY
+const config = loadConfigOrExit(process.env, { require: ['SECRET_KEY'] });
 const { log } = await import('../src/log.js');
 const { createDeps, closeDeps } = await import('../src/process/deps.js');
 const { buildApp } = await import('../src/http/app.js');

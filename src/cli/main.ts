@@ -26,13 +26,14 @@ const commands: CommandEntry[] = [
   { name: 'queues:retry', summary: 'move every failed job of a queue back to waiting', load: async () => (await import('./commands/queues.js')).queuesRetry },
   { name: 'queues:pause', summary: 'stop workers taking new jobs from a queue', load: async () => (await import('./commands/queues.js')).queuesPause },
   { name: 'queues:resume', summary: 'let workers take jobs from a paused queue again', load: async () => (await import('./commands/queues.js')).queuesResume },
-  { name: 'users:create', summary: 'create an account: --email E --password P --role ADMIN|OPERATOR|CLIENT', load: async () => (await import('./commands/users-create.js')).usersCreate },
+  { name: 'users:create', summary: 'create an account: --email E --role ADMIN|OPERATOR|CLIENT, the password from stdin or a prompt', load: async () => (await import('./commands/users-create.js')).usersCreate },
   { name: 'centers:import', summary: 'load test centres from a DVSA-format CSV, idempotently by id', load: async () => (await import('./commands/centers-import.js')).centersImport },
   {
     name: 'postcodes:import',
     summary: 'replace the postcodes table with a .csv or .csv.gz of full postcodes (the shared file, or ONS NSPL/ONSPD), all or nothing',
     load: async () => (await import('./commands/postcodes-import.js')).postcodesImport,
   },
+  { name: 'secret:generate', summary: 'print a new SECRET_KEY for the web process', load: async () => (await import('./commands/secret-generate.js')).secretGenerate },
   { name: 'vapid:generate', summary: 'print a new VAPID key pair for web push', load: async () => (await import('./commands/vapid-generate.js')).vapidGenerate },
   { name: 'feed:poll', summary: 'poll the availability feed (FEED_URL, or the URL given) once and print what it changed', load: async () => (await import('./commands/feed-poll.js')).feedPoll },
 ];

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import webpush from 'web-push';
 import { expireHoldSoon } from '../booking/appointments.js';
-import { loadConfigOrExit } from '../config.js';
+import { loadConfigOrExit, newSecretKey } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { withDatabase } from '../db/urls.js';
 import { projectRoot } from '../paths.js';
@@ -89,6 +89,9 @@ const env = {
   PUBLIC_BASE_URL: base,
   QUEUE_PREFIX: `slotwatch-demo-${process.pid}`,
   SMTP_URL: smtp.url,
+  // a throwaway key for the demo's own processes (a fresh machine has no .env): it keys
+  // only rate-limit counters and device cookies, which end with the demo anyway
+  SECRET_KEY: newSecretKey(),
   VAPID_PUBLIC_KEY: vapid.publicKey,
   VAPID_PRIVATE_KEY: vapid.privateKey,
   // the local push endpoint is plain http on loopback; real push services are https

@@ -14,6 +14,7 @@ import type { ErrorCode } from './error-codes.js';
 import { describeValidation, errorBody, HttpError } from './errors.js';
 import { docsRoutes, registerOpenApi } from './openapi.js';
 import { registerRateLimit } from './rate-limit.js';
+import { derivedKeys } from './secret-key.js';
 import { accountLinkRoutes } from './api/account-links.js';
 import { accountRoutes } from './api/accounts.js';
 import { passwordRoutes } from './api/password.js';
@@ -65,6 +66,7 @@ registerAjvFormats(); // uuid, date-time, email ... for typebox's compiler
 
 /** Builds the HTTP app on `deps` without listening; the caller listens or injects. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  derivedKeys(deps.config); // SECRET_KEY: refuse to start without it rather than at the first sign-in
   const hops = deps.config.TRUST_PROXY_HOPS;
   const app: FastifyInstance = Fastify({
     // pino's Logger is what fastify logs with; its own type is the narrower base interface

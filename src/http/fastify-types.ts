@@ -21,8 +21,8 @@ declare module 'fastify' {
     requireRole(...roles: Role[]): onRequestHookHandler;
     /** preHandler hook: 429 with Retry-After once `key(request)` has made `max` requests in a minute. */
     rateLimit(name: string, max: number, key: (request: FastifyRequest) => string): preHandlerHookHandler;
-    /** The same for several limits at once, counted in one Redis round trip. */
-    rateLimit(limits: { name: string; max: number; key: (request: FastifyRequest) => string }[]): preHandlerHookHandler;
+    /** The same for several limits at once, counted in one Redis round trip; `failClosed` names what is refused (503) when Redis is down. */
+    rateLimit(limits: { name: string; max: number; key: (request: FastifyRequest) => string }[], options?: { failClosed?: string }): preHandlerHookHandler;
   }
   interface FastifyRequest {
     /** The signed-in user on routes behind authenticate/requireRole; null elsewhere. */

@@ -1,14 +1,16 @@
 /**
  * Signing in with an email and password, the one way for every form: the API's token
- * login, the learner pages' cookie session and the queue board's. All of them share one
- * rate limit per IP and per email address, so trying another door does not reset the
- * count, and an unknown email costs as much time as a wrong password.
+ * login, the learner pages' cookie session and the queue board's. All of them share the
+ * sign-in limits (login-limits.ts), so trying another door does not reset a count, and an
+ * unknown email costs as much time as a wrong password.
  */
-import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkCredentials } from '../accounts/credentials.js';
 import type { AuthUser, Role } from '../accounts/roles.js';
 import { createSession, revokeSession } from '../accounts/sessions.js';
-import { loginLimits } from './rate-limit.js';
+import { notAFailure, rememberDevice } from './login-limits.js';
+
+export { loginRateLimit } from './login-limits.js';
 
 export type SignIn =
   | { ok: true; user: AuthUser; token: string; expiresAt: Date }
@@ -23,16 +25,24 @@ export interface SignInOptions {
   replaces?: string | undefined;
 }
 
-/** The preHandler that counts sign-in attempts (put it on every sign-in route). */
-export function loginRateLimit(app: FastifyInstance): preHandlerHookHandler {
-  return app.rateLimit(loginLimits(app.deps.config));
-}
-
-/** Checks the credentials and opens a session for the user they name. */
-export async function signIn(request: FastifyRequest, credentials: { email: string; password: string }, o: SignInOptions = {}): Promise<SignIn> {
+/**
+ * Checks the credentials and opens a session for the user they name. The route must have
+ * loginRateLimit(app) in its preHandler, which counts the attempt as a failure until the
+ * password proves right; a right one also gives the browser its device cookie for the address.
+ */
+export async function signIn(request: FastifyRequest, reply: FastifyReply, credentials: { email: string; password: string }, o: SignInOptions = {}): Promise<SignIn> {
   const { pool, config } = request.server.deps;
-  const user = await checkCredentials(pool, credentials.email, credentials.password);
+  let user;
+  try {
+    user = await checkCredentials(pool, credentials.email, credentials.password);
+  } catch (err) {
+    await notAFailure(request); // our failure, not the caller's
+    throw err;
+  }
   if (!user) return { ok: false, reason: 'INVALID_CREDENTIALS' };
+  // the password was right: the browser is the owner's, whatever the role this door wants
+  await notAFailure(request);
+  rememberDevice(request, reply);
   if (o.role && user.role !== o.role) return { ok: false, reason: 'FORBIDDEN' };
   if (o.replaces) await revokeSession(pool, o.replaces);
   const { token, expiresAt } = await createSession(pool, user.id, o.hours ?? config.SESSION_HOURS, request.ip);

@@ -1,14 +1,20 @@
 /**
  * Fixed one-minute windows counted in Redis, shared by every web process. A few lines of
  * our own rather than @fastify/rate-limit: a route needs two limits (per user and per IP)
- * checked in one round trip with keys we name, and a Redis outage should let bookings
- * through rather than refuse them, which a counter we own makes plain.
+ * checked in one round trip with keys we name, and what a Redis outage does differs by
+ * route, which a counter we own makes plain. Bookings are let through (a hold is no
+ * danger to anyone); anything that checks a password or mails an address is refused
+ * with 503 (`failClosed`), since with no counter there would be no bound on guesses or mail.
+ *
+ * Keys name an IP by its client key (client-key.ts: an IPv6 client is its /64) and an email
+ * address by an HMAC under SECRET_KEY (secret-key.ts), so nothing personal goes to Redis.
  */
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { Config } from '../config.js';
+import { clientKey } from './client-key.js';
 import { HttpError } from './errors.js';
 import { documentHook } from './hook-docs.js';
+import { emailDigest } from './secret-key.js';
 
 const WINDOW_MS = 60_000;
 // INCR each key, starting its window on the first request in it; returns 0 when every
@@ -23,6 +29,26 @@ for i, key in ipairs(KEYS) do
 end
 return wait`;
 
+/** How long a refused caller is told to wait when the counters are unreachable. */
+export const UNAVAILABLE_RETRY_SECONDS = 5;
+
+/** The 503 of a limit that fails closed: the counters are unreachable, so nothing was done. */
+export function limitsUnavailable(what: string): HttpError {
+  return new HttpError('SERVICE_UNAVAILABLE', `${what} is unavailable for a moment (its limits cannot be checked); nothing was done; try again in ${UNAVAILABLE_RETRY_SECONDS} s`, {
+    'retry-after': String(UNAVAILABLE_RETRY_SECONDS),
+  });
+}
+
+/** The key of the request's client: its IP, an IPv6 client's /64. */
+export function byClient(request: FastifyRequest): string {
+  return clientKey(request.ip);
+}
+
+export interface LimitOptions {
+  /** When Redis cannot be reached: 503 SERVICE_UNAVAILABLE naming `failClosed` (what is unavailable), instead of letting the request through. */
+  failClosed?: string;
+}
+
 export interface Limit {
   /** Names the counter (e.g. hold-user); part of the Redis key. */
   name: string;
@@ -32,49 +58,42 @@ export interface Limit {
   key: (request: FastifyRequest) => string;
 }
 
-/**
- * The sign-in limits every login form shares (the API, the learner pages, the admin board),
- * so trying one more door does not reset the count: per IP, and per email address. The
- * email is counted by a digest: nothing personal goes to Redis.
- */
-export function loginLimits(config: Config): Limit[] {
-  return [
-    { name: 'login-ip', max: config.LOGIN_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
-    { name: 'login-user', max: config.LOGIN_LIMIT_PER_MINUTE, key: emailKey },
-  ];
-}
-
-/** A digest of the request body's email address, lower-cased: a counter's key with nothing personal in it. */
-function emailKey(r: FastifyRequest): string {
-  return createHash('sha256').update(String((r.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()).digest('base64url').slice(0, 22);
+/** The request body's email address as a counter key: an HMAC under SECRET_KEY, nothing personal. */
+export function byEmail(config: Config): (r: FastifyRequest) => string {
+  return (r) => emailDigest(config, String((r.body as { email?: unknown } | undefined)?.email ?? ''));
 }
 
 /** Sign-ups, per IP and per address (the same whether or not the address has an account). */
 export function registerLimits(config: Config): Limit[] {
   return [
-    { name: 'register-ip', max: config.REGISTER_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
-    { name: 'register-email', max: config.REGISTER_LIMIT_PER_MINUTE, key: emailKey },
+    { name: 'register-ip', max: config.REGISTER_LIMIT_PER_MINUTE_IP, key: byClient },
+    { name: 'register-email', max: config.REGISTER_LIMIT_PER_MINUTE, key: byEmail(config) },
   ];
 }
 
-/** Requests that mail an address a link (verification resend, password reset), per IP and per address: one counter for both. */
+/**
+ * Requests that mail an address a link (verification resend, password reset), per IP and
+ * per address: one counter for both. They fail closed: the mail goes out directly (not
+ * through Redis), so with the counters down nothing else would bound what one client can
+ * send to an address it names, and a link asked for again in a few seconds costs nobody.
+ */
 export function accountEmailLimits(config: Config): Limit[] {
   return [
-    { name: 'account-mail-ip', max: config.ACCOUNT_EMAIL_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
-    { name: 'account-mail-email', max: config.ACCOUNT_EMAIL_LIMIT_PER_MINUTE, key: emailKey },
+    { name: 'account-mail-ip', max: config.ACCOUNT_EMAIL_LIMIT_PER_MINUTE_IP, key: byClient },
+    { name: 'account-mail-email', max: config.ACCOUNT_EMAIL_LIMIT_PER_MINUTE, key: byEmail(config) },
   ];
 }
 
-/** Adds app.rateLimit(name, max, key) and app.rateLimit([limits]) (all in one round trip). */
 type LimitingRedis = { slotwatchRateLimit(numKeys: number, ...args: (string | number)[]): Promise<number> };
 
+/** Adds app.rateLimit(name, max, key) and app.rateLimit([limits], options) (all in one round trip). */
 export function registerRateLimit(app: FastifyInstance): void {
   // sent by SHA (EVALSHA, falling back to EVAL once per connection), not as text per request
   const redis = app.deps.redis as typeof app.deps.redis & Partial<LimitingRedis>;
   if (!redis.slotwatchRateLimit) redis.defineCommand('slotwatchRateLimit', { lua: SCRIPT });
   const limiter = redis as typeof redis & LimitingRedis;
 
-  function hook(limits: Limit[]): preHandlerHookHandler {
+  function hook(limits: Limit[], o: LimitOptions): preHandlerHookHandler {
     return documentHook<preHandlerHookHandler>(async function (request) {
       // one hash tag for every counter, so a multi-key script is legal on Redis Cluster
       const keys = limits.map((l) => `${app.deps.config.QUEUE_PREFIX}:rl:{rl}:${l.name}:${l.key(request)}`);
@@ -82,6 +101,10 @@ export function registerRateLimit(app: FastifyInstance): void {
       try {
         wait = Number(await limiter.slotwatchRateLimit(keys.length, ...keys, WINDOW_MS, ...limits.map((l) => l.max)));
       } catch (err) {
+        if (o.failClosed) {
+          request.log.warn({ err, limits: limits.map((l) => l.name) }, 'rate limit unavailable; refusing the request');
+          throw limitsUnavailable(o.failClosed);
+        }
         request.log.warn({ err, limits: limits.map((l) => l.name) }, 'rate limit unavailable; letting the request through');
         return;
       }
@@ -89,9 +112,9 @@ export function registerRateLimit(app: FastifyInstance): void {
         const seconds = Math.max(1, Math.ceil(wait / 1000));
         throw new HttpError('RATE_LIMITED', `too many requests; try again in ${seconds} s`, { 'retry-after': String(seconds) });
       }
-    }, { codes: ['RATE_LIMITED'] });
+    }, { codes: o.failClosed ? ['RATE_LIMITED', 'SERVICE_UNAVAILABLE'] : ['RATE_LIMITED'] });
   }
-  app.decorate('rateLimit', (nameOrLimits: string | Limit[], max?: number, key?: (request: FastifyRequest) => string) =>
-    hook(typeof nameOrLimits === 'string' ? [{ name: nameOrLimits, max: max!, key: key! }] : nameOrLimits),
+  app.decorate('rateLimit', (nameOrLimits: string | Limit[], maxOrOptions?: number | LimitOptions, key?: (request: FastifyRequest) => string) =>
+    typeof nameOrLimits === 'string' ? hook([{ name: nameOrLimits, max: maxOrOptions as number, key: key! }], {}) : hook(nameOrLimits, (maxOrOptions as LimitOptions | undefined) ?? {}),
   );
 }

@@ -82,7 +82,7 @@ describe('accounts', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('limits login attempts per email with 429 and Retry-After', async () => {
+  it('limits failed sign-ins per address from one client with 429 and Retry-After', async () => {
     const payload = { email: 'nobody@example.com', password: 'whatever it is' };
     const codes: number[] = [];
     let retryAfter: string | undefined;

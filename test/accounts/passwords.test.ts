@@ -11,7 +11,7 @@ import { hashPassword } from '../../src/accounts/passwords.js';
 import { createSession } from '../../src/accounts/sessions.js';
 import { createUser } from '../../src/accounts/users.js';
 import { normaliseName } from '../../src/accounts/names.js';
-import { useTestApp } from '../helpers/app.js';
+import { sessionCookieOf, useTestApp } from '../helpers/app.js';
 import { mailTo, nextMail, tokenIn } from '../helpers/mailbox.js';
 
 const smtp = await startSmtpReceiver();
@@ -122,7 +122,7 @@ describe('changing the password and signing out everywhere', () => {
   it('works from the pages\' cookie with its CSRF token, keeping that session', async () => {
     const user = await account();
     const web = await t.app.inject({ method: 'POST', url: '/api/web/session', payload: { email: user.email, password: PASSWORD } });
-    const cookie = String(web.headers['set-cookie']).split(';')[0]!;
+    const cookie = sessionCookieOf(web);
     const csrf = web.json().csrfToken as string;
     const { token: other } = await createSession(t.ctx.pool, user.id, 1);
     const body = { currentPassword: PASSWORD, newPassword: NEW_PASSWORD };
@@ -141,7 +141,7 @@ describe('changing the password and signing out everywhere', () => {
     for (const token of tokens) expect((await me(token)).statusCode).toBe(401);
 
     const web = await t.app.inject({ method: 'POST', url: '/api/web/session', payload: { email: user.email, password: PASSWORD } });
-    const cookie = String(web.headers['set-cookie']).split(';')[0]!;
+    const cookie = sessionCookieOf(web);
     const { token: phone } = await createSession(t.ctx.pool, user.id, 1);
     const fromPage = await t.app.inject({ method: 'POST', url: '/api/me/sessions/revoke-all', headers: { cookie, 'x-csrf-token': web.json().csrfToken } });
     expect(fromPage.statusCode).toBe(204);

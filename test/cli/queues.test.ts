@@ -7,7 +7,7 @@ import { runCli } from '../helpers/cli.js';
 
 const ctx = useTestContext();
 
-const cli = (...args: string[]) => runCli(args, { REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: ctx.redisPrefix, DATABASE_URL: ctx.databaseUrl }, 30_000);
+const cli = (...args: string[]) => runCli(args, { REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: ctx.redisPrefix, DATABASE_URL: ctx.databaseUrl }, { timeoutMs: 30_000 });
 
 /** The counts row of one queue in `queues:status` output, keyed by column. */
 function statusRow(output: string, queue: string): Record<string, string> {

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Role } from '../../src/accounts/roles.js';
 import { createSession } from '../../src/accounts/sessions.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, newSecretKey, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Deps } from '../../src/process/deps.js';
 import { createLogger } from '../../src/log.js';
@@ -29,6 +29,13 @@ import { insertUser } from './factories.js';
  * test machine has no DNS, and the routes refuse a host that does not resolve.
  */
 export const resolveAsPublic: NonNullable<Deps['lookupHost']> = async () => [{ address: '93.184.215.14', family: 4 }];
+
+/** The `sw_session=<token>` pair a learner-pages sign-in set, to send back as a Cookie header (the answer sets the device cookie too). */
+export function sessionCookieOf(res: { cookies: { name: string; value: string }[] }): string {
+  const cookie = res.cookies.find((c) => c.name === 'sw_session');
+  if (!cookie) throw new Error('the answer set no sw_session cookie');
+  return `sw_session=${cookie.value}`;
+}
 
 /** test-results/logs/<test file>.log: where a test app logs. */
 function logFile(): string {
@@ -59,12 +66,19 @@ export function useTestApp(overrides: Partial<Config> = {}, extra: Pick<Deps, 'l
   beforeAll(async () => {
     t.config = {
       // account emails without an SMTP_URL go to files under test-results, not the project's outbox/
-      ...loadConfig({ DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, LOG_LEVEL: 'warn', OUTBOX_DIR: join(projectRoot, 'test-results', 'outbox') }),
+      ...loadConfig({
+        DATABASE_URL: ctx.databaseUrl,
+        REDIS_URL: ctx.redisUrl,
+        LOG_LEVEL: 'warn',
+        OUTBOX_DIR: join(projectRoot, 'test-results', 'outbox'),
+        SECRET_KEY: newSecretKey(),
+      }),
       // test prefixes carry ':' that the variable's check refuses; tests pass it directly
       QUEUE_PREFIX: ctx.redisPrefix,
       ...overrides,
     };
-    redis = createRedis(ctx.redisUrl, 'producer');
+    // a REDIS_URL override is a Redis of the test's own (one it may stop)
+    redis = createRedis(overrides.REDIS_URL ?? ctx.redisUrl, 'producer');
     // a producer connection refuses commands until ready, and disconnecting it mid-handshake
     // rejects ioredis's own ready check unhandled: start from a ready one
     if (redis.status !== 'ready') await new Promise((resolve) => redis!.once('ready', resolve));

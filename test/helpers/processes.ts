@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { newSecretKey } from '../../src/config.js';
 import { projectRoot } from '../../src/paths.js';
 import type { TestContext } from './context.js';
 
@@ -22,13 +23,17 @@ export function startProcess(entry: string, ctx: TestContext, env: Record<string
   return startLoggingProcess(entry, { DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: ctx.redisPrefix, ...env });
 }
 
-/** Starts `entry` (relative to the project root) with `env` added to this process's environment. */
+/**
+ * Starts `entry` (relative to the project root) with `env` added to this process's
+ * environment, and a throwaway SECRET_KEY unless `env` gives one (the web process needs it).
+ */
 export function startLoggingProcess(entry: string, env: Record<string, string> = {}): RunningProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
     env: {
       ...process.env,
       LOG_LEVEL: 'info',
       CI: '1', // JSON logs even when the test runs on a terminal
+      SECRET_KEY: newSecretKey(),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,8 @@
  * valid bodies of the account, operator and account-deletion routes one field at a time:
  * each is a 400 naming the field, and the database is left exactly as it was. A third has
  * one learner try random sequences of holds, confirms, cancels and lapses against the
- * booking limits: refusals only, never two live bookings of a test type.
+ * booking limits: refusals only, never two live bookings of a test type. A fourth sends
+ * the sign-in and sign-up routes hostile device cookies from any client address.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -189,6 +190,39 @@ describe('hostile input', () => {
         expect(await invariantViolations(t.ctx.pool)).toEqual([]);
         // leave the slots free for the next run (a lapsed, unswept hold can still be cancelled)
         for (const id of await mine()) await t.app.inject({ method: 'POST', url: `/api/appointments/${id}/cancel`, headers: t.auth(u.token) });
+        return true;
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a hostile device cookie, from any client address, never makes a sign-in or sign-up fail on our side', async () => {
+    const base64url = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), maxLength: 50 });
+    const cookie = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.tuple(base64url, base64url).map(([a, b]) => `${a}.${b}`),
+      fc.tuple(fc.string({ minLength: 22, maxLength: 22 }), fc.string({ minLength: 43, maxLength: 43 })).map(([a, b]) => `${a}.${b}`),
+      sqlish,
+      fc.constant('x'.repeat(4000)),
+    );
+    const ip = fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom('::ffff:192.0.2.1', 'fe80::1%eth0', '::', '::1'));
+    const forms = [
+      { url: '/api/auth/login', json: true },
+      { url: '/api/web/session', json: true },
+      { url: '/admin/login', json: false },
+      { url: '/api/auth/register', json: true },
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...forms), cookie, ip, fc.emailAddress(), async (form, device, remoteAddress, email) => {
+        const body = { email, password: 'long enough password' };
+        const res = await t.app.inject({
+          method: 'POST',
+          url: form.url,
+          remoteAddress,
+          cookies: { sw_device: device },
+          ...(form.json ? { payload: body } : { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(body).toString() }),
+        });
+        expect(res.statusCode, `${form.url} from ${remoteAddress} with ${JSON.stringify(device).slice(0, 80)}: ${res.body.slice(0, 200)}`).toBeLessThan(500);
         return true;
       }),
       { numRuns: 60 },

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { recordHeartbeat } from '../../src/queues/heartbeat.js';
-import { resolveAsPublic, useTestApp } from '../helpers/app.js';
+import { resolveAsPublic, sessionCookieOf, useTestApp } from '../helpers/app.js';
 import { insertCenter, insertSlot } from '../helpers/factories.js';
 import { documented, type OpenApiDocument } from '../helpers/openapi.js';
 
@@ -49,6 +49,8 @@ describe('answers match the document', () => {
     const token = (await answer('POST /api/auth/login', { url: '/api/auth/login', payload: { email, password: PASSWORD } }, 200)).json().token;
     await answer('POST /api/auth/login', { url: '/api/auth/login', payload: { email, password: 'wrong password' } }, 401);
     await answer('POST /api/auth/login', { url: '/api/auth/login', payload: { email, password: 'wrong again' } }, 401);
+    await answer('POST /api/auth/login', { url: '/api/auth/login', payload: { email, password: 'and again' } }, 401);
+    // three failures from this client for this address: refused here, even the right password
     await answer('POST /api/auth/login', { url: '/api/auth/login', payload: { email, password: PASSWORD } }, 429);
     await answer('GET /api/me', { url: '/api/me', headers: as(token) }, 200);
     await answer('GET /api/me', { url: '/api/me' }, 401);
@@ -65,7 +67,7 @@ describe('answers match the document', () => {
 
     const web = await createUser(t.ctx.pool, { email: `web-${email}`, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
     const session = await answer('POST /api/web/session', { url: '/api/web/session', payload: { email: web.email, password: PASSWORD } }, 200);
-    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
+    const cookie = sessionCookieOf(session);
     await answer('POST /api/me/watches', { url: '/api/me/watches', headers: { cookie }, payload: {} }, 403);
     await answer('DELETE /api/web/session', { url: '/api/web/session', headers: { cookie } }, 403);
     await answer('DELETE /api/web/session', { url: '/api/web/session', headers: { cookie, 'x-csrf-token': session.json().csrfToken } }, 204);

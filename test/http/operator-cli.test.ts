@@ -1,4 +1,5 @@
 /** `users:create` and `centers:import` as operators run them: a real process against the file's database. */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,25 +13,81 @@ import { runCli } from '../helpers/cli.js';
 const ctx = useTestContext();
 const DVSA = join(projectRoot, '..', 'shared', 'data', 'dvsa-test-centres.csv');
 
-const cli = (...args: string[]) => runCli(args, { DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl });
+const env = () => ({ DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl });
+const cli = (...args: string[]) => runCli(args, env());
+const withInput = (input: string, ...args: string[]) => runCli(args, env(), { input });
+const users = async (email: string) => (await ctx.pool.query(`SELECT role, password_hash FROM users WHERE lower(email) = lower($1)`, [email])).rows;
 
 describe('users:create', () => {
-  it('creates a staff account whose password verifies, and refuses bad arguments', async () => {
-    const ok = await cli('users:create', '--email', 'Ops@Example.com', '--password', 'a long staff password', '--role', 'OPERATOR');
+  it('creates a staff account whose password, piped in, verifies, and refuses bad arguments', async () => {
+    // only the first line is the password: what follows is not read
+    const ok = await withInput('a long staff password\nsecond line\n', 'users:create', '--email', 'Ops@Example.com', '--role', 'OPERATOR');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^created OPERATOR [0-9a-f-]{36}$/m);
-    const { rows } = await ctx.pool.query(`SELECT role, password_hash FROM users WHERE email = 'Ops@Example.com'`);
+    const rows = await users('Ops@Example.com');
     expect(rows[0].role).toBe('OPERATOR');
     expect(await verifyPassword('a long staff password', rows[0].password_hash)).toBe(true);
 
-    const taken = await cli('users:create', '--email', 'ops@example.com', '--password', 'another password', '--role', 'ADMIN');
+    // a Windows line ending, and no final newline at all, are the same password
+    const crlf = await withInput('a long staff password\r\n', 'users:create', '--email', 'crlf@example.com');
+    expect(crlf.code, crlf.stderr).toBe(0);
+    expect(await verifyPassword('a long staff password', (await users('crlf@example.com'))[0].password_hash)).toBe(true);
+    const bare = await withInput('no newline at the end', 'users:create', '--email', 'bare@example.com');
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(await verifyPassword('no newline at the end', (await users('bare@example.com'))[0].password_hash)).toBe(true);
+
+    const taken = await withInput('another password\n', 'users:create', '--email', 'ops@example.com', '--role', 'ADMIN');
     expect(taken.code).toBe(1);
     expect(taken.stderr).toMatch(/already exists/);
-    const badRole = await cli('users:create', '--email', 'x@example.com', '--password', 'long enough', '--role', 'ROOT');
+    const badRole = await withInput('long enough\n', 'users:create', '--email', 'x@example.com', '--role', 'ROOT');
     expect(badRole.code).toBe(2);
     expect(badRole.stderr).toMatch(/--role must be one of CLIENT, OPERATOR, ADMIN/);
-    const short = await cli('users:create', '--email', 'x@example.com', '--password', 'short');
+    const short = await withInput('short\n', 'users:create', '--email', 'x@example.com');
     expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/the password must be 8 to 200 characters/);
+    const none = await cli('users:create', '--email', 'x@example.com');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no password on standard input; pipe it in/);
+    expect(await users('x@example.com')).toEqual([]);
+  });
+
+  // script(1) gives the command a terminal, as an operator's shell would
+  it.runIf(existsSync('/usr/bin/script'))('asks twice on a terminal without echoing what is typed', async () => {
+    const typed = 'typed at the prompt 42';
+    const command = `${process.execPath} --import tsx src/cli/main.ts users:create --email tty@example.com --role OPERATOR`;
+    const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { cwd: projectRoot, env: { ...process.env, ...env(), LOG_LEVEL: 'warn' } });
+    let out = '';
+    const seen = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => (out.includes(text) ? resolve() : undefined);
+        child.stdout.on('data', (d) => {
+          out += d;
+          check();
+        });
+        child.once('exit', () => reject(new Error(`exited before "${text}": ${out}`)));
+        check();
+      });
+    // typed only once the prompt is up: the terminal echoes what arrives before echo is off
+    await seen('Password for the new account:');
+    child.stdin.write(`${typed}\r`);
+    await seen('The same again:');
+    child.stdin.write(`${typed}\r`);
+    await seen('created OPERATOR');
+    child.stdin.end();
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(out).not.toContain(typed);
+    expect(await verifyPassword(typed, (await users('tty@example.com'))[0].password_hash)).toBe(true);
+  });
+
+  it('refuses --password with exit code 1, saying how to pass the password now, and creates nothing', async () => {
+    for (const args of [['--password', 'a long staff password'], ['--password=a long staff password']]) {
+      const res = await withInput('a long staff password\n', 'users:create', '--email', 'argv@example.com', ...args, '--role', 'ADMIN');
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stderr).toMatch(/--password is not accepted/);
+      expect(res.stderr).toMatch(/first line of standard input/);
+      expect(res.stdout).toBe('');
+    }
+    expect(await users('argv@example.com')).toEqual([]);
   });
 });
 

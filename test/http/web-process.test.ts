@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { newSecretKey } from '../../src/config.js';
 import { projectRoot } from '../../src/paths.js';
 import { useTestContext } from '../helpers/context.js';
 
@@ -9,7 +10,7 @@ const ctx = useTestContext();
 
 function startWeb(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'workers/web.ts')], {
-    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, PORT: '0', LOG_LEVEL: 'info', QUEUE_PREFIX: ctx.redisPrefix, ...env },
+    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, PORT: '0', LOG_LEVEL: 'info', QUEUE_PREFIX: ctx.redisPrefix, SECRET_KEY: newSecretKey(), ...env },
   });
   let out = '';
   let err = '';
@@ -24,6 +25,15 @@ describe('web process', () => {
     const web = startWeb({ PORT: 'eighty' });
     expect(await web.exited).toBe(1);
     expect(web.err().trim()).toBe('slotwatch: bad configuration: PORT must be a whole number');
+  });
+
+  it('stops at start with one line when SECRET_KEY is missing or too short', async () => {
+    const missing = startWeb({ SECRET_KEY: '' });
+    expect(await missing.exited).toBe(1);
+    expect(missing.err().trim()).toBe('slotwatch: bad configuration: SECRET_KEY is not set; generate one with `npm run cli -- secret:generate`');
+    const short = startWeb({ SECRET_KEY: 'c2hvcnQ' });
+    expect(await short.exited).toBe(1);
+    expect(short.err().trim()).toBe('slotwatch: bad configuration: SECRET_KEY must be at least 32 random bytes as base64url, 43+ characters (npm run cli -- secret:generate)');
   });
 
   it('serves, then on SIGTERM finishes and exits 0 with its connections closed', async () => {

@@ -57,7 +57,7 @@ describe('the queue board over HTTP', () => {
     expect(await api.text()).not.toContain('alert-broken');
   });
 
-  it('limits sign-in attempts per email like every other login, answering 429 with Retry-After', async () => {
+  it('limits failed sign-ins per address and client like every other login, answering 429 with Retry-After', async () => {
     const attempt = () =>
       fetch(`${base}/admin/login`, {
         method: 'POST',
@@ -99,8 +99,11 @@ describe.skipIf(browserMissing)(`the queue board in Chromium${browserMissing ? `
     expect(overview).toMatch(/maintenance[\s\S]*0 Jobs/);
 
     // the session is a cookie the page cannot read, scoped to /admin
-    const [cookie] = await context.cookies(`${base}/admin/queues`);
+    const cookies = await context.cookies(`${base}/admin/queues`);
+    const cookie = cookies.find((c) => c.name === 'sw_admin');
     expect(cookie).toMatchObject({ name: 'sw_admin', httpOnly: true, sameSite: 'Strict', path: '/admin' });
+    // and the device cookie that lets this browser in when strangers have failed for the address
+    expect(cookies.find((c) => c.name === 'sw_device')).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(page.url()).not.toContain(cookie!.value);
 
     await page.goto(`${base}/admin/queues/queue/${QUEUES.deliveriesEmail}?status=failed`);

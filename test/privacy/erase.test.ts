@@ -14,7 +14,7 @@ import { createUser } from '../../src/accounts/users.js';
 import { matchReleaseBatch } from '../../src/alerts/match.js';
 import { recordAudit } from '../../src/audit/audit.js';
 import type { Queryable } from '../../src/db/types.js';
-import { useTestApp } from '../helpers/app.js';
+import { sessionCookieOf, useTestApp } from '../helpers/app.js';
 import { insertAppointment, insertCenter, insertSlot, insertWatch } from '../helpers/factories.js';
 
 const vapid = webpush.generateVAPIDKeys();
@@ -189,7 +189,7 @@ describe('DELETE /api/me', () => {
   it('signs the pages out: the cookie is cleared', async () => {
     const learner = await createUser(t.ctx.pool, { email: `cookie-${tag}@erasure-test.example`, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
     const session = await t.app.inject({ method: 'POST', url: '/api/web/session', payload: { email: learner.email, password: PASSWORD } });
-    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
+    const cookie = sessionCookieOf(session);
     const noCsrf = await t.app.inject({ method: 'DELETE', url: '/api/me', headers: { cookie }, payload: { password: PASSWORD } });
     expect(noCsrf.statusCode).toBe(403);
     expect(noCsrf.json().error.code).toBe('CSRF_INVALID');

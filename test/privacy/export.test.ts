@@ -9,7 +9,7 @@ import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { matchReleaseBatch } from '../../src/alerts/match.js';
 import { recordAudit } from '../../src/audit/audit.js';
-import { resolveAsPublic, useTestApp } from '../helpers/app.js';
+import { resolveAsPublic, sessionCookieOf, useTestApp } from '../helpers/app.js';
 import { insertCenter, insertSlot } from '../helpers/factories.js';
 
 const vapid = webpush.generateVAPIDKeys();
@@ -70,7 +70,7 @@ describe('GET /api/me/export', () => {
 
     // the pages' cookie works too (a plain link downloads it)
     const session = await t.app.inject({ method: 'POST', url: '/api/web/session', payload: { email, password: PASSWORD } });
-    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
+    const cookie = sessionCookieOf(session);
     const byCookie = await t.app.inject({ method: 'GET', url: '/api/me/export', headers: { cookie } });
     expect(byCookie.statusCode).toBe(200);
     expect(byCookie.json().account.email).toBe(email);

@@ -20,7 +20,7 @@ import { useTestApp } from '../helpers/app.js';
 import { runCli } from '../helpers/cli.js';
 
 const t = useTestApp();
-const cli = (...args: string[]) => runCli(args, { DATABASE_URL: t.ctx.databaseUrl, REDIS_URL: t.ctx.redisUrl }, 120_000);
+const cli = (...args: string[]) => runCli(args, { DATABASE_URL: t.ctx.databaseUrl, REDIS_URL: t.ctx.redisUrl }, { timeoutMs: 120_000 });
 const WGS84 = geodesic.Geodesic.WGS84;
 const metres = (a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }) =>
   WGS84.Inverse(a.latitude, a.longitude, b.latitude, b.longitude).s12!;

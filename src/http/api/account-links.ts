@@ -10,7 +10,7 @@ import type { Spent } from '../../accounts/account-tokens.js';
 import { peekToken } from '../../accounts/account-tokens.js';
 import { resetPassword, verifyEmail } from '../../accounts/recovery.js';
 import { HttpError } from '../errors.js';
-import { accountEmailLimits } from '../rate-limit.js';
+import { accountEmailLimits, byClient } from '../rate-limit.js';
 import { noContent, replies } from '../replies.js';
 import { tag } from '../route-docs.js';
 import { Email, strictObject } from '../schemas.js';
@@ -36,9 +36,9 @@ function refuseLink(spent: Exclude<Spent, { ok: true }>, askAgain: string): neve
 export const accountLinkRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, pool } = app.deps;
   const tags = tag('Accounts');
-  const mailLimits = app.rateLimit(accountEmailLimits(config));
+  const mailLimits = app.rateLimit(accountEmailLimits(config), { failClosed: 'sending account email' });
   // tokens are 256 random bits, so guessing is hopeless; the limit keeps junk from costing hashes
-  const linkLimit = app.rateLimit('account-link-ip', config.LOGIN_LIMIT_PER_MINUTE_IP, (r) => r.ip);
+  const linkLimit = app.rateLimit('account-link-ip', config.LOGIN_LIMIT_PER_MINUTE_IP, byClient);
   const checkInbox = { message: 'Check your inbox: if this address has an account, we have sent it an email.' };
 
   const verifySchema = {

@@ -50,7 +50,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     body: RegisterBody,
     response: replies({ 202: CheckInbox }, 'WEAK_PASSWORD', 'SERVER_BUSY'),
   };
-  app.post('/api/auth/register', { schema: registerSchema, preHandler: app.rateLimit(registerLimits(config)) }, async (request, reply) => {
+  app.post('/api/auth/register', { schema: registerSchema, preHandler: app.rateLimit(registerLimits(config), { failClosed: 'signing up' }) }, async (request, reply) => {
     const { email, password } = request.body;
     const firstName = checkedName(request.body.firstName, 'firstName');
     const lastName = checkedName(request.body.lastName, 'lastName');
@@ -63,9 +63,19 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/auth/login',
-    { schema: { ...schema, summary: 'Sign in: a bearer token', body: LoginBody, response: replies({ 200: TokenReply }, 'INVALID_CREDENTIALS') }, preHandler: loginRateLimit(app) },
-    async (request) => {
-      const signedIn = await signIn(request, request.body);
+    {
+      schema: {
+        ...schema,
+        summary: 'Sign in: a bearer token',
+        description:
+          'Also sets the `sw_device` cookie: a client that sends it back when it next signs in to this address is counted on its own, so other clients\' failures neither slow nor refuse it.',
+        body: LoginBody,
+        response: replies({ 200: TokenReply }, 'INVALID_CREDENTIALS'),
+      },
+      preHandler: loginRateLimit(app),
+    },
+    async (request, reply) => {
+      const signedIn = await signIn(request, reply, request.body);
       if (!signedIn.ok) throw new HttpError('INVALID_CREDENTIALS', 'email or password is wrong');
       return { token: signedIn.token, expiresAt: signedIn.expiresAt.toISOString(), user: signedIn.user };
     },

@@ -22,7 +22,8 @@ export const passwordRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, pool } = app.deps;
   const tags = tag('Accounts');
   // a stolen session must not make the password a free guessing game: counted like sign-ins
-  const guesses = app.rateLimit('password-user', config.LOGIN_LIMIT_PER_MINUTE, (r) => r.user?.id ?? r.ip);
+  // and, guarding a password, refused while the counter is unreachable
+  const guesses = app.rateLimit([{ name: 'password-user', max: config.LOGIN_LIMIT_PER_MINUTE, key: (r) => userOf(r).id }], { failClosed: 'changing the password' });
 
   const changeSchema = {
     tags,

@@ -9,6 +9,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { Queryable } from '../../db/types.js';
 import { locatePostcode, normalisePostcode, outwardCode, type PlacedPostcode } from '../../watches/postcodes.js';
 import { HttpError } from '../errors.js';
+import { byClient } from '../rate-limit.js';
 import { replies } from '../replies.js';
 import { tag } from '../route-docs.js';
 import { strictObject } from '../schemas.js';
@@ -53,7 +54,7 @@ export const postcodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { pool } = app.deps;
   app.get(
     '/api/postcodes/:postcode',
-    { preHandler: app.rateLimit('postcode-ip', POSTCODE_LOOKUPS_PER_MINUTE_IP, (r) => r.ip), schema },
+    { preHandler: app.rateLimit('postcode-ip', POSTCODE_LOOKUPS_PER_MINUTE_IP, byClient), schema },
     async (request) => {
       const postcode = normalised(request.params.postcode);
       const placed = await locatePostcode(pool, postcode);

@@ -7,6 +7,7 @@ import { eraseAccount } from '../../privacy/erase.js';
 import { exportAccount } from '../../privacy/export.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { byClient } from '../rate-limit.js';
 import { noContent, replies } from '../replies.js';
 import { tag } from '../route-docs.js';
 import { bearerToken, clearSessionCookie, secureCookies } from '../session.js';
@@ -37,9 +38,9 @@ export const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // a password attempt, counted as sign-ins are: per account, and per IP with every sign-in form
   const passwordLimits = app.rateLimit([
-    { name: 'login-ip', max: config.LOGIN_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
+    { name: 'login-ip', max: config.LOGIN_LIMIT_PER_MINUTE_IP, key: byClient },
     { name: 'password-user', max: config.LOGIN_LIMIT_PER_MINUTE, key: (r) => userOf(r).id },
-  ]);
+  ], { failClosed: 'deleting the account' });
   const eraseSchema = {
     tags,
     summary: 'Delete your account (learners)',

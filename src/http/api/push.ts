@@ -10,6 +10,7 @@ import { deleteSubscription, MAX_SUBSCRIPTIONS_PER_USER, saveSubscription } from
 import { endpointAddressProblem, endpointPolicy, endpointProblem, subscriptionKeysProblem, systemLookup } from '../../watches/push-endpoints.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { byClient } from '../rate-limit.js';
 import { noContent, replies } from '../replies.js';
 import { tag } from '../route-docs.js';
 import { IdParams, strictObject, Uuid } from '../schemas.js';
@@ -59,7 +60,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // a browser subscribes once per profile; more than a few a minute is a script
   const subscribeLimit = app.rateLimit([
     { name: 'push-subscribe-user', max: config.PUSH_SUBSCRIBE_LIMIT_PER_MINUTE, key: (r) => userOf(r).id },
-    { name: 'push-subscribe-ip', max: config.PUSH_SUBSCRIBE_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
+    { name: 'push-subscribe-ip', max: config.PUSH_SUBSCRIBE_LIMIT_PER_MINUTE_IP, key: byClient },
   ]);
 
   app.get('/api/push/vapid-public-key', { schema: keySchema }, async () => {

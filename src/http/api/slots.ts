@@ -4,6 +4,7 @@ import { placeHold } from '../../booking/holds.js';
 import { searchSlots } from '../../slots/search.js';
 import { userOf } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { byClient } from '../rate-limit.js';
 import { mapRefusals, parseDate } from '../refusals.js';
 import { Appointment, replies } from '../replies.js';
 import { tag } from '../route-docs.js';
@@ -88,7 +89,7 @@ export const slotRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.authenticate,
       preValidation: noBody,
       preHandler: app.rateLimit([
-        { name: 'hold-ip', max: config.HOLD_LIMIT_PER_MINUTE_IP, key: (r) => r.ip },
+        { name: 'hold-ip', max: config.HOLD_LIMIT_PER_MINUTE_IP, key: byClient },
         { name: 'hold-user', max: config.HOLD_LIMIT_PER_MINUTE, key: (r) => userOf(r).id },
       ]),
       schema: holdSchema,

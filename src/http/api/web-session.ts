@@ -27,7 +27,7 @@ export const webSessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     response: replies({ 200: SessionReply }, 'INVALID_CREDENTIALS'),
   };
   app.post('/api/web/session', { schema: signInSchema, preHandler: loginRateLimit(app) }, async (request, reply) => {
-    const signedIn = await signIn(request, request.body, { replaces: sessionCookieToken(request) });
+    const signedIn = await signIn(request, reply, request.body, { replaces: sessionCookieToken(request) });
     if (!signedIn.ok) throw new HttpError('INVALID_CREDENTIALS', 'email or password is wrong');
     setSessionCookie(reply, signedIn.token, signedIn.expiresAt, secure);
     // the token stays in the HttpOnly cookie; the page gets only what it may hold

@@ -65,7 +65,7 @@ export const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/login', { schema: loginFormSchema }, async (request, reply) => html(reply, 200, loginPage({ next: BOARD_PATH })));
 
   app.post('/admin/login', { schema: loginSchema, preHandler: loginRateLimit(app) }, async (request, reply) => {
-    const signedIn = await signIn(request, request.body, { role: 'ADMIN', hours: Math.min(config.SESSION_HOURS, ADMIN_SESSION_HOURS) });
+    const signedIn = await signIn(request, reply, request.body, { role: 'ADMIN', hours: Math.min(config.SESSION_HOURS, ADMIN_SESSION_HOURS) });
     if (!signedIn.ok && signedIn.reason === 'INVALID_CREDENTIALS') return html(reply, 401, loginPage({ next: BOARD_PATH, error: 'Email or password is wrong.' }));
     if (!signedIn.ok) return html(reply, 403, refusedPage());
     setAdminCookie(reply, signedIn.token, signedIn.expiresAt, secure);
