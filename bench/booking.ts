@@ -320,6 +320,7 @@ export default async function bookingBench(args: string[]): Promise<void> {
         REDIS_URL: base.REDIS_URL,
         QUEUE_PREFIX: queuePrefix,
         PORT: String(port),
+        METRICS_PORT: '0',
         LOG_LEVEL: 'error',
         HOLD_LIMIT_PER_MINUTE: '100000',
         HOLD_LIMIT_PER_MINUTE_IP: '1000000',

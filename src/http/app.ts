@@ -108,7 +108,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // at the root, so every scope reads and writes cookies the same way (session.ts)
   await app.register(cookie);
   // before every route and handler, so nothing answers without the baseline
-  registerSecurityHeaders(app);
+  registerSecurityHeaders(app, deps.config.PUBLIC_BASE_URL);
   registerAuth(app);
   registerRateLimit(app);
 

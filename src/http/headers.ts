@@ -41,8 +41,8 @@ function fill(reply: FastifyReply, name: string, value: string): void {
 }
 
 /** Adds the baseline to every response of `app` (call on the root instance, before the routes). */
-export function registerSecurityHeaders(app: FastifyInstance): void {
-  const hsts = secureCookies(app.deps.config.PUBLIC_BASE_URL);
+export function registerSecurityHeaders(app: FastifyInstance, publicBaseUrl: string): void {
+  const hsts = secureCookies(publicBaseUrl);
   app.addHook('onSend', async (request, reply, payload) => {
     const type = contentType(reply);
     fill(reply, 'x-content-type-options', 'nosniff');

@@ -4,7 +4,7 @@
  * site is served over https: walked over every route the app registers, signed out and
  * signed in, and checked by kind.
  */
-import type { LightMyRequestResponse } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { PAGE_CSP } from '../../src/http/headers.js';
 import { useTestApp } from '../helpers/app.js';
@@ -50,7 +50,7 @@ describe('security headers', () => {
   it('one of each kind: public and signed-in JSON, pages, a static asset, 404, 400, 401', async () => {
     const { token } = await t.signedIn('CLIENT');
     const admin = await t.signedIn('ADMIN');
-    const kinds: [string, Parameters<typeof t.app.inject>[0] & object, number][] = [
+    const kinds: [string, InjectOptions, number][] = [
       ['public JSON', { method: 'GET', url: '/api/slots?lat=51.5&lon=-0.1' }, 200],
       ['signed-in JSON', { method: 'GET', url: '/api/me', headers: t.auth(token) }, 200],
       ['learner page', { method: 'GET', url: '/signin' }, 200],
