@@ -129,6 +129,33 @@ $$;
 
 
 --
+-- Name: alert_messages_count(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.alert_messages_count() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s GROUP BY 1, 2;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT metric, labels, sum(value)
+      FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s
+            UNION ALL
+            SELECT s.metric, s.labels, -s.value FROM old_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s) c
+     GROUP BY 1, 2 HAVING sum(value) <> 0;
+  ELSIF TG_OP = 'DELETE' THEN
+    -- a deleted row leaves the gauges; counters never go down
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, -sum(s.value) FROM old_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s WHERE s.gauge GROUP BY 1, 2;
+  END IF;
+  RETURN NULL;
+END $$;
+
+
+--
 -- Name: appointment_event_series(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -137,6 +164,20 @@ CREATE FUNCTION public.appointment_event_series(event_type text) RETURNS TABLE(m
     AS $$
   SELECT 'appointment_events', jsonb_build_object('event', event_type), 1::float8, false
 $$;
+
+
+--
+-- Name: appointment_events_count(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.appointment_events_count() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  INSERT INTO metric_count_changes (metric, labels, value)
+  SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, appointment_event_series(r.event_type) s GROUP BY 1, 2;
+  RETURN NULL;
+END $$;
 
 
 --
@@ -150,36 +191,6 @@ BEGIN
   SELECT tstzrange(s.start_time, s.end_time) INTO NEW.slot_period FROM time_slots s WHERE s.id = NEW.slot_id;
   RETURN NEW; -- a missing slot leaves slot_period null and the NOT NULL / foreign key refuse it
 END $$;
-
-
---
--- Name: count_metric_changes(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.count_metric_changes() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $_$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    EXECUTE format(
-      'INSERT INTO metric_count_changes (metric, labels, value)
-       SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, %I(%s) s GROUP BY 1, 2', TG_ARGV[0], TG_ARGV[1]);
-  ELSIF TG_OP = 'UPDATE' THEN
-    EXECUTE format(
-      'INSERT INTO metric_count_changes (metric, labels, value)
-       SELECT metric, labels, sum(value)
-         FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, %1$I(%2$s) s
-               UNION ALL
-               SELECT s.metric, s.labels, -s.value FROM old_rows r, %1$I(%2$s) s) c
-        GROUP BY 1, 2 HAVING sum(value) <> 0', TG_ARGV[0], TG_ARGV[1]);
-  ELSE
-    -- a deleted row leaves the gauges; counters never go down
-    EXECUTE format(
-      'INSERT INTO metric_count_changes (metric, labels, value)
-       SELECT s.metric, s.labels, -sum(s.value) FROM old_rows r, %I(%s) s WHERE s.gauge GROUP BY 1, 2', TG_ARGV[0], TG_ARGV[1]);
-  END IF;
-  RETURN NULL;
-END $_$;
 
 
 --
@@ -259,6 +270,29 @@ BEGIN
     -- one payload-less notification per transaction (PostgreSQL folds identical ones):
     -- it only wakes the poller, which claims rows by state
     PERFORM pg_notify('slot_released', '');
+  END IF;
+  RETURN NULL;
+END $$;
+
+
+--
+-- Name: slot_releases_count(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.slot_releases_count() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, slot_release_series(r.released_at, r.processed_at) s GROUP BY 1, 2;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT metric, labels, sum(value)
+      FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, slot_release_series(r.released_at, r.processed_at) s
+            UNION ALL
+            SELECT s.metric, s.labels, -s.value FROM old_rows r, slot_release_series(r.released_at, r.processed_at) s) c
+     GROUP BY 1, 2 HAVING sum(value) <> 0;
   END IF;
   RETURN NULL;
 END $$;
@@ -363,6 +397,33 @@ CREATE FUNCTION public.user_alert_series(status public.alert_status, channel pub
   SELECT l.* FROM alert_messages m, latency_series('delivery_latency_seconds', m.sent_at - user_alert_series.created_at) l
    WHERE user_alert_series.status = 'DIGESTED' AND m.id = user_alert_series.message_id AND m.status = 'SENT'
 $$;
+
+
+--
+-- Name: user_alerts_count(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.user_alerts_count() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s GROUP BY 1, 2;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT metric, labels, sum(value)
+      FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s
+            UNION ALL
+            SELECT s.metric, s.labels, -s.value FROM old_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s) c
+     GROUP BY 1, 2 HAVING sum(value) <> 0;
+  ELSIF TG_OP = 'DELETE' THEN
+    -- a deleted row leaves the gauges; counters never go down
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, -sum(s.value) FROM old_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s WHERE s.gauge GROUP BY 1, 2;
+  END IF;
+  RETURN NULL;
+END $$;
 
 
 --
@@ -1585,28 +1646,28 @@ CREATE INDEX watch_coverage_match ON public.watch_coverage USING btree (center_i
 -- Name: alert_messages alert_messages_count_delete; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER alert_messages_count_delete AFTER DELETE ON public.alert_messages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_metric_changes('alert_message_series', 'r.id, r.kind, r.status, r.channel, r.sent_at');
+CREATE TRIGGER alert_messages_count_delete AFTER DELETE ON public.alert_messages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.alert_messages_count();
 
 
 --
 -- Name: alert_messages alert_messages_count_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER alert_messages_count_insert AFTER INSERT ON public.alert_messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_metric_changes('alert_message_series', 'r.id, r.kind, r.status, r.channel, r.sent_at');
+CREATE TRIGGER alert_messages_count_insert AFTER INSERT ON public.alert_messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.alert_messages_count();
 
 
 --
 -- Name: alert_messages alert_messages_count_update; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER alert_messages_count_update AFTER UPDATE ON public.alert_messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_metric_changes('alert_message_series', 'r.id, r.kind, r.status, r.channel, r.sent_at');
+CREATE TRIGGER alert_messages_count_update AFTER UPDATE ON public.alert_messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.alert_messages_count();
 
 
 --
 -- Name: appointment_events appointment_events_count_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER appointment_events_count_insert AFTER INSERT ON public.appointment_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_metric_changes('appointment_event_series', 'r.event_type');
+CREATE TRIGGER appointment_events_count_insert AFTER INSERT ON public.appointment_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.appointment_events_count();
 
 
 --
@@ -1627,14 +1688,14 @@ CREATE TRIGGER appointments_updated_at BEFORE UPDATE ON public.appointments FOR 
 -- Name: slot_releases slot_releases_count_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER slot_releases_count_insert AFTER INSERT ON public.slot_releases REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_metric_changes('slot_release_series', 'r.released_at, r.processed_at');
+CREATE TRIGGER slot_releases_count_insert AFTER INSERT ON public.slot_releases REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.slot_releases_count();
 
 
 --
 -- Name: slot_releases slot_releases_count_update; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER slot_releases_count_update AFTER UPDATE ON public.slot_releases REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_metric_changes('slot_release_series', 'r.released_at, r.processed_at');
+CREATE TRIGGER slot_releases_count_update AFTER UPDATE ON public.slot_releases REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.slot_releases_count();
 
 
 --
@@ -1704,21 +1765,21 @@ CREATE TRIGGER time_slots_updated_at BEFORE UPDATE ON public.time_slots FOR EACH
 -- Name: user_alerts user_alerts_count_delete; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER user_alerts_count_delete AFTER DELETE ON public.user_alerts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_metric_changes('user_alert_series', 'r.status, r.channel, r.created_at, r.sent_at, r.message_id');
+CREATE TRIGGER user_alerts_count_delete AFTER DELETE ON public.user_alerts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.user_alerts_count();
 
 
 --
 -- Name: user_alerts user_alerts_count_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER user_alerts_count_insert AFTER INSERT ON public.user_alerts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_metric_changes('user_alert_series', 'r.status, r.channel, r.created_at, r.sent_at, r.message_id');
+CREATE TRIGGER user_alerts_count_insert AFTER INSERT ON public.user_alerts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.user_alerts_count();
 
 
 --
 -- Name: user_alerts user_alerts_count_update; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER user_alerts_count_update AFTER UPDATE ON public.user_alerts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_metric_changes('user_alert_series', 'r.status, r.channel, r.created_at, r.sent_at, r.message_id');
+CREATE TRIGGER user_alerts_count_update AFTER UPDATE ON public.user_alerts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.user_alerts_count();
 
 
 --

@@ -81,54 +81,95 @@ LANGUAGE sql STABLE AS $$
   SELECT l.* FROM latency_series('match_latency_seconds', processed_at - released_at) l WHERE processed_at IS NOT NULL
 $$;
 
--- TG_ARGV[0] names the table's series function and TG_ARGV[1] its arguments, columns of
--- the row r. (The columns, not the whole row: PostgreSQL 15 fails to plan a whole-row
--- argument to an inlined set-returning function.) The transition tables are new_rows and
--- old_rows; each trigger below declares the ones its event has.
-CREATE FUNCTION count_metric_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One trigger function per table, in static SQL, so that PL/pgSQL keeps each statement's
+-- plan for the session: a sender's one-row UPDATE is not planned anew each time. The
+-- series functions take columns, not the whole row: PostgreSQL 15 fails to plan a
+-- whole-row argument to an inlined set-returning function. The transition tables are
+-- new_rows and old_rows; each trigger below declares the ones its event has.
+CREATE FUNCTION user_alerts_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    EXECUTE format(
-      'INSERT INTO metric_count_changes (metric, labels, value)
-       SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, %I(%s) s GROUP BY 1, 2', TG_ARGV[0], TG_ARGV[1]);
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s GROUP BY 1, 2;
   ELSIF TG_OP = 'UPDATE' THEN
-    EXECUTE format(
-      'INSERT INTO metric_count_changes (metric, labels, value)
-       SELECT metric, labels, sum(value)
-         FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, %1$I(%2$s) s
-               UNION ALL
-               SELECT s.metric, s.labels, -s.value FROM old_rows r, %1$I(%2$s) s) c
-        GROUP BY 1, 2 HAVING sum(value) <> 0', TG_ARGV[0], TG_ARGV[1]);
-  ELSE
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT metric, labels, sum(value)
+      FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s
+            UNION ALL
+            SELECT s.metric, s.labels, -s.value FROM old_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s) c
+     GROUP BY 1, 2 HAVING sum(value) <> 0;
+  ELSIF TG_OP = 'DELETE' THEN
     -- a deleted row leaves the gauges; counters never go down
-    EXECUTE format(
-      'INSERT INTO metric_count_changes (metric, labels, value)
-       SELECT s.metric, s.labels, -sum(s.value) FROM old_rows r, %I(%s) s WHERE s.gauge GROUP BY 1, 2', TG_ARGV[0], TG_ARGV[1]);
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, -sum(s.value) FROM old_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s WHERE s.gauge GROUP BY 1, 2;
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION alert_messages_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s GROUP BY 1, 2;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT metric, labels, sum(value)
+      FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s
+            UNION ALL
+            SELECT s.metric, s.labels, -s.value FROM old_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s) c
+     GROUP BY 1, 2 HAVING sum(value) <> 0;
+  ELSIF TG_OP = 'DELETE' THEN
+    -- a deleted row leaves the gauges; counters never go down
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, -sum(s.value) FROM old_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s WHERE s.gauge GROUP BY 1, 2;
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION appointment_events_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO metric_count_changes (metric, labels, value)
+  SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, appointment_event_series(r.event_type) s GROUP BY 1, 2;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION slot_releases_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, slot_release_series(r.released_at, r.processed_at) s GROUP BY 1, 2;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT metric, labels, sum(value)
+      FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, slot_release_series(r.released_at, r.processed_at) s
+            UNION ALL
+            SELECT s.metric, s.labels, -s.value FROM old_rows r, slot_release_series(r.released_at, r.processed_at) s) c
+     GROUP BY 1, 2 HAVING sum(value) <> 0;
   END IF;
   RETURN NULL;
 END $$;
 
 CREATE TRIGGER user_alerts_count_insert AFTER INSERT ON user_alerts
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_metric_changes('user_alert_series', 'r.status, r.channel, r.created_at, r.sent_at, r.message_id');
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION user_alerts_count();
 CREATE TRIGGER user_alerts_count_update AFTER UPDATE ON user_alerts
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_metric_changes('user_alert_series', 'r.status, r.channel, r.created_at, r.sent_at, r.message_id');
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION user_alerts_count();
 CREATE TRIGGER user_alerts_count_delete AFTER DELETE ON user_alerts
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_metric_changes('user_alert_series', 'r.status, r.channel, r.created_at, r.sent_at, r.message_id');
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION user_alerts_count();
 
 CREATE TRIGGER alert_messages_count_insert AFTER INSERT ON alert_messages
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_metric_changes('alert_message_series', 'r.id, r.kind, r.status, r.channel, r.sent_at');
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION alert_messages_count();
 CREATE TRIGGER alert_messages_count_update AFTER UPDATE ON alert_messages
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_metric_changes('alert_message_series', 'r.id, r.kind, r.status, r.channel, r.sent_at');
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION alert_messages_count();
 CREATE TRIGGER alert_messages_count_delete AFTER DELETE ON alert_messages
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_metric_changes('alert_message_series', 'r.id, r.kind, r.status, r.channel, r.sent_at');
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION alert_messages_count();
 
 CREATE TRIGGER appointment_events_count_insert AFTER INSERT ON appointment_events
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_metric_changes('appointment_event_series', 'r.event_type');
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION appointment_events_count();
 
 CREATE TRIGGER slot_releases_count_insert AFTER INSERT ON slot_releases
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_metric_changes('slot_release_series', 'r.released_at, r.processed_at');
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION slot_releases_count();
 CREATE TRIGGER slot_releases_count_update AFTER UPDATE ON slot_releases
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_metric_changes('slot_release_series', 'r.released_at, r.processed_at');
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION slot_releases_count();
 
 -- what the tables hold now (the triggers above see every later change: creating them
 -- locked the tables against writes until this transaction commits). A digested alert's
@@ -151,7 +192,10 @@ DROP TRIGGER IF EXISTS alert_messages_count_insert ON alert_messages;
 DROP TRIGGER IF EXISTS user_alerts_count_delete ON user_alerts;
 DROP TRIGGER IF EXISTS user_alerts_count_update ON user_alerts;
 DROP TRIGGER IF EXISTS user_alerts_count_insert ON user_alerts;
-DROP FUNCTION IF EXISTS count_metric_changes();
+DROP FUNCTION IF EXISTS slot_releases_count();
+DROP FUNCTION IF EXISTS appointment_events_count();
+DROP FUNCTION IF EXISTS alert_messages_count();
+DROP FUNCTION IF EXISTS user_alerts_count();
 DROP FUNCTION IF EXISTS slot_release_series(timestamptz, timestamptz);
 DROP FUNCTION IF EXISTS appointment_event_series(text);
 DROP FUNCTION IF EXISTS alert_message_series(uuid, text, alert_status, notification_method, timestamptz);
