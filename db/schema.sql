@@ -134,6 +134,7 @@ $$;
 
 CREATE FUNCTION public.alert_messages_count() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
@@ -172,6 +173,7 @@ $$;
 
 CREATE FUNCTION public.appointment_events_count() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 BEGIN
   INSERT INTO metric_count_changes (metric, labels, value)
@@ -281,6 +283,7 @@ END $$;
 
 CREATE FUNCTION public.slot_releases_count() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
@@ -405,6 +408,7 @@ $$;
 
 CREATE FUNCTION public.user_alerts_count() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
