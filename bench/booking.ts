@@ -321,6 +321,7 @@ export default async function bookingBench(args: string[]): Promise<void> {
         QUEUE_PREFIX: queuePrefix,
         SECRET_KEY: newSecretKey(),
         PORT: String(port),
+        METRICS_PORT: '0',
         LOG_LEVEL: 'error',
         HOLD_LIMIT_PER_MINUTE: '100000',
         HOLD_LIMIT_PER_MINUTE_IP: '1000000',

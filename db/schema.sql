@@ -1,6 +1,6 @@
 -- slotwatch database schema. GENERATED FILE: do not edit it by hand.
 --
--- What migrations/ build, up to 0019_one_booking_per_test_type, on PostgreSQL 15: written by
+-- What migrations/ build, up to 0020_metric_counts, on PostgreSQL 15: written by
 -- `npm run cli -- db:schema`, which applies every migration to a throwaway database and
 -- dumps it with pg_dump --schema-only --no-owner --no-privileges. To change the schema,
 -- add a migration and run that command; `db:schema --check` and test/db/schema.test.ts
@@ -115,6 +115,74 @@ CREATE TYPE public.user_role AS ENUM (
 
 
 --
+-- Name: alert_message_series(uuid, text, public.alert_status, public.notification_method, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.alert_message_series(id uuid, kind text, status public.alert_status, channel public.notification_method, sent_at timestamp with time zone) RETURNS TABLE(metric text, labels jsonb, value double precision, gauge boolean)
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT 'alert_messages', jsonb_build_object('kind', kind, 'status', status, 'channel', coalesce(channel::text, 'none')), 1::float8, true
+  UNION ALL
+  SELECT l.* FROM user_alerts a, latency_series('delivery_latency_seconds', alert_message_series.sent_at - a.created_at) l
+   WHERE alert_message_series.status = 'SENT' AND a.message_id = alert_message_series.id AND a.status = 'DIGESTED'
+$$;
+
+
+--
+-- Name: alert_messages_count(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.alert_messages_count() RETURNS trigger
+    LANGUAGE plpgsql
+    SET jit TO 'off'
+    AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s GROUP BY 1, 2;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT metric, labels, sum(value)
+      FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s
+            UNION ALL
+            SELECT s.metric, s.labels, -s.value FROM old_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s) c
+     GROUP BY 1, 2 HAVING sum(value) <> 0;
+  ELSIF TG_OP = 'DELETE' THEN
+    -- a deleted row leaves the gauges; counters never go down
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, -sum(s.value) FROM old_rows r, alert_message_series(r.id, r.kind, r.status, r.channel, r.sent_at) s WHERE s.gauge GROUP BY 1, 2;
+  END IF;
+  RETURN NULL;
+END $$;
+
+
+--
+-- Name: appointment_event_series(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.appointment_event_series(event_type text) RETURNS TABLE(metric text, labels jsonb, value double precision, gauge boolean)
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT 'appointment_events', jsonb_build_object('event', event_type), 1::float8, false
+$$;
+
+
+--
+-- Name: appointment_events_count(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.appointment_events_count() RETURNS trigger
+    LANGUAGE plpgsql
+    SET jit TO 'off'
+    AS $$
+BEGIN
+  INSERT INTO metric_count_changes (metric, labels, value)
+  SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, appointment_event_series(r.event_type) s GROUP BY 1, 2;
+  RETURN NULL;
+END $$;
+
+
+--
 -- Name: appointments_copy_slot_period(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -125,6 +193,23 @@ BEGIN
   SELECT tstzrange(s.start_time, s.end_time), s.test_type INTO NEW.slot_period, NEW.test_type FROM time_slots s WHERE s.id = NEW.slot_id;
   RETURN NEW; -- a missing slot leaves both null and the NOT NULL / foreign key refuse it
 END $$;
+
+
+--
+-- Name: latency_series(text, interval); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.latency_series(name text, took interval) RETURNS TABLE(metric text, labels jsonb, value double precision, gauge boolean)
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT name || '_bucket',
+         jsonb_build_object('le', coalesce(
+           (SELECT min(b)::text FROM unnest('{0.05,0.1,0.25,0.5,1,2,5,10,30,60,300}'::float8[]) b WHERE extract(epoch FROM took) <= b),
+           '+Inf')),
+         1::float8, false
+  UNION ALL SELECT name || '_sum', '{}'::jsonb, extract(epoch FROM took)::float8, false
+  UNION ALL SELECT name || '_count', '{}'::jsonb, 1::float8, false
+$$;
 
 
 --
@@ -162,6 +247,17 @@ END $$;
 
 
 --
+-- Name: slot_release_series(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.slot_release_series(released_at timestamp with time zone, processed_at timestamp with time zone) RETURNS TABLE(metric text, labels jsonb, value double precision, gauge boolean)
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT l.* FROM latency_series('match_latency_seconds', processed_at - released_at) l WHERE processed_at IS NOT NULL
+$$;
+
+
+--
 -- Name: slot_releases_capture(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -176,6 +272,30 @@ BEGIN
     -- one payload-less notification per transaction (PostgreSQL folds identical ones):
     -- it only wakes the poller, which claims rows by state
     PERFORM pg_notify('slot_released', '');
+  END IF;
+  RETURN NULL;
+END $$;
+
+
+--
+-- Name: slot_releases_count(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.slot_releases_count() RETURNS trigger
+    LANGUAGE plpgsql
+    SET jit TO 'off'
+    AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, slot_release_series(r.released_at, r.processed_at) s GROUP BY 1, 2;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT metric, labels, sum(value)
+      FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, slot_release_series(r.released_at, r.processed_at) s
+            UNION ALL
+            SELECT s.metric, s.labels, -s.value FROM old_rows r, slot_release_series(r.released_at, r.processed_at) s) c
+     GROUP BY 1, 2 HAVING sum(value) <> 0;
   END IF;
   RETURN NULL;
 END $$;
@@ -261,6 +381,51 @@ CREATE FUNCTION public.time_slots_sync_appointment_period() RETURNS trigger
     AS $$
 BEGIN
   UPDATE appointments SET slot_period = tstzrange(NEW.start_time, NEW.end_time), test_type = NEW.test_type WHERE slot_id = NEW.id;
+  RETURN NULL;
+END $$;
+
+
+--
+-- Name: user_alert_series(public.alert_status, public.notification_method, timestamp with time zone, timestamp with time zone, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.user_alert_series(status public.alert_status, channel public.notification_method, created_at timestamp with time zone, sent_at timestamp with time zone, message_id uuid) RETURNS TABLE(metric text, labels jsonb, value double precision, gauge boolean)
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT 'alerts', jsonb_build_object('status', status, 'channel', coalesce(channel::text, 'none')), 1::float8, true
+  UNION ALL
+  SELECT l.* FROM latency_series('delivery_latency_seconds', sent_at - created_at) l WHERE status = 'SENT'
+  UNION ALL
+  -- the arguments by their function's name: alert_messages has columns of the same names
+  SELECT l.* FROM alert_messages m, latency_series('delivery_latency_seconds', m.sent_at - user_alert_series.created_at) l
+   WHERE user_alert_series.status = 'DIGESTED' AND m.id = user_alert_series.message_id AND m.status = 'SENT'
+$$;
+
+
+--
+-- Name: user_alerts_count(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.user_alerts_count() RETURNS trigger
+    LANGUAGE plpgsql
+    SET jit TO 'off'
+    AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value) FROM new_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s GROUP BY 1, 2;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT metric, labels, sum(value)
+      FROM (SELECT s.metric, s.labels, s.value FROM new_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s
+            UNION ALL
+            SELECT s.metric, s.labels, -s.value FROM old_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s) c
+     GROUP BY 1, 2 HAVING sum(value) <> 0;
+  ELSIF TG_OP = 'DELETE' THEN
+    -- a deleted row leaves the gauges; counters never go down
+    INSERT INTO metric_count_changes (metric, labels, value)
+    SELECT s.metric, s.labels, -sum(s.value) FROM old_rows r, user_alert_series(r.status, r.channel, r.created_at, r.sent_at, r.message_id) s WHERE s.gauge GROUP BY 1, 2;
+  END IF;
   RETURN NULL;
 END $$;
 
@@ -644,6 +809,43 @@ CREATE TABLE public.idempotency_keys (
     CONSTRAINT idempotency_keys_key_format CHECK ((key ~ '^[A-Za-z0-9_.:-]{1,200}$'::text)),
     CONSTRAINT idempotency_keys_request_length CHECK ((length(request) <= 300)),
     CONSTRAINT idempotency_keys_status_code CHECK (((status_code >= 200) AND (status_code <= 599)))
+);
+
+
+--
+-- Name: metric_count_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.metric_count_changes (
+    id bigint NOT NULL,
+    metric text NOT NULL,
+    labels jsonb NOT NULL,
+    value double precision NOT NULL
+);
+
+
+--
+-- Name: metric_count_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.metric_count_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.metric_count_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: metric_counts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.metric_counts (
+    metric text NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    value double precision NOT NULL
 );
 
 
@@ -1037,6 +1239,22 @@ ALTER TABLE ONLY public.feed_polls
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key);
+
+
+--
+-- Name: metric_count_changes metric_count_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.metric_count_changes
+    ADD CONSTRAINT metric_count_changes_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: metric_counts metric_counts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.metric_counts
+    ADD CONSTRAINT metric_counts_pkey PRIMARY KEY (metric, labels);
 
 
 --
@@ -1439,6 +1657,34 @@ CREATE INDEX watch_coverage_match ON public.watch_coverage USING btree (center_i
 
 
 --
+-- Name: alert_messages alert_messages_count_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_messages_count_delete AFTER DELETE ON public.alert_messages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.alert_messages_count();
+
+
+--
+-- Name: alert_messages alert_messages_count_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_messages_count_insert AFTER INSERT ON public.alert_messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.alert_messages_count();
+
+
+--
+-- Name: alert_messages alert_messages_count_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_messages_count_update AFTER UPDATE ON public.alert_messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.alert_messages_count();
+
+
+--
+-- Name: appointment_events appointment_events_count_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER appointment_events_count_insert AFTER INSERT ON public.appointment_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.appointment_events_count();
+
+
+--
 -- Name: appointments appointments_slot_period; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1450,6 +1696,20 @@ CREATE TRIGGER appointments_slot_period BEFORE INSERT OR UPDATE OF slot_id ON pu
 --
 
 CREATE TRIGGER appointments_updated_at BEFORE UPDATE ON public.appointments FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
+-- Name: slot_releases slot_releases_count_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER slot_releases_count_insert AFTER INSERT ON public.slot_releases REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.slot_releases_count();
+
+
+--
+-- Name: slot_releases slot_releases_count_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER slot_releases_count_update AFTER UPDATE ON public.slot_releases REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.slot_releases_count();
 
 
 --
@@ -1513,6 +1773,27 @@ CREATE TRIGGER time_slots_release AFTER INSERT OR UPDATE OF status ON public.tim
 --
 
 CREATE TRIGGER time_slots_updated_at BEFORE UPDATE ON public.time_slots FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+
+--
+-- Name: user_alerts user_alerts_count_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_alerts_count_delete AFTER DELETE ON public.user_alerts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.user_alerts_count();
+
+
+--
+-- Name: user_alerts user_alerts_count_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_alerts_count_insert AFTER INSERT ON public.user_alerts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.user_alerts_count();
+
+
+--
+-- Name: user_alerts user_alerts_count_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_alerts_count_update AFTER UPDATE ON public.user_alerts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.user_alerts_count();
 
 
 --

@@ -43,8 +43,14 @@ const schema = z
     // keys the rate-limit counters' names and signs the sign-in device cookies (nothing else,
     // so rotating it only resets those); required by the web process (loadConfig's `require`)
     SECRET_KEY: optional(z.string().trim().regex(/^[A-Za-z0-9_-]{43,}={0,2}$/, 'must be at least 32 random bytes as base64url, 43+ characters (npm run cli -- secret:generate)')),
-    // when set, GET /metrics needs Authorization: Bearer <METRICS_TOKEN>
+    // when set, PORT serves GET /metrics behind Authorization: Bearer <METRICS_TOKEN>; when
+    // unset, PORT answers it 404
     METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+    // GET /metrics without a token on 127.0.0.1 only; 0 for any free port (logged), off for none.
+    // Several web processes on one host each need their own
+    METRICS_PORT: z
+      .union([z.literal('off'), int(0, 65535)], { error: 'must be a port number (0 for any free port) or off' })
+      .default(9464),
     // sessions, and the limits per account and per IP address (a minute's requests)
     SESSION_HOURS: int(1, 24 * 90).default(24),
     LOGIN_LIMIT_PER_MINUTE: int(1, 100_000).default(10), LOGIN_LIMIT_PER_MINUTE_IP: int(1, 1_000_000).default(100),

@@ -78,6 +78,8 @@ say(`seeded ${seeded.centers.length} centres, ${seeded.learners.length} learners
 // ---- web and worker, as the Procfile would run them -----------------------------------
 const port = await freePort(config.PORT);
 const base = `http://127.0.0.1:${port}`;
+// the web process serves /metrics there, on localhost only (no METRICS_TOKEN in the demo)
+const metricsPort = await freePort(9464);
 const logDir = join(projectRoot, 'outbox');
 mkdirSync(logDir, { recursive: true });
 const logFile = join(logDir, 'demo-processes.log');
@@ -86,6 +88,7 @@ const env = {
   ...process.env,
   DATABASE_URL: demoUrl,
   PORT: String(port),
+  METRICS_PORT: String(metricsPort),
   PUBLIC_BASE_URL: base,
   QUEUE_PREFIX: `slotwatch-demo-${process.pid}`,
   SMTP_URL: smtp.url,
@@ -207,7 +210,7 @@ try {
   console.log(`
 Where to look
   queue board   ${base}/admin/queues  (sign in as ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password})
-  metrics       ${base}/metrics
+  metrics       http://127.0.0.1:${metricsPort}/metrics  (localhost only)
   emails        ${outDir} (${smtp.messages.length} .eml files as the SMTP server received them)
   process logs  ${logFile}`);
   exitCode = ok ? 0 : 1;

@@ -12,6 +12,7 @@ import './fastify-types.js';
 import { registerAuth } from './auth.js';
 import type { ErrorCode } from './error-codes.js';
 import { describeValidation, errorBody, HttpError } from './errors.js';
+import { registerSecurityHeaders } from './headers.js';
 import { docsRoutes, registerOpenApi } from './openapi.js';
 import { registerRateLimit } from './rate-limit.js';
 import { derivedKeys } from './secret-key.js';
@@ -108,6 +109,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   // at the root, so every scope reads and writes cookies the same way (session.ts)
   await app.register(cookie);
+  // before every route and handler, so nothing answers without the baseline
+  registerSecurityHeaders(app, deps.config.PUBLIC_BASE_URL);
   registerAuth(app);
   registerRateLimit(app);
 

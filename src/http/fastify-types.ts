@@ -1,5 +1,6 @@
 /** What slotwatch adds to fastify's types: the app's dependencies, its auth and rate-limit hooks, the signed-in user. */
 import type { onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { AccountMail } from '../accounts/account-mail.js';
 import type { HashLane } from '../accounts/hash-lane.js';
 import type { AuthUser, Role } from '../accounts/roles.js';
@@ -13,6 +14,8 @@ declare module 'fastify' {
     hashLane: HashLane;
     /** Account emails (verification, reset, sign-up attempts), sent after the answer. */
     accountMail: AccountMail;
+    /** What /metrics renders: this app's registry (its request durations, the shared stores' figures). */
+    metricsRegistry: Registry;
     /** Every route registered (method, path), for tests that walk them all. */
     routeTable: { method: string; url: string }[];
     /** onRequest hook: 401 unless the request carries a live bearer token; sets request.user. */

@@ -12,6 +12,7 @@ import { expireDueHolds } from '../booking/expire-holds.js';
 import { deleteOldAnswers } from '../booking/idempotency.js';
 import { HttpSlotFeed } from '../slots/feeds/http-feed.js';
 import { pollFeed } from '../slots/feeds/poll.js';
+import { foldMetricCounts } from '../metrics/counts.js';
 import type { MaintenanceTask } from './task.js';
 
 /** Matches released slots every release_poll_seconds (setting) and whenever 'slot_released' is notified. */
@@ -91,6 +92,16 @@ export const pollFeedTask: MaintenanceTask = {
   },
 };
 
+/**
+ * Folds the changes the counting triggers append into the counts /metrics reads, so a
+ * scrape adds up at most a few seconds' worth of changes.
+ */
+export const foldMetricCountsTask: MaintenanceTask = {
+  name: 'fold-metric-counts',
+  everyMs: () => 10_000,
+  run: async (deps) => ({ folded: await foldMetricCounts(deps.pool) }),
+};
+
 /** Every task a worker runs. */
 export const maintenanceTasks: MaintenanceTask[] = [
   deliveryChannelsTask,
@@ -99,4 +110,5 @@ export const maintenanceTasks: MaintenanceTask[] = [
   pollReleasesTask,
   sweepPendingAlertsTask,
   pollFeedTask,
+  foldMetricCountsTask,
 ];

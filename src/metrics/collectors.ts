@@ -1,12 +1,14 @@
 /**
  * Metrics read at scrape time from the shared stores (PostgreSQL, BullMQ's Redis keys)
  * rather than counted in one process: web and worker processes scale independently, and
- * the web process that serves /metrics sees what all of them did.
+ * the web process that serves /metrics sees what all of them did. The database figures
+ * come from counts kept as rows are written (counts.ts), never from counting the tables.
  */
 import type { Queue } from 'bullmq';
 import type { Queryable } from '../db/types.js';
 import { JOB_STATES, queueStatus } from '../queues/inspect.js';
 import type { Queues } from '../queues/queues.js';
+import { readCounts } from './counts.js';
 
 type Labels = Record<string, string | number>;
 interface Sample {
@@ -28,26 +30,26 @@ function scraped(name: string, help: string, type: ScrapedMetric['type'], collec
   return { name, help, type, aggregator: 'sum', get: async () => ({ name, help, type, aggregator: 'sum', values: await collect() }) };
 }
 
-/** Latency buckets in seconds, shared by the match and delivery histograms. */
+/**
+ * Latency buckets in seconds, shared by the match and delivery histograms; the same bounds
+ * are written in latency_series() (migration 0020), which files each observation.
+ */
 export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300];
 
 /**
- * A histogram of `seconds` over the rows of a query, as cumulative buckets computed in SQL.
- * `source` must select one column named seconds.
+ * A histogram from its counts: `key`_bucket holds each bucket's own observations (labelled
+ * by its upper bound), which Prometheus wants cumulative; `key`_sum and `key`_count as they are.
  */
-function sqlHistogram(db: Queryable, name: string, help: string, source: string): ScrapedMetric {
-  const buckets = LATENCY_BUCKETS.map((b, i) => `count(*) FILTER (WHERE seconds <= ${b}) AS b${i}`).join(', ');
+function countedHistogram(db: Queryable, name: string, help: string, key: string): ScrapedMetric {
   return scraped(name, help, 'histogram', async () => {
-    const { rows } = await db.query<Record<string, string | null>>(
-      `SELECT ${buckets}, count(*) AS n, coalesce(sum(seconds), 0) AS total FROM (${source}) s`,
-    );
-    const r = rows[0]!;
-    return [
-      ...LATENCY_BUCKETS.map((b, i) => ({ metricName: `${name}_bucket`, labels: { le: b }, value: Number(r[`b${i}`]) })),
-      { metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: Number(r.n) },
-      { metricName: `${name}_sum`, value: Number(r.total) },
-      { metricName: `${name}_count`, value: Number(r.n) },
-    ];
+    const rows = await readCounts(db, [`${key}_bucket`, `${key}_sum`, `${key}_count`]);
+    const value = (metric: string, le?: string) => rows.find((r) => r.metric === metric && r.labels.le === le)?.value ?? 0;
+    let below = 0;
+    const buckets = [...LATENCY_BUCKETS.map(String), '+Inf'].map((le) => {
+      below += value(`${key}_bucket`, le);
+      return { metricName: `${name}_bucket`, labels: { le }, value: below };
+    });
+    return [...buckets, { metricName: `${name}_sum`, value: value(`${key}_sum`) }, { metricName: `${name}_count`, value: value(`${key}_count`) }];
   });
 }
 
@@ -72,57 +74,52 @@ export function queueMetrics(queues: Queues): ScrapedMetric[] {
   ];
 }
 
-/** Alerts by status and channel, messages by kind, status and channel, holds and other booking events, and the two latency histograms. */
+const ALERT_STATUSES = ['PENDING', 'SENDING', 'SENT', 'SKIPPED', 'FAILED', 'DIGESTED', 'CAPPED'] as const;
+
+/**
+ * Alerts by status and channel, messages by kind, status and channel, booking events, and
+ * the two latency histograms: read from the counts the database keeps as rows are written
+ * (counts.ts), so a scrape costs the same at a thousand alerts as at millions.
+ */
 export function databaseMetrics(db: Queryable): ScrapedMetric[] {
   return [
     scraped('slotwatch_alerts', 'Alerts by delivery status and channel', 'gauge', async () => {
-      const { rows } = await db.query<{ status: string; channel: string; n: string }>(
-        `SELECT status::text, coalesce(channel::text, 'none') AS channel, count(*) AS n FROM user_alerts GROUP BY 1, 2`,
-      );
-      return rows.map((r) => ({ labels: { status: r.status, channel: r.channel }, value: Number(r.n) }));
+      // a status that has emptied stays as a 0, rather than vanishing
+      const rows = await readCounts(db, ['alerts']);
+      return rows.map((r) => ({ labels: { status: r.labels.status!, channel: r.labels.channel! }, value: r.value }));
     }),
     scraped('slotwatch_alerts_by_status', 'Alerts by status, every status shown (CAPPED: over a daily cap, not sent; DIGESTED: carried by a digest)', 'gauge', async () => {
-      const { rows } = await db.query<{ status: string; n: string }>(
-        `SELECT e.status::text, count(a.id) AS n
-           FROM unnest(enum_range(NULL::alert_status)) AS e(status) LEFT JOIN user_alerts a ON a.status = e.status
-          GROUP BY 1 ORDER BY 1`,
-      );
-      return rows.map((r) => ({ labels: { status: r.status }, value: Number(r.n) }));
+      const rows = await readCounts(db, ['alerts']);
+      return ALERT_STATUSES.map((status) => ({ labels: { status }, value: rows.filter((r) => r.labels.status === status).reduce((n, r) => n + r.value, 0) }));
     }),
     scraped(
       'slotwatch_alert_messages',
       'Messages (emails and pushes) by kind (single: one alert, digest: several), status and channel; alerts delivered minus messages sent is what digests saved',
       'gauge',
       async () => {
-        const { rows } = await db.query<{ kind: string; status: string; channel: string; n: string }>(
-          `WITH counted AS (
-             SELECT kind, status::text, coalesce(channel::text, 'none') AS channel, count(*) AS n FROM alert_messages GROUP BY 1, 2, 3)
-           -- the sent series always exist, so a rate over them starts from 0
-           SELECT k.kind, 'SENT' AS status, c.channel, 0 AS n
-             FROM (VALUES ('single'), ('digest')) k(kind), (VALUES ('email'), ('push')) c(channel)
-            WHERE NOT EXISTS (SELECT FROM counted x WHERE x.kind = k.kind AND x.status = 'SENT' AND x.channel = c.channel)
-           UNION ALL SELECT * FROM counted`,
-        );
-        return rows.map((r) => ({ labels: { kind: r.kind, status: r.status, channel: r.channel }, value: Number(r.n) }));
+        const rows = await readCounts(db, ['alert_messages']);
+        const samples = rows.map((r) => ({ labels: { kind: r.labels.kind!, status: r.labels.status!, channel: r.labels.channel! }, value: r.value }));
+        // the sent series always exist, so a rate over them starts from 0
+        for (const kind of ['single', 'digest']) {
+          for (const channel of ['email', 'push']) {
+            if (!samples.some((x) => x.labels.kind === kind && x.labels.status === 'SENT' && x.labels.channel === channel)) {
+              samples.push({ labels: { kind, status: 'SENT', channel }, value: 0 });
+            }
+          }
+        }
+        return samples;
       },
     ),
     scraped('slotwatch_appointment_events_total', 'Booking state changes by event (HOLD_PLACED, CONFIRMED, HOLD_EXPIRED, ...)', 'counter', async () => {
-      const { rows } = await db.query<{ event_type: string; n: string }>(`SELECT event_type, count(*) AS n FROM appointment_events GROUP BY 1`);
-      return rows.map((r) => ({ labels: { event: r.event_type }, value: Number(r.n) }));
+      const rows = await readCounts(db, ['appointment_events']);
+      return rows.map((r) => ({ labels: { event: r.labels.event! }, value: r.value }));
     }),
-    sqlHistogram(
-      db,
-      'slotwatch_match_latency_seconds',
-      'From a slot becoming available to its release being matched to watches',
-      `SELECT extract(epoch FROM processed_at - released_at) AS seconds FROM slot_releases WHERE processed_at IS NOT NULL`,
-    ),
-    sqlHistogram(
+    countedHistogram(db, 'slotwatch_match_latency_seconds', 'From a slot becoming available to its release being matched to watches', 'match_latency_seconds'),
+    countedHistogram(
       db,
       'slotwatch_delivery_latency_seconds',
       'From an alert being created to its message (its own, or the digest that carried it) being accepted by the mail or push service',
-      `SELECT extract(epoch FROM coalesce(a.sent_at, m.sent_at) - a.created_at) AS seconds
-         FROM user_alerts a LEFT JOIN alert_messages m ON m.id = a.message_id
-        WHERE a.status = 'SENT' OR (a.status = 'DIGESTED' AND m.status = 'SENT')`,
+      'delivery_latency_seconds',
     ),
   ];
 }

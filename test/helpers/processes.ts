@@ -25,7 +25,8 @@ export function startProcess(entry: string, ctx: TestContext, env: Record<string
 
 /**
  * Starts `entry` (relative to the project root) with `env` added to this process's
- * environment, and a throwaway SECRET_KEY unless `env` gives one (the web process needs it).
+ * environment, a throwaway SECRET_KEY unless `env` gives one (the web process needs it), and
+ * METRICS_PORT 0.
  */
 export function startLoggingProcess(entry: string, env: Record<string, string> = {}): RunningProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
@@ -34,6 +35,8 @@ export function startLoggingProcess(entry: string, env: Record<string, string> =
       LOG_LEVEL: 'info',
       CI: '1', // JSON logs even when the test runs on a terminal
       SECRET_KEY: newSecretKey(),
+      // a web process's metrics listener on any free port: test files run side by side
+      METRICS_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-/** workers/web.ts as the Procfile runs it: refuses bad config in one line, serves, stops cleanly on SIGTERM. */
+/** workers/web.ts as the Procfile runs it: refuses bad config in one line, serves (metrics on localhost only), stops cleanly on SIGTERM. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ const ctx = useTestContext();
 
 function startWeb(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'workers/web.ts')], {
-    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, PORT: '0', LOG_LEVEL: 'info', QUEUE_PREFIX: ctx.redisPrefix, SECRET_KEY: newSecretKey(), ...env },
+    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', QUEUE_PREFIX: ctx.redisPrefix, SECRET_KEY: newSecretKey(), ...env },
   });
   let out = '';
   let err = '';
@@ -49,6 +49,17 @@ describe('web process', () => {
     expect(ready.status).toBe(200);
     const slots = await fetch(`${url}/api/slots?lat=51.5&lon=-0.1`);
     expect(slots.status).toBe(200);
+    // without METRICS_TOKEN: /metrics on the loopback address only, never on the public port
+    expect((await fetch(`${url}/metrics`)).status).toBe(404);
+    let metricsAt: string | undefined;
+    while (!metricsAt) {
+      await new Promise((r) => setTimeout(r, 100));
+      metricsAt = /"address":"([^"]+\/metrics)"/.exec(web.out())?.[1];
+    }
+    expect(new URL(metricsAt!).hostname).toBe('127.0.0.1');
+    const metrics = await fetch(metricsAt!);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('slotwatch_alerts_by_status{status="PENDING"}');
     web.child.kill('SIGTERM');
     expect(await web.exited).toBe(0);
     expect(web.out()).toContain('web stopped');

@@ -14,6 +14,13 @@ describe('loadConfig', () => {
     expect(c.PUBLIC_BASE_URL).toBe('http://localhost:3000');
     expect(c.HOLD_MINUTES).toBe(5);
     expect(c.SMTP_URL).toBeUndefined();
+    expect(c.METRICS_PORT).toBe(9464);
+  });
+
+  it('reads METRICS_PORT as a port, 0 or off', () => {
+    expect(loadConfig({ METRICS_PORT: '9100' }).METRICS_PORT).toBe(9100);
+    expect(loadConfig({ METRICS_PORT: '0' }).METRICS_PORT).toBe(0);
+    expect(loadConfig({ METRICS_PORT: 'off' }).METRICS_PORT).toBe('off');
   });
 
   it('reads and coerces what is set', () => {
@@ -28,6 +35,8 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'http://localhost:6379'],
     ['PORT', '70000'],
     ['PORT', 'eighty'],
+    ['METRICS_PORT', 'on'],
+    ['METRICS_PORT', '70000'],
     ['LOG_LEVEL', 'loud'],
     ['HOLD_MINUTES', '0'],
     ['QUEUE_PREFIX', 'has spaces'],

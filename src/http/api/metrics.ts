@@ -34,21 +34,25 @@ export const metricsRoutes: FastifyPluginAsync = async (app) => {
     httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  app.decorate('metricsRegistry', registry);
+
   const token = app.deps.config.METRICS_TOKEN;
-  // open unless the server sets METRICS_TOKEN
-  const security: Security = [{}, { metricsToken: [] }];
+  const security: Security = [{ metricsToken: [] }];
   const schema = {
     tags: tag('Operations'),
     summary: 'Prometheus metrics: queues, alerts, bookings, latencies, request durations',
+    description:
+      'Served on this port only when the server sets METRICS_TOKEN, and then only with it. Without one, `/metrics` is served on ' +
+      '127.0.0.1:METRICS_PORT alone (no token: only the host itself reaches it), and this port answers 404.',
     security,
-    response: replies({ 200: content('Prometheus text exposition format', 'text/plain') }, 'UNAUTHENTICATED'),
+    response: replies({ 200: content('Prometheus text exposition format', 'text/plain') }, 'UNAUTHENTICATED', 'NOT_FOUND'),
   };
   app.get('/metrics', { schema }, async (request, reply) => {
-    if (token && !sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
+    if (!token) return reply.code(404).send(errorBody('NOT_FOUND', 'no route for GET /metrics: metrics are served on the metrics port, on localhost'));
+    if (!sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
       return reply.code(401).send(errorBody('UNAUTHENTICATED', 'send Authorization: Bearer <METRICS_TOKEN>'));
     }
-    const body = await registry.metrics();
-    return reply.type(registry.contentType).send(body);
+    return reply.type(registry.contentType).send(await registry.metrics());
   });
 };
 

@@ -88,6 +88,7 @@ export const learnerPageRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     strictTransportSecurity: secure ? { maxAge: 31_536_000 } : false,
+    frameguard: { action: 'deny' },
   });
   await app.register(formbody);
   await app.register(fastifyStatic, { root: ASSETS_DIR, prefix: '/assets/', cacheControl: true, maxAge: 0, serve: true });
