@@ -4,7 +4,7 @@
  * address so that nothing off the host reaches it, and apart from the public port so that
  * /metrics needs no secret to be private.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { errorBody } from './errors.js';
 import { registerSecurityHeaders } from './headers.js';
 
@@ -13,7 +13,11 @@ export const METRICS_HOST = '127.0.0.1';
 /** The metrics port's own small app, rendering `app`'s registry; not listening yet. */
 export async function buildMetricsApp(app: FastifyInstance): Promise<FastifyInstance> {
   const registry = app.metricsRegistry;
-  const server = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }) as FastifyBaseLogger, disableRequestLogging: true });
+  // a scrape every few seconds is not worth a log line
+  const server = Fastify({
+    loggerInstance: app.log.child({ listener: 'metrics' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   registerSecurityHeaders(server, app.deps.config.PUBLIC_BASE_URL);
   server.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   server.setNotFoundHandler((request, reply) => {
