@@ -260,3 +260,37 @@ export async function deleteUserMessages(db: Queryable, userId: string): Promise
   const { rowCount } = await db.query(`DELETE FROM alert_messages WHERE user_id = $1::uuid`, [userId]);
   return rowCount ?? 0;
 }
+
+/** One message as its learner's data export shows it. */
+export interface MessageRecord {
+  id: string;
+  kind: MessageKind;
+  status: MessageStatus;
+  channel: Channel | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+/** Every message to the user, newest first (the alerts each carried name it by messageId). */
+export async function messagesOfUser(db: Queryable, userId: string): Promise<MessageRecord[]> {
+  const { rows } = await db.query<{
+    id: string; kind: MessageKind; status: MessageStatus; channel: Channel | null; attempts: number;
+    last_error: string | null; created_at: Date; sent_at: Date | null;
+  }>(
+    `SELECT id, kind, status::text AS status, channel::text AS channel, attempts, last_error, created_at, sent_at
+       FROM alert_messages WHERE user_id = $1::uuid ORDER BY created_at DESC, id`,
+    [userId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    channel: r.channel,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    createdAt: r.created_at.toISOString(),
+    sentAt: r.sent_at?.toISOString() ?? null,
+  }));
+}

@@ -163,6 +163,8 @@ export interface AlertRecord {
   distanceMiles: number | null;
   status: AlertState['status'];
   channel: Channel | null;
+  /** The email or push that carried it (or will): see messagesOfUser. */
+  messageId: string | null;
   attempts: number;
   lastError: string | null;
   createdAt: string;
@@ -173,9 +175,9 @@ export interface AlertRecord {
 export async function alertsOfUser(db: Queryable, userId: string): Promise<AlertRecord[]> {
   const { rows } = await db.query<{
     id: string; slot_id: string; preference_id: string | null; distance_m: number | null; status: AlertState['status'];
-    channel: Channel | null; attempts: number; last_error: string | null; created_at: Date; sent_at: Date | null;
+    channel: Channel | null; message_id: string | null; attempts: number; last_error: string | null; created_at: Date; sent_at: Date | null;
   }>(
-    `SELECT id, slot_id, preference_id, distance_m, status::text AS status, channel::text AS channel, attempts, last_error, created_at, sent_at
+    `SELECT id, slot_id, preference_id, distance_m, status::text AS status, channel::text AS channel, message_id, attempts, last_error, created_at, sent_at
        FROM user_alerts WHERE user_id = $1::uuid ORDER BY created_at DESC, id`,
     [userId],
   );
@@ -186,6 +188,7 @@ export async function alertsOfUser(db: Queryable, userId: string): Promise<Alert
     distanceMiles: r.distance_m === null ? null : Math.round((r.distance_m / 1609.344) * 100) / 100,
     status: r.status,
     channel: r.channel,
+    messageId: r.message_id,
     attempts: r.attempts,
     lastError: r.last_error,
     createdAt: r.created_at.toISOString(),

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { getAccount, type Account } from '../accounts/users.js';
 import { listSessions, type SessionRecord } from '../accounts/sessions.js';
+import { messagesOfUser, type MessageRecord } from '../alerts/messages.js';
 import { alertsOfUser, type AlertRecord } from '../alerts/state.js';
 import { auditEntriesOf, type AuditRecord } from '../audit/audit.js';
 import { listAppointments, type AppointmentWithSlot } from '../booking/appointments.js';
@@ -19,6 +20,7 @@ export interface AccountExport {
   watches: Watch[];
   pushSubscriptions: SubscriptionRecord[];
   alerts: AlertRecord[];
+  alertMessages: MessageRecord[];
   appointments: (AppointmentWithSlot & { events: AppointmentEvent[] })[];
   sessions: SessionRecord[];
   auditEntries: AuditRecord[];
@@ -41,6 +43,7 @@ export async function exportAccount(pool: pg.Pool, userId: string): Promise<Acco
         watches: await listWatches(tx, userId, 'oldest'),
         pushSubscriptions: await listSubscriptions(tx, userId),
         alerts: await alertsOfUser(tx, userId),
+        alertMessages: await messagesOfUser(tx, userId),
         appointments: appointments.map((a) => ({ ...a, events: events.get(a.id) ?? [] })),
         sessions: await listSessions(tx, userId),
         auditEntries: await auditEntriesOf(tx, userId, ids),

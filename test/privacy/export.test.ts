@@ -9,6 +9,7 @@ import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { matchReleaseBatch } from '../../src/alerts/match.js';
 import { recordAudit } from '../../src/audit/audit.js';
+import { EXPORT_LIMIT_PER_MINUTE } from '../../src/http/api/privacy.js';
 import { resolveAsPublic, sessionCookieOf, useTestApp } from '../helpers/app.js';
 import { insertCenter, insertSlot } from '../helpers/factories.js';
 
@@ -38,6 +39,17 @@ describe('GET /api/me/export', () => {
     expect((await t.app.inject({ method: 'POST', url: '/api/me/push-subscriptions', headers: as, payload: { endpoint, keys } })).statusCode).toBe(201);
     const slot = await insertSlot(pool, { centerId: centre.id, start: new Date(Date.now() + 4 * 86_400_000) });
     await matchReleaseBatch(pool, 100);
+    // the alert went out in a message, as the sender records one
+    const message = await pool.query<{ id: string }>(
+      `INSERT INTO alert_messages (user_id, kind, status, channel, attempts, sent_at) VALUES ($1, 'single', 'SENT', 'email', 1, now()) RETURNING id`,
+      [me.id],
+    );
+    const messageId = message.rows[0]!.id;
+    await pool.query(`UPDATE user_alerts SET message_id = $1, status = 'SENT', sent = true, channel = 'email', sent_at = now() WHERE user_id = $2`, [messageId, me.id]);
+    await pool.query(
+      `INSERT INTO alert_messages (user_id, kind, status) SELECT id, 'single', 'PENDING' FROM users WHERE email = $1`,
+      [other.email],
+    );
     const held = await t.app.inject({ method: 'POST', url: `/api/slots/${slot.id}/hold`, headers: as });
     const appointmentId = held.json().appointment.id;
     await t.app.inject({ method: 'POST', url: `/api/appointments/${appointmentId}/cancel`, headers: as });
@@ -53,7 +65,8 @@ describe('GET /api/me/export', () => {
     expect(data.account).toMatchObject({ id: me.id, email, firstName: 'Ada', lastName: 'Lovelace', role: 'CLIENT', isActive: true, quietHours: { start: '22:00', end: '07:00' } });
     expect(data.watches.map((w: { label: string }) => w.label)).toEqual(['Home']);
     expect(data.pushSubscriptions).toEqual([expect.objectContaining({ endpoint, keys, isActive: true })]);
-    expect(data.alerts).toEqual([expect.objectContaining({ slotId: slot.id, status: 'PENDING', channel: 'email', distanceMiles: 0 })]);
+    expect(data.alerts).toEqual([expect.objectContaining({ slotId: slot.id, status: 'SENT', channel: 'email', distanceMiles: 0, messageId })]);
+    expect(data.alertMessages).toEqual([expect.objectContaining({ id: messageId, kind: 'single', status: 'SENT', channel: 'email', attempts: 1 })]);
     expect(data.appointments).toHaveLength(1);
     expect(data.appointments[0]).toMatchObject({ id: appointmentId, status: 'CANCELLED', slot: { center: { id: centre.id } } });
     expect(data.appointments[0].events.map((e: { type: string }) => e.type)).toEqual(['HOLD_PLACED', 'CANCELLED']);
@@ -75,5 +88,18 @@ describe('GET /api/me/export', () => {
     expect(byCookie.statusCode).toBe(200);
     expect(byCookie.json().account.email).toBe(email);
     expect((await t.app.inject({ method: 'GET', url: '/api/me/export' })).statusCode).toBe(401);
+  });
+
+  it('is limited per account, as each export reads everything the learner has', async () => {
+    const me = await t.signedIn();
+    const as = t.auth(me.token);
+    for (let i = 0; i < EXPORT_LIMIT_PER_MINUTE; i++) expect((await t.app.inject({ method: 'GET', url: '/api/me/export', headers: as })).statusCode).toBe(200);
+    const refused = await t.app.inject({ method: 'GET', url: '/api/me/export', headers: as });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error.code).toBe('RATE_LIMITED');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // someone else's count is their own
+    const other = await t.signedIn();
+    expect((await t.app.inject({ method: 'GET', url: '/api/me/export', headers: t.auth(other.token) })).statusCode).toBe(200);
   });
 });

@@ -46,6 +46,20 @@ export const AccountExport = strictObject({
       distanceMiles: Nullable(Type.Number({ minimum: 0 })),
       status: Type.Enum(['PENDING', 'SENDING', 'SENT', 'SKIPPED', 'FAILED', 'DIGESTED', 'CAPPED']),
       channel: Nullable(NotificationMethod),
+      messageId: Nullable(Uuid),
+      attempts: Type.Integer({ minimum: 0 }),
+      lastError: Nullable(Type.String()),
+      createdAt: DateTime,
+      sentAt: Nullable(DateTime),
+    }),
+  ),
+  // the emails and pushes that carried the alerts: one alert each, or a digest of several
+  alertMessages: Type.Array(
+    strictObject({
+      id: Uuid,
+      kind: Type.Enum(['single', 'digest']),
+      status: Type.Enum(['PENDING', 'SENDING', 'SENT', 'SKIPPED', 'FAILED']),
+      channel: Nullable(NotificationMethod),
       attempts: Type.Integer({ minimum: 0 }),
       lastError: Nullable(Type.String()),
       createdAt: DateTime,

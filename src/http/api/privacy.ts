@@ -15,6 +15,9 @@ import { AccountExport, EraseBody } from './privacy-schemas.js';
 
 const tags = tag('Your data');
 
+/** Exports per learner a minute: each reads everything they have, and a person needs one. */
+export const EXPORT_LIMIT_PER_MINUTE = 3;
+
 export const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { pool, config } = app.deps;
 
@@ -23,10 +26,16 @@ export const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     summary: 'Everything held about you, as a JSON file',
     description:
       'Your account (names, role, quiet hours), watches, push subscriptions, alerts, appointments with their history, ' +
-      'sessions and the audit entries by or about you. Sent as an attachment (`Content-Disposition`).',
+      'sessions and the audit entries by or about you. Sent as an attachment (`Content-Disposition`). ' +
+      `At most ${EXPORT_LIMIT_PER_MINUTE} a minute.`,
     response: replies({ 200: AccountExport }),
   };
-  app.get('/api/me/export', { onRequest: app.authenticate, schema: exportSchema }, async (request, reply) => {
+  // counted per account and per client: one learner's repeated downloads would each read all they have
+  const exportLimits = app.rateLimit([
+    { name: 'export-user', max: EXPORT_LIMIT_PER_MINUTE, key: (r) => userOf(r).id },
+    { name: 'export-ip', max: EXPORT_LIMIT_PER_MINUTE * 10, key: byClient },
+  ]);
+  app.get('/api/me/export', { onRequest: app.authenticate, preHandler: exportLimits, schema: exportSchema }, async (request, reply) => {
     const data = await exportAccount(pool, userOf(request).id);
     if (!data) throw new HttpError('UNAUTHENTICATED', 'the account no longer exists');
     const day = data.exportedAt.slice(0, 10);
