@@ -13,6 +13,7 @@ import { registerAuth } from './auth.js';
 import type { ErrorCode } from './error-codes.js';
 import { describeValidation, errorBody, HttpError } from './errors.js';
 import { registerSecurityHeaders } from './headers.js';
+import { dependencyUnavailable } from './unavailable.js';
 import { docsRoutes, registerOpenApi } from './openapi.js';
 import { registerRateLimit } from './rate-limit.js';
 import { derivedKeys } from './secret-key.js';
@@ -64,6 +65,9 @@ export const routes: FastifyPluginAsync[] = [
 ];
 
 registerAjvFormats(); // uuid, date-time, email ... for typebox's compiler
+
+// a restart of PostgreSQL or a Redis failover takes seconds; a client asked to wait longer only waits longer
+const DEPENDENCY_RETRY_SECONDS = 2;
 
 /** Builds the HTTP app on `deps` without listening; the caller listens or injects. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
@@ -131,6 +135,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       // a PostgreSQL data exception means a value got past validation: the caller's mistake, and our gap
       request.log.warn({ err }, 'invalid value reached the database');
       return reply.code(400).send(errorBody('INVALID_VALUE', 'a value in the request is out of range or malformed'));
+    }
+    if (dependencyUnavailable(err)) {
+      request.log.warn({ err }, 'request refused: a service it needs is not answering');
+      return reply
+        .header('retry-after', String(DEPENDENCY_RETRY_SECONDS))
+        .code(503)
+        .send(errorBody('DEPENDENCY_UNAVAILABLE', 'the service is briefly unavailable; try again in a few seconds'));
     }
     request.log.error({ err }, 'request failed');
     return reply.code(status >= 500 && status < 600 ? status : 500).send(errorBody('INTERNAL_ERROR', 'something went wrong on our side; try again'));

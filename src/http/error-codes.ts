@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body\'s Content-Type is not one this route reads; send `application/json`.' },
   SERVER_BUSY: { status: 503, meaning: 'Too many passwords are being set on this server right now (sign-ups, resets, changes); nothing was changed. Wait the seconds the Retry-After header gives and send the same request again.' },
   SERVICE_UNAVAILABLE: { status: 503, meaning: 'Signing in, signing up, account email or a password check is refused for a moment because its rate limits cannot be checked (Redis is not answering); nothing was done. Wait the seconds the Retry-After header gives and send the same request again.' },
+  DEPENDENCY_UNAVAILABLE: { status: 503, meaning: 'The database or Redis is not answering for a moment (a restart, a failover); the request may not have been completed. Wait the seconds the Retry-After header gives and send the same request again (with the same Idempotency-Key, where the route takes one).' },
   RATE_LIMITED: { status: 429, meaning: 'Too many requests of this kind in the last minute; wait the seconds the Retry-After header gives.' },
   INTERNAL_ERROR: { status: 500, meaning: 'Something failed on our side; nothing about it is disclosed. Try again; if it keeps happening it is a bug.' },
 

@@ -66,7 +66,8 @@ export function documentRoute(route: RouteLike, schema: FastifySchema): FastifyS
   if (/[:*]/.test(route.url)) codes.push('BAD_URL', 'URI_TOO_LONG');
   if (changesState) codes.push(...BODY_CODES);
   if (schema.body || schema.querystring || schema.params || schema.headers) codes.push('VALIDATION_ERROR', 'INVALID_VALUE');
-  codes.push('INTERNAL_ERROR');
+  // any route may meet a fault of ours, or find the database or Redis away for a moment
+  codes.push('INTERNAL_ERROR', 'DEPENDENCY_UNAVAILABLE');
 
   const response: Record<string, unknown> = { ...(schema.response as Record<string, unknown> | undefined) };
   for (const [status, reply] of Object.entries(errorReplies(codes))) {

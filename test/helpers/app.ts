@@ -53,12 +53,15 @@ export interface TestApp {
   auth(token: string): { authorization: string };
 }
 
+type ExtraDeps = Partial<Pick<Deps, 'lookupHost' | 'pool'>>;
+
 /**
  * `overrides` changes config for this file (e.g. rate limits). QUEUE_PREFIX is always the
  * file's own Redis prefix, so queues and rate-limit counters are never shared. `extra`
- * replaces dependencies (a resolver for push endpoint hosts: the test machine has no DNS).
+ * replaces dependencies (a resolver for push endpoint hosts: the test machine has no DNS;
+ * a pool of the test's own), or makes them once the file's database exists.
  */
-export function useTestApp(overrides: Partial<Config> = {}, extra: Pick<Deps, 'lookupHost'> = {}): TestApp {
+export function useTestApp(overrides: Partial<Config> = {}, extra: ExtraDeps | ((ctx: TestContext) => ExtraDeps) = {}): TestApp {
   const ctx = useTestContext();
   const t = { ctx } as TestApp;
   let redis: Redis | undefined;
@@ -85,7 +88,8 @@ export function useTestApp(overrides: Partial<Config> = {}, extra: Pick<Deps, 'l
     t.queues = createQueues(redis, t.config.QUEUE_PREFIX);
     // the app's own log lines go to a file per test file, read when a test fails
     const log = createLogger({ level: t.config.LOG_LEVEL }, pino.destination({ dest: logFile(), mkdir: true, sync: true }));
-    t.app = await buildApp({ config: t.config, pool: ctx.pool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config), ...extra });
+    const deps = typeof extra === 'function' ? extra(ctx) : extra;
+    t.app = await buildApp({ config: t.config, pool: ctx.pool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config), ...deps });
     await t.app.ready();
   });
 
