@@ -8,7 +8,7 @@ import { workerMetrics } from '../queues/queues.js';
 import type { MaintenanceTask } from './task.js';
 import { maintenanceTasks } from './tasks.js';
 
-/** How often a worker re-reads settings to follow a changed interval. */
+/** How often a worker re-reads settings to follow a changed interval, and checks that its schedules are still in Redis. */
 const SETTINGS_RECHECK_MS = 5000;
 
 export interface WorkerOptions {
@@ -43,6 +43,15 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const scheduled = new Map<string, number>();
   async function upsertSchedules(): Promise<void> {
     const current = await settings.all();
+    // a Redis that restarted without persistence (or lost its data in a failover) has no
+    // schedules left, and no job would ever run again: what is missing is upserted anew
+    const present = new Set((await queues.maintenance.getJobSchedulers()).map((s) => s.key));
+    for (const name of scheduled.keys()) {
+      if (!present.has(name)) {
+        log.warn({ task: name }, 'job schedule missing from Redis; upserting it again');
+        scheduled.delete(name);
+      }
+    }
     for (const task of tasks) {
       const every = task.everyMs(config, current);
       if (scheduled.get(task.name) === every) continue;

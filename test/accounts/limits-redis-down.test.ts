@@ -3,49 +3,16 @@
  * SERVICE_UNAVAILABLE with Retry-After), and holds go on as before (their limit lets them
  * through). A real outage: the app talks to a redis-server this file starts and then stops.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { useTestApp } from '../helpers/app.js';
+import { startOwnRedis } from '../helpers/redis-server.js';
 import { futureSlots } from '../booking/helpers.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-let redisServer: ChildProcess | undefined;
-async function startRedis(port: number): Promise<void> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-  });
-  redisServer = child;
-}
-async function stopRedis(): Promise<void> {
-  const child = redisServer;
-  redisServer = undefined;
-  if (!child || child.exitCode !== null) return;
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-}
-
-const port = await freePort();
-await startRedis(port);
-const t = useTestApp({ REDIS_URL: `redis://127.0.0.1:${port}` });
+const redisServer = await startOwnRedis();
+const t = useTestApp({ REDIS_URL: redisServer.url });
 const PASSWORD = 'correct horse battery';
 let email: string;
 
@@ -53,7 +20,7 @@ beforeAll(async () => {
   email = `down-${Date.now()}@limits.test`;
   await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD, { log2N: 10, r: 8, p: 1 }), role: 'CLIENT' });
 });
-afterAll(stopRedis);
+afterAll(() => redisServer.stop());
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const guarded: [string, InjectOptions][] = [
@@ -74,7 +41,7 @@ describe('a Redis outage', () => {
   it('signs in while Redis answers, then refuses sign-in, sign-up, account mail and password checks with 503, lets holds through, and recovers', async () => {
     expect((await t.app.inject(withEmail(guarded[0]![1]))).statusCode).toBe(200);
 
-    await stopRedis();
+    await redisServer.stop();
     const redis = t.app.deps.redis;
     while (redis.status === 'ready') await new Promise((r) => setTimeout(r, 20));
 
@@ -107,7 +74,7 @@ describe('a Redis outage', () => {
     expect(hold.statusCode, hold.body).toBe(201);
 
     // Redis back on the same port: sign-in works again, with nothing to restart
-    await startRedis(port);
+    await redisServer.start();
     const deadline = Date.now() + 15_000;
     // (read afresh each time: ioredis changes it from its own events)
     const status = (): string => redis.status;
