@@ -19,7 +19,11 @@ async function firstLine(): Promise<string | undefined> {
   }
 }
 
-/** Asks on the terminal with echo off; Ctrl-C or Ctrl-D with nothing typed cancels. */
+/**
+ * Asks on the terminal with echo off; Ctrl-C or Ctrl-D with nothing typed cancels. Our own
+ * few lines rather than a prompt package: it is the project's only prompt, and raw mode on
+ * stdin is all it takes.
+ */
 function askHidden(question: string): Promise<string> {
   const stdin = process.stdin;
   process.stderr.write(question);
