@@ -1,7 +1,7 @@
 /** What an alert says, by email and by push. Times are shown in Europe/London. */
 import { greetingName } from '../accounts/names.js';
 import { escapeHtml } from '../html.js';
-import type { TestType } from '../slots/test-types.js';
+import { TEST_TYPE_NAMES } from '../slots/test-types.js';
 import type { AlertContext } from './store.js';
 
 const DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
@@ -14,7 +14,6 @@ function formatDate(d: Date): string {
 }
 const TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hour12: false });
 
-const TEST_TYPE: Record<TestType, string> = { practical: 'practical driving test', theory: 'theory test' };
 
 export interface AlertFacts {
   center: string;
@@ -32,7 +31,7 @@ export interface AlertFacts {
 export function alertFacts(c: Pick<AlertContext, 'centerName' | 'testType' | 'startTime' | 'distanceM' | 'slotId'>, publicBaseUrl: string): AlertFacts {
   return {
     center: c.centerName,
-    testType: TEST_TYPE[c.testType],
+    testType: TEST_TYPE_NAMES[c.testType],
     date: formatDate(c.startTime),
     time: TIME.format(c.startTime),
     distance: c.distanceM === null ? null : `${(c.distanceM / 1609.344).toFixed(1)} miles away`,

@@ -6,6 +6,7 @@
  * cancelled), so that its release reaches the learners it was released to first.
  */
 import { REHOLD_COOLDOWN_SECONDS_DEFAULT, settingSql } from '../settings/definitions.js';
+import { TEST_TYPE_NAMES, type TestType } from '../slots/test-types.js';
 import type { Queryable } from '../db/types.js';
 import { BookingRefusal } from './errors.js';
 
@@ -42,14 +43,12 @@ export function reholdRefusal(seconds: number): BookingRefusal {
   return new BookingRefusal('REHOLD_TOO_SOON', `your hold on this slot has just ended and the slot has gone to others first; you may hold it again in ${seconds} s`, seconds);
 }
 
-const TEST_NAMES: Record<string, string> = { practical: 'practical driving test', theory: 'theory test' };
-
 /**
  * ALREADY_BOOKED, naming the caller's live appointment of the slot's test type (found anew:
  * the constraint's error names none, and the refusal may follow a rollback).
  */
 export async function alreadyBookedRefusal(db: Queryable, userId: string, slotId: string): Promise<BookingRefusal> {
-  const { rows } = await db.query<{ status: string; test_type: string; start: string; centre: string }>(
+  const { rows } = await db.query<{ status: string; test_type: TestType; start: string; centre: string }>(
     `SELECT a.status, a.test_type::text AS test_type, c.name AS centre,
             to_char(s.start_time AT TIME ZONE 'Europe/London', 'FMDay FMDD FMMonth YYYY "at" HH24:MI') AS start
        FROM appointments a
@@ -63,7 +62,7 @@ export async function alreadyBookedRefusal(db: Queryable, userId: string, slotId
   );
   const a = rows[0];
   if (!a) return new BookingRefusal('ALREADY_BOOKED', 'you already have a booking of this test type; cancel it first');
-  const test = TEST_NAMES[a.test_type] ?? `${a.test_type} test`;
+  const test = TEST_TYPE_NAMES[a.test_type];
   const what = a.status === 'CONFIRMED' ? `have a confirmed ${test}` : `hold a slot for a ${test}`;
   return new BookingRefusal('ALREADY_BOOKED', `you already ${what} on ${a.start} at ${a.centre}; cancel it first (one booking per test type at a time)`);
 }

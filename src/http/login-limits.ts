@@ -27,11 +27,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
-import { clientKey } from './client-key.js';
 import { deviceFor, setDeviceCookie } from './device-cookie.js';
-import { HttpError } from './errors.js';
 import { documentHook } from './hook-docs.js';
-import { limitsUnavailable } from './rate-limit.js';
+import { byClient, limitKey, limitsUnavailable, rateLimited } from './rate-limit.js';
 import { emailDigest } from './secret-key.js';
 
 const WINDOW_MS = 60_000;
@@ -102,13 +100,12 @@ function loginRedis(app: FastifyInstance): LoginRedis {
 export function loginRateLimit(app: FastifyInstance): preHandlerHookHandler {
   const { config } = app.deps;
   const redis = loginRedis(app);
-  // one hash tag for every counter, so a multi-key script is legal on Redis Cluster
-  const key = (name: string, ...parts: string[]) => [`${config.QUEUE_PREFIX}:rl:{rl}:${name}`, ...parts].join(':');
+  const key = (...parts: string[]) => limitKey(config, ...parts);
   const hook: preHandlerHookHandler = async function (request) {
     const email = String((request.body as { email?: unknown } | undefined)?.email ?? '');
     const digest = emailDigest(config, email);
     const device = deviceFor(request, config, digest);
-    const client = clientKey(request.ip);
+    const client = byClient(request);
     const counted = device
       ? { keys: [key('login-device', device), key('login-fail-device', device)], failureKeys: [key('login-fail-device', device)] }
       : {
@@ -126,10 +123,7 @@ export function loginRateLimit(app: FastifyInstance): preHandlerHookHandler {
       request.log.warn({ err }, 'sign-in limits unavailable; refusing the sign-in');
       throw limitsUnavailable('signing in');
     }
-    if (wait > 0) {
-      const seconds = Math.max(1, Math.ceil(wait / 1000));
-      throw new HttpError('RATE_LIMITED', `too many sign-in attempts; try again in ${seconds} s`, { 'retry-after': String(seconds) });
-    }
+    if (wait > 0) throw rateLimited(wait, 'sign-in attempts');
     attempts.set(request, { digest, device, failureKeys: counted.failureKeys });
     const delay = signInDelayMs(failures, config.LOGIN_LIMIT_PER_MINUTE);
     if (delay > 0) await sleep(delay);

@@ -29,6 +29,17 @@ for i, key in ipairs(KEYS) do
 end
 return wait`;
 
+/** A counter's Redis key: one hash tag for every counter, so a multi-key script is legal on Redis Cluster. */
+export function limitKey(config: Pick<Config, 'QUEUE_PREFIX'>, ...parts: string[]): string {
+  return [`${config.QUEUE_PREFIX}:rl:{rl}`, ...parts].join(':');
+}
+
+/** The 429 for a caller whose longest exceeded window ends in `waitMs`. */
+export function rateLimited(waitMs: number, what = 'requests'): HttpError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new HttpError('RATE_LIMITED', `too many ${what}; try again in ${seconds} s`, { 'retry-after': String(seconds) });
+}
+
 /** How long a refused caller is told to wait when the counters are unreachable. */
 export const UNAVAILABLE_RETRY_SECONDS = 5;
 
@@ -95,8 +106,7 @@ export function registerRateLimit(app: FastifyInstance): void {
 
   function hook(limits: Limit[], o: LimitOptions): preHandlerHookHandler {
     return documentHook<preHandlerHookHandler>(async function (request) {
-      // one hash tag for every counter, so a multi-key script is legal on Redis Cluster
-      const keys = limits.map((l) => `${app.deps.config.QUEUE_PREFIX}:rl:{rl}:${l.name}:${l.key(request)}`);
+      const keys = limits.map((l) => limitKey(app.deps.config, l.name, l.key(request)));
       let wait: number;
       try {
         wait = Number(await limiter.slotwatchRateLimit(keys.length, ...keys, WINDOW_MS, ...limits.map((l) => l.max)));
@@ -108,10 +118,7 @@ export function registerRateLimit(app: FastifyInstance): void {
         request.log.warn({ err, limits: limits.map((l) => l.name) }, 'rate limit unavailable; letting the request through');
         return;
       }
-      if (wait > 0) {
-        const seconds = Math.max(1, Math.ceil(wait / 1000));
-        throw new HttpError('RATE_LIMITED', `too many requests; try again in ${seconds} s`, { 'retry-after': String(seconds) });
-      }
+      if (wait > 0) throw rateLimited(wait);
     }, { codes: o.failClosed ? ['RATE_LIMITED', 'SERVICE_UNAVAILABLE'] : ['RATE_LIMITED'] });
   }
   app.decorate('rateLimit', (nameOrLimits: string | Limit[], maxOrOptions?: number | LimitOptions, key?: (request: FastifyRequest) => string) =>
