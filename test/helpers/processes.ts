@@ -3,7 +3,8 @@
  * database, Redis and queue prefix, their JSON log lines collected.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { newSecretKey } from '../../src/config.js';
 import { projectRoot } from '../../src/paths.js';
 import type { TestContext } from './context.js';
@@ -18,9 +19,14 @@ export interface RunningProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+export interface ProcessOptions {
+  /** Also append every output line to this file (created with its directory), for a reader after the test. */
+  logFile?: string;
+}
+
 /** Starts `entry` (relative to the project root) as a child process on the test's services. */
-export function startProcess(entry: string, ctx: TestContext, env: Record<string, string> = {}): RunningProcess {
-  return startLoggingProcess(entry, { DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: ctx.redisPrefix, ...env });
+export function startProcess(entry: string, ctx: TestContext, env: Record<string, string> = {}, options: ProcessOptions = {}): RunningProcess {
+  return startLoggingProcess(entry, { DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: ctx.redisPrefix, ...env }, options);
 }
 
 /**
@@ -28,7 +34,7 @@ export function startProcess(entry: string, ctx: TestContext, env: Record<string
  * environment, a throwaway SECRET_KEY unless `env` gives one (the web process needs it), and
  * METRICS_PORT 0.
  */
-export function startLoggingProcess(entry: string, env: Record<string, string> = {}): RunningProcess {
+export function startLoggingProcess(entry: string, env: Record<string, string> = {}, options: ProcessOptions = {}): RunningProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
     env: {
       ...process.env,
@@ -42,6 +48,11 @@ export function startLoggingProcess(entry: string, env: Record<string, string> =
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  let file: ReturnType<typeof createWriteStream> | undefined;
+  if (options.logFile) {
+    mkdirSync(dirname(options.logFile), { recursive: true });
+    file = createWriteStream(options.logFile, { flags: 'a' });
+  }
   const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void }[] = [];
   // one buffer per stream: a line half-read from stdout must not be joined to stderr's
   const lineReader = () => {
@@ -52,6 +63,7 @@ export function startLoggingProcess(entry: string, env: Record<string, string> =
       while ((nl = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
+        file?.write(`${line}\n`);
         let parsed: Record<string, unknown>;
         try {
           parsed = JSON.parse(line) as Record<string, unknown>;
@@ -68,7 +80,10 @@ export function startLoggingProcess(entry: string, env: Record<string, string> =
   // 'close', not 'exit': it comes once the process's output has been read to the end, so
   // the last log lines are in `logs` when this resolves
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
+    child.once('close', (code, signal) => {
+      if (file) file.end(() => resolve({ code, signal }));
+      else resolve({ code, signal });
+    }),
   );
   return {
     child,

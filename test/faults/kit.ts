@@ -1,0 +1,155 @@
+/**
+ * What the delivery drills share. Learners are placed so that each is due exactly one
+ * message: a watch of one mile at a DVSA centre no other chosen centre is within two miles
+ * of, and one practical slot released per centre. Who should be told is then known apart
+ * from the database's matching (the geodesic check in src/demo/expected.ts agrees), and
+ * any second message to a learner is a duplicate. The processes under test log to files in
+ * test-results/faults/logs/, and the tally reads the SMTP receiver's own record.
+ */
+import { join } from 'node:path';
+import type pg from 'pg';
+import type { SmtpReceiver } from '../../dev/smtp-receiver.js';
+import { insertCenters, loadCenters, type CenterRow } from '../../dev/centers.js';
+import { geodesicMetres } from '../../src/demo/expected.js';
+import { projectRoot } from '../../src/paths.js';
+import type { TestContext } from '../helpers/context.js';
+import { startProcess, type ProcessOptions, type RunningProcess } from '../helpers/processes.js';
+
+export const DRILL_LOG_DIR = join(projectRoot, 'test-results', 'faults', 'logs');
+
+/** test-results/faults/logs/<drill>-<name>.log */
+export function drillLogFile(drill: string, name: string): string {
+  return join(DRILL_LOG_DIR, `${drill}-${name}.log`);
+}
+
+/** A web or worker process (from source) on the drill's services, its output in a log file. */
+export function startDrillProcess(drill: string, name: string, entry: 'workers/web.ts' | 'workers/worker.ts', ctx: TestContext, env: Record<string, string> = {}, options: ProcessOptions = {}): RunningProcess {
+  return startProcess(entry, ctx, { LOG_LEVEL: 'info', ...env }, { logFile: drillLogFile(drill, name), ...options });
+}
+
+const MILE = 1609.344;
+
+/** `count` real DVSA centres, no two within two miles of each other (so one-mile watches never overlap). */
+export function spacedCentres(count: number): CenterRow[] {
+  const chosen: CenterRow[] = [];
+  for (const c of loadCenters().centers) {
+    if (chosen.every((o) => geodesicMetres(c.latitude, c.longitude, o.latitude, o.longitude) > 2 * MILE)) chosen.push(c);
+    if (chosen.length === count) return chosen;
+  }
+  throw new Error(`only ${chosen.length} centres are two miles apart; the drill asked for ${count}`);
+}
+
+export interface DrillLearner {
+  id: string;
+  email: string;
+  centreId: string;
+}
+
+export interface PlacedLearners {
+  centreIds: string[];
+  learners: DrillLearner[];
+}
+
+/**
+ * `perCentre` learners at each of `centres` spaced centres, verified and active, each with
+ * one email watch of one mile for practical tests at their centre. Users are VIP, URGENT or
+ * NORMAL in turn, so a drill can check the order of priority.
+ */
+export async function placeLearners(pool: pg.Pool, o: { centres: number; perCentre: number; tag: string }): Promise<PlacedLearners> {
+  const centres = spacedCentres(o.centres);
+  const centreIds = await insertCenters(pool, centres);
+  const n = o.centres * o.perCentre;
+  const { rows } = await pool.query<{ id: string; email: string; n: number }>(
+    `INSERT INTO users (email, password_hash, priority, email_verified_at)
+     SELECT $1 || '-' || g || '@example.com', 'x', (ARRAY['VIP','URGENT','NORMAL'])[1 + g % 3]::appointment_priority, now()
+       FROM generate_series(0, $2::int - 1) g
+     RETURNING id, email, split_part(split_part(email, '@', 1), '-', 2)::int AS n`,
+    [o.tag, n],
+  );
+  rows.sort((a, b) => a.n - b.n);
+  const learners = rows.map((r) => ({ id: r.id, email: r.email, centreId: centreIds[Math.floor(r.n / o.perCentre)]! }));
+  const at = learners.map((l) => centres[centreIds.indexOf(l.centreId)]!);
+  await pool.query(
+    `INSERT INTO user_preferences (user_id, latitude, longitude, radius_miles, preferred_test_types)
+     SELECT u, lat, lon, 1, '["practical"]' FROM unnest($1::uuid[], $2::float8[], $3::float8[]) AS t(u, lat, lon)`,
+    [learners.map((l) => l.id), at.map((c) => c.latitude), at.map((c) => c.longitude)],
+  );
+  return { centreIds, learners };
+}
+
+/**
+ * One practical slot at each centre, each in its own statement (its own release row and
+ * NOTIFY, as a feed publishing slot by slot), `daysAhead` days from now.
+ */
+export async function releaseOnePerCentre(pool: pg.Pool, centreIds: string[], daysAhead = 20): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [i, centreId] of centreIds.entries()) {
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO time_slots (center_id, test_type, start_time, end_time)
+       VALUES ($1, 'practical', date_trunc('hour', now()) + $2 * interval '1 day' + $3 * interval '1 minute',
+               date_trunc('hour', now()) + $2 * interval '1 day' + $3 * interval '1 minute' + interval '57 minutes')
+       RETURNING id`,
+      [centreId, daysAhead, i],
+    );
+    ids.push(rows[0]!.id);
+  }
+  return ids;
+}
+
+export interface Tally {
+  due: number;
+  told: number;
+  /** Learners never told. */
+  missing: string[];
+  /** Messages beyond the first to a learner. */
+  duplicates: number;
+  /** The longest time between two messages arriving, in seconds, from the first to the last. */
+  longestGapSeconds: number;
+}
+
+/** Who of `learners` the SMTP receiver has heard about, and how often. */
+export function tallyEmails(smtp: SmtpReceiver, learners: DrillLearner[]): Tally {
+  const counts = new Map<string, number>();
+  for (const a of smtp.arrivals) for (const to of a.envelopeTo) counts.set(to.toLowerCase(), (counts.get(to.toLowerCase()) ?? 0) + 1);
+  const missing = learners.filter((l) => !counts.has(l.email.toLowerCase())).map((l) => l.email);
+  const duplicates = learners.reduce((sum, l) => sum + Math.max(0, (counts.get(l.email.toLowerCase()) ?? 0) - 1), 0);
+  const times = smtp.arrivals.map((a) => a.receivedAt).sort((a, b) => a - b);
+  let gap = 0;
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
+  return { due: learners.length, told: learners.length - missing.length, missing, duplicates, longestGapSeconds: +(gap / 1000).toFixed(2) };
+}
+
+/** Waits until every learner has been told (or `timeoutMs` passes), then gives the tally. */
+export async function waitUntilTold(smtp: SmtpReceiver, learners: DrillLearner[], timeoutMs: number): Promise<Tally> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const tally = tallyEmails(smtp, learners);
+    if (tally.missing.length === 0 || Date.now() > deadline) return tally;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Waits until nothing is left to send (no release unprocessed, no alert or message pending
+ * or being sent), so that a later tally is final and counts every duplicate.
+ */
+export async function waitUntilSettled(pool: pg.Pool, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await pool.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM slot_releases WHERE processed_at IS NULL)
+            + (SELECT count(*) FROM user_alerts WHERE status IN ('PENDING', 'SENDING'))
+            + (SELECT count(*) FROM alert_messages WHERE status IN ('PENDING', 'SENDING')) AS n`,
+    );
+    if (rows[0]!.n === '0') return;
+    if (Date.now() > deadline) throw new Error(`work was still pending after ${timeoutMs / 1000} s: ${rows[0]!.n} releases, alerts or messages`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** One line per figure, under the drill's name, so the CI log shows what each drill measured. */
+export function printFigures(drill: string, figures: Record<string, string | number | boolean>): void {
+  const width = Math.max(...Object.keys(figures).map((k) => k.length));
+  // eslint-disable-next-line no-console -- the figures are the drill's report in the CI log
+  console.log([`drill: ${drill}`, ...Object.entries(figures).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n'));
+}
