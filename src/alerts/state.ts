@@ -5,13 +5,17 @@
 import type { Queryable } from '../db/types.js';
 import { markSkipped, type Channel, type LiveSubscription, type PriorityTier } from './store.js';
 
+/** Every status an alert can be in (the alert_status enum as user_alerts uses it). */
+export const ALERT_STATUSES = ['PENDING', 'SENDING', 'SENT', 'SKIPPED', 'FAILED', 'DIGESTED', 'CAPPED'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
 /**
  * Why an alert could not be claimed: finished, no longer wanted, quiet, leased by someone
  * else, or (push) without a live subscription. Read only when a claim fails.
  */
 export interface AlertState {
   id: string;
-  status: 'PENDING' | 'SENDING' | 'SENT' | 'SKIPPED' | 'FAILED' | 'DIGESTED' | 'CAPPED';
+  status: AlertStatus;
   /** The claim's lease, when the alert is SENDING and the lease has not run out. */
   leaseLiveUntil: Date | null;
   slotStatus: 'AVAILABLE' | 'HOLD' | 'BOOKED';

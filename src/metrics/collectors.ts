@@ -5,6 +5,7 @@
  * come from counts kept as rows are written (counts.ts), never from counting the tables.
  */
 import type { Queue } from 'bullmq';
+import { ALERT_STATUSES } from '../alerts/state.js';
 import type { Queryable } from '../db/types.js';
 import { JOB_STATES, queueStatus } from '../queues/inspect.js';
 import type { Queues } from '../queues/queues.js';
@@ -73,8 +74,6 @@ export function queueMetrics(queues: Queues): ScrapedMetric[] {
     ),
   ];
 }
-
-const ALERT_STATUSES = ['PENDING', 'SENDING', 'SENT', 'SKIPPED', 'FAILED', 'DIGESTED', 'CAPPED'] as const;
 
 /**
  * Alerts by status and channel, messages by kind, status and channel, booking events, and

@@ -1,6 +1,7 @@
 /** The schemas of the privacy routes (privacy.ts): the data export, and the erasure's body. */
 import { Type } from '@fastify/type-provider-typebox';
 import { ROLES } from '../../accounts/roles.js';
+import { ALERT_STATUSES } from '../../alerts/state.js';
 import { Nullable } from '../replies.js';
 import { DateTime, NotificationMethod, strictObject, Uuid } from '../schemas.js';
 import { AppointmentWithSlot } from './appointments.js';
@@ -44,7 +45,7 @@ export const AccountExport = strictObject({
       slotId: Uuid,
       watchId: Nullable(Uuid),
       distanceMiles: Nullable(Type.Number({ minimum: 0 })),
-      status: Type.Enum(['PENDING', 'SENDING', 'SENT', 'SKIPPED', 'FAILED', 'DIGESTED', 'CAPPED']),
+      status: Type.Enum([...ALERT_STATUSES]),
       channel: Nullable(NotificationMethod),
       messageId: Nullable(Uuid),
       attempts: Type.Integer({ minimum: 0 }),
