@@ -1,0 +1,213 @@
+/**
+ * Every route × every kind of caller, against the table in route-matrix.ts: anonymous, the
+ * CLIENT who owns the objects in the path, another CLIENT, an OPERATOR and an ADMIN. The
+ * route list is the app's own, so a route without a row fails, and so does a row whose route
+ * is gone. Each row gets fresh people and objects of the owner's, made through the app where
+ * the app makes them (holds, bookings, push subscriptions); callers go in the order anon,
+ * other, op, admin, owner, so the owner's object is still there for everyone who must not
+ * touch it. Besides the status, no one but the owner (and staff on staff routes) may see the
+ * owner's ids in an answer, and nothing of the owner's may change under anyone else.
+ */
+import webpush from 'web-push';
+import { randomBytes } from 'node:crypto';
+import type { InjectOptions } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HashLane } from '../../src/accounts/hash-lane.js';
+import { hashPassword, type ScryptParams } from '../../src/accounts/passwords.js';
+import type { Role } from '../../src/accounts/roles.js';
+import { createSession } from '../../src/accounts/sessions.js';
+import { ADMIN_COOKIE, csrfTokenFor, CSRF_HEADER, SESSION_COOKIE } from '../../src/http/session.js';
+import { futureSlots } from '../booking/helpers.js';
+import { resolveAsPublic, useTestApp } from '../helpers/app.js';
+import { insertSlot, insertUser, insertWatch } from '../helpers/factories.js';
+import { CALLERS, MATRIX, newSubscription, type Caller, type Person, type Row, type World } from './route-matrix.js';
+
+const vapid = webpush.generateVAPIDKeys();
+const MANY = 1_000_000;
+// every limit out of reach: this test is about who may, not how often (the limits have tests of their own)
+const t = useTestApp(
+  {
+    VAPID_PUBLIC_KEY: vapid.publicKey,
+    VAPID_PRIVATE_KEY: vapid.privateKey,
+    METRICS_TOKEN: 'metrics-token-no-session-is',
+    LOGIN_LIMIT_PER_MINUTE: 100_000,
+    LOGIN_LIMIT_PER_MINUTE_IP: MANY,
+    HOLD_LIMIT_PER_MINUTE: 100_000,
+    HOLD_LIMIT_PER_MINUTE_IP: MANY,
+    REGISTER_LIMIT_PER_MINUTE: 100_000,
+    REGISTER_LIMIT_PER_MINUTE_IP: MANY,
+    ACCOUNT_EMAIL_LIMIT_PER_MINUTE: 100_000,
+    ACCOUNT_EMAIL_LIMIT_PER_MINUTE_IP: MANY,
+    PUSH_SUBSCRIBE_LIMIT_PER_MINUTE: 100_000,
+    PUSH_SUBSCRIBE_LIMIT_PER_MINUTE_IP: MANY,
+  },
+  { lookupHost: resolveAsPublic },
+);
+
+const PASSWORD = 'the matrix passphrase';
+let passwordHash: string;
+let hour = 0;
+// A hash names its own parameters, so cheap ones verify as any other; this test is about who
+// may call what, and the real cost (a second of CPU per hash on this machine) is the bench's concern.
+const CHEAP: ScryptParams = { log2N: 10, r: 8, p: 1 };
+beforeAll(async () => {
+  passwordHash = await hashPassword(PASSWORD, CHEAP);
+  // new passwords (sign-up, change) too: the app's lane, with the same bound, hashing cheaply
+  t.app.hashLane = new HashLane(t.app.hashLane.concurrency, t.app.hashLane.queueLimit, (password) => hashPassword(password, CHEAP));
+});
+
+async function person(role: Role, signedIn = true): Promise<Person> {
+  const user = await insertUser(t.ctx.pool, { role });
+  await t.ctx.pool.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [user.id, passwordHash]);
+  return { ...user, token: signedIn ? (await createSession(t.ctx.pool, user.id, 1)).token : '' };
+}
+
+async function asOwner(w: Pick<World, 'owner'>, method: 'POST', url: string, payload?: object): Promise<{ id: string }> {
+  const res = await t.app.inject({ method, url, headers: { authorization: `Bearer ${w.owner.token}` }, ...(payload ? { payload } : {}) });
+  if (res.statusCode >= 300) throw new Error(`setting up: ${method} ${url} answered ${res.statusCode} ${res.body}`);
+  return (res.json().appointment ?? res.json().subscription) as { id: string };
+}
+
+/** Fresh people, and the owner's objects: a watch, a hold, a booking, a push subscription, an alert. */
+async function makeWorld(): Promise<World> {
+  const pool = t.ctx.pool;
+  const [owner, other, op, admin, spare] = await Promise.all([person('CLIENT'), person('CLIENT'), person('OPERATOR'), person('ADMIN'), person('CLIENT', false)]);
+  const { center, specialist, slots } = await futureSlots(pool, 2);
+  const theory = await insertSlot(pool, { centerId: center.id, specialistId: specialist.id, testType: 'theory', start: new Date(Date.now() + 30 * 86_400_000 + ++hour * 3_600_000) });
+  const watch = await insertWatch(pool, { userId: owner.id });
+  const { rows } = await pool.query<{ unsubscribe_token: string }>(`SELECT unsubscribe_token FROM user_preferences WHERE id = $1`, [watch.id]);
+  const alert = await pool.query<{ id: string }>(`INSERT INTO user_alerts (user_id, slot_id, preference_id) VALUES ($1, $2, $3) RETURNING id`, [owner.id, slots[0]!.id, watch.id]);
+  const w = { owner };
+  // one hold at a time: book the theory test first, then hold the practical one
+  const booked = await asOwner(w, 'POST', `/api/slots/${theory.id}/hold`);
+  await asOwner(w, 'POST', `/api/appointments/${booked.id}/confirm`);
+  const hold = await asOwner(w, 'POST', `/api/slots/${slots[1]!.id}/hold`);
+  const push = newSubscription();
+  const subscription = await asOwner(w, 'POST', '/api/me/push-subscriptions', push);
+  const job = await t.queues.maintenance.add('matrix', {}, { delay: 3_600_000 });
+  const schedulerId = `matrix-${randomBytes(4).toString('hex')}`;
+  await t.queues.maintenance.upsertJobScheduler(schedulerId, { every: 3_600_000 }, { name: 'matrix' });
+  return {
+    owner,
+    other,
+    op,
+    admin,
+    spare,
+    password: PASSWORD,
+    center,
+    specialist,
+    freeSlot: slots[0]!,
+    watch: { id: watch.id, unsubscribeToken: rows[0]!.unsubscribe_token },
+    hold,
+    booking: booked,
+    subscription: { id: subscription.id, endpoint: push.endpoint },
+    alert: alert.rows[0]!,
+    job: { id: job.id! },
+    scheduler: { id: schedulerId },
+  };
+}
+
+/** Everything stored about the owner, to compare before and after someone else's request. */
+async function ownerState(w: World): Promise<unknown> {
+  const { rows } = await t.ctx.pool.query(
+    `SELECT json_build_object(
+       'user', (SELECT to_jsonb(u) FROM users u WHERE u.id = $1),
+       'watches', (SELECT json_agg(p ORDER BY p.id) FROM user_preferences p WHERE p.user_id = $1),
+       'appointments', (SELECT json_agg(a ORDER BY a.id) FROM appointments a WHERE a.user_id = $1),
+       'push', (SELECT json_agg(s ORDER BY s.id) FROM push_subscriptions s WHERE s.user_id = $1),
+       'alerts', (SELECT json_agg(x ORDER BY x.id) FROM user_alerts x WHERE x.user_id = $1),
+       'sessions', (SELECT json_agg(s ORDER BY s.token_hash) FROM sessions s WHERE s.user_id = $1)) AS state`,
+    [w.owner.id],
+  );
+  return rows[0].state;
+}
+
+/** The owner's ids and secrets, which only the owner may be answered. */
+function ownerSecrets(w: World): string[] {
+  return [w.owner.id, w.owner.email, w.owner.token, w.watch.id, w.watch.unsubscribeToken, w.hold.id, w.booking.id, w.subscription.id, w.subscription.endpoint, w.alert.id];
+}
+
+/** How a route's callers say who they are: the learner cookie on pages, the board's cookie under /admin, else a bearer token. */
+function credentialOf(path: string, row: Row): 'bearer' | 'page' | 'board' {
+  if (row.auth) return row.auth;
+  if (path.startsWith('/admin/')) return 'board';
+  if (path.startsWith('/api/') || ['/healthz', '/readyz', '/metrics'].includes(path)) return 'bearer';
+  return 'page';
+}
+
+function requestFor(key: string, row: Row, w: World, caller: Caller): InjectOptions & { url: string } {
+  const [method, path] = key.split(' ') as [InjectOptions['method'] & string, string];
+  const me = caller === 'anon' ? w.spare : w[caller];
+  const built = row.request?.(w, me) ?? {};
+  const params = built.params ?? {};
+  const fill = (name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`${key}: the row gives no value for :${name}`);
+    return encodeURIComponent(value);
+  };
+  const url = path.replace(/:(\w+)/g, (_m, name: string) => fill(name)).replace('*', () => params['*'] ?? '') + (built.query ? `?${built.query}` : '');
+  const headers: Record<string, string> = {};
+  if (caller !== 'anon') {
+    const kind = credentialOf(path, row);
+    if (kind === 'bearer') headers.authorization = `Bearer ${me.token}`;
+    if (kind === 'page') {
+      headers.cookie = `${SESSION_COOKIE}=${me.token}`;
+      if (method !== 'GET') headers[CSRF_HEADER] = csrfTokenFor(me.token);
+    }
+    if (kind === 'board') headers.cookie = `${ADMIN_COOKIE}=${me.token}`;
+  }
+  if (built.body === undefined) return { method, url, headers };
+  if (built.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    return { method, url, headers, payload: new URLSearchParams(built.body as Record<string, string>).toString() };
+  }
+  return { method, url, headers, payload: built.body as object };
+}
+
+let shared: Promise<World> | undefined;
+
+// the owner last: its success may remove what the others must be refused
+const ORDER: Caller[] = ['anon', 'other', 'op', 'admin', 'owner'];
+
+describe('route × caller matrix', () => {
+  it('has a row for every route the app registers, and none for a route it does not', () => {
+    const registered = [...new Set(t.app.routeTable.map((r) => `${r.method} ${r.url}`))];
+    const rows = Object.keys(MATRIX);
+    expect(registered.filter((k) => !rows.includes(k)), 'routes with no row in route-matrix.ts').toEqual([]);
+    expect(rows.filter((k) => !registered.includes(k)), 'rows in route-matrix.ts for routes the app does not have').toEqual([]);
+  });
+
+  for (const [key, row] of Object.entries(MATRIX)) {
+    it(key, async () => {
+      const path = key.split(' ')[1]!;
+      const staffRoute = /^\/(api\/)?(operator|admin)\//.test(path);
+      const problems: string[] = [];
+      // a GET changes nothing (the owner's rows are compared around each one), so GET rows share a world
+      let w = key.startsWith('GET ') && !row.fresh ? await (shared ??= makeWorld()) : await makeWorld();
+      for (const caller of ORDER) {
+        if (row.fresh && caller !== ORDER[0]) w = await makeWorld();
+        const expected = row.expect[CALLERS.indexOf(caller)];
+        const request = requestFor(key, row, w, caller);
+        const before = caller === 'owner' ? undefined : await ownerState(w);
+        const res = await t.app.inject(request);
+        const what = `${key} as ${caller}`;
+        if (res.statusCode !== expected) problems.push(`${what}: expected ${expected}, got ${res.statusCode} ${res.body.slice(0, 200)}`);
+        if (caller === 'owner') continue;
+        const staffActing = (caller === 'op' || caller === 'admin') && (staffRoute || row.actsOnOwner === 'staff');
+        if (!staffActing) {
+          // what the caller sent is theirs to see again (an id echoed in a 404's message)
+          const sent = `${request.url} ${JSON.stringify(request.payload ?? '')}`;
+          const answer = `${JSON.stringify(res.headers)} ${res.body}`;
+          const seen = ownerSecrets(w).filter((secret) => !sent.includes(secret) && answer.includes(secret));
+          if (seen.length) problems.push(`${what}: the answer shows the owner's ${seen.join(', ')}`);
+        }
+        if (!staffActing && row.actsOnOwner !== 'anyone') {
+          const after = await ownerState(w);
+          if (JSON.stringify(after) !== JSON.stringify(before)) problems.push(`${what}: the owner's rows changed`);
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+});
+
