@@ -20,6 +20,7 @@ import { ADMIN_COOKIE, csrfTokenFor, CSRF_HEADER, SESSION_COOKIE } from '../../s
 import { futureSlots } from '../booking/helpers.js';
 import { resolveAsPublic, useTestApp } from '../helpers/app.js';
 import { insertSlot, insertUser, insertWatch } from '../helpers/factories.js';
+import { documented, documentPath, type OpenApiDocument } from '../helpers/openapi.js';
 import { CALLERS, MATRIX, newSubscription, type Caller, type Person, type Row, type World } from './route-matrix.js';
 
 const vapid = webpush.generateVAPIDKeys();
@@ -50,7 +51,11 @@ let hour = 0;
 // A hash names its own parameters, so cheap ones verify as any other; this test is about who
 // may call what, and the real cost (a second of CPU per hash on this machine) is the bench's concern.
 const CHEAP: ScryptParams = { log2N: 10, r: 8, p: 1 };
+let doc: OpenApiDocument;
+let expectDocumented: ReturnType<typeof documented>;
 beforeAll(async () => {
+  doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as OpenApiDocument;
+  expectDocumented = documented(doc);
   passwordHash = await hashPassword(PASSWORD, CHEAP);
   // new passwords (sign-up, change) too: the app's lane, with the same bound, hashing cheaply
   t.app.hashLane = new HashLane(t.app.hashLane.concurrency, t.app.hashLane.queueLimit, (password) => hashPassword(password, CHEAP));
@@ -218,6 +223,8 @@ describe('route × caller matrix', () => {
       // a GET changes nothing (the owner's rows are compared around each one), so GET rows share a world
       let w = key.startsWith('GET ') && !row.fresh ? await (shared ??= makeWorld()) : await makeWorld();
       const attempts = attemptsFor(key, row);
+      // the answer matches the API's own description, where it describes the route
+      const operation = doc.paths[documentPath(path)]?.[key.split(' ')[0]!.toLowerCase()] ? `${key.split(' ')[0]} ${documentPath(path)}` : undefined;
       for (const attempt of attempts) {
         if (row.fresh && attempt !== attempts[0]) w = await makeWorld();
         const request = requestFor(key, row, w, attempt);
@@ -226,6 +233,15 @@ describe('route × caller matrix', () => {
         const res = await t.app.inject(request);
         const what = `${key} as ${attempt.label}`;
         if (res.statusCode !== attempt.expected) problems.push(`${what}: expected ${attempt.expected}, got ${res.statusCode} ${res.body.slice(0, 200)}`);
+        // a refused body would make the answer about the row's request, not about the caller
+        if (res.statusCode === 400 && res.body.includes('"code":"VALIDATION_ERROR"')) problems.push(`${what}: the row's request is invalid: ${res.body.slice(0, 200)}`);
+        if (operation) {
+          try {
+            expectDocumented(res, operation);
+          } catch (err) {
+            problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
+          }
+        }
         if (before === undefined) continue;
         // staff get past the gate where their role is asked for, and then may see and change what they act on
         const staffActing = (attempt.label === 'op' || attempt.label === 'admin') && (staffRoute || row.actsOnOwner === 'staff');
