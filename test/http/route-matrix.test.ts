@@ -129,6 +129,7 @@ async function people(): Promise<People> {
     freeSlot: slots.free,
     watch,
     hold: hold!,
+    heldSlot: slots.practical,
     booking: booking!,
     subscription: { id: subscription.id, endpoint: push.endpoint },
     alert,
@@ -270,6 +271,9 @@ describe('route × caller matrix', () => {
           } catch (err) {
             problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
           }
+        }
+        if (isOwner && attempt.csrf && row.ownerSees && res.statusCode < 300 && !res.body.includes(row.ownerSees(w))) {
+          problems.push(`${what}: the owner's answer does not show ${row.ownerSees(w)}`);
         }
         if (before === undefined) continue;
         // staff get past the gate where their role is asked for, and then may see and change what they act on

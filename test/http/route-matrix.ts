@@ -42,8 +42,9 @@ export interface World {
   /** A free slot, which anybody may see and hold. */
   freeSlot: { id: string };
   watch: { id: string; unsubscribeToken: string };
-  /** The owner's HOLD on a practical test. */
+  /** The owner's HOLD on a practical test, and its slot. */
   hold: { id: string };
+  heldSlot: { id: string };
   /** The owner's CONFIRMED theory test (what an operator marks as a no-show). */
   booking: { id: string };
   subscription: { id: string; endpoint: string };
@@ -67,6 +68,8 @@ export interface Row {
   expect: [number, number, number, number, number];
   /** The request, built for the caller (`me` is the acting person; for anon, `world.spare`). */
   request?: (w: World, me: Person) => Request;
+  /** Something of the owner's that the owner's own answer shows (and no one else's may). */
+  ownerSees?: (w: World) => string;
   /** Credential kind when the path does not say it (see `credentialOf`). */
   auth?: 'bearer' | 'page' | 'board';
   /** Each caller gets a world of its own: the first success would change what the next one meets. */
@@ -110,7 +113,7 @@ export const MATRIX: Record<string, Row> = {
   'POST /api/auth/register': r([202, 202, 202, 202, 202], { request: body(() => ({ email: newEmail(), password: 'a long new secret' })) }),
   'POST /api/auth/login': r([200, 200, 200, 200, 200], { request: body((w, me) => ({ email: me.email, password: w.password })) }),
   'POST /api/auth/logout': r([401, 204, 204, 204, 204]),
-  'GET /api/me': r([401, 200, 200, 200, 200]),
+  'GET /api/me': r([401, 200, 200, 200, 200], { ownerSees: (w) => w.owner.email }),
   'POST /api/auth/verify': r([400, 400, 400, 400, 400], { request: body(() => ({ token: FAKE_LINK })) }),
   'POST /api/auth/verify/resend': r([202, 202, 202, 202, 202], { request: body((_w, me) => ({ email: me.email })) }),
   'POST /api/auth/password-reset': r([202, 202, 202, 202, 202], { request: body((_w, me) => ({ email: me.email })) }),
@@ -133,27 +136,27 @@ export const MATRIX: Record<string, Row> = {
   'GET /api/slots': r([200, 200, 200, 200, 200], { request: () => ({ query: 'lat=51.5&lon=-0.12' }) }),
   // the owner already holds a practical test, and a learner holds one slot at a time: past the auth check to the booking rule
   'POST /api/slots/:slotId/hold': r([401, 409, 201, 201, 201], { request: (w) => ({ params: { slotId: w.freeSlot.id } }), fresh: true }),
-  'GET /api/appointments': r([401, 200, 200, 200, 200]),
+  'GET /api/appointments': r([401, 200, 200, 200, 200], { ownerSees: (w) => w.hold.id }),
   'POST /api/appointments/:id/confirm': r([401, 200, 404, 404, 404], { request: id((w) => w.hold) }),
   'POST /api/appointments/:id/cancel': r([401, 200, 404, 404, 404], { request: id((w) => w.hold) }),
 
   // watches, under both names
-  'GET /api/me/watches': r([401, 200, 200, 200, 200]),
+  'GET /api/me/watches': r([401, 200, 200, 200, 200], { ownerSees: (w) => w.watch.id }),
   'POST /api/me/watches': r([401, 201, 201, 201, 201], { request: body(() => WATCH) }),
   'PUT /api/me/watches/:id': r([401, 200, 404, 404, 404], { request: (w) => ({ params: { id: w.watch.id }, body: WATCH }) }),
   'DELETE /api/me/watches/:id': r([401, 204, 404, 404, 404], { request: id((w) => w.watch) }),
-  'GET /api/me/preferences': r([401, 200, 200, 200, 200]),
+  'GET /api/me/preferences': r([401, 200, 200, 200, 200], { ownerSees: (w) => w.watch.id }),
   'POST /api/me/preferences': r([401, 201, 201, 201, 201], { request: body(() => WATCH) }),
   'PUT /api/me/preferences/:id': r([401, 200, 404, 404, 404], { request: (w) => ({ params: { id: w.watch.id }, body: WATCH }) }),
   'DELETE /api/me/preferences/:id': r([401, 204, 404, 404, 404], { request: id((w) => w.watch) }),
-  'GET /api/me/watches/coverage': r([401, 200, 200, 200, 200]),
-  'GET /api/web/watches': r([401, 200, 200, 200, 200]),
+  'GET /api/me/watches/coverage': r([401, 200, 200, 200, 200], { ownerSees: (w) => w.watch.id }),
+  'GET /api/web/watches': r([401, 200, 200, 200, 200], { ownerSees: (w) => w.watch.id }),
   'GET /api/postcodes/:postcode': r([200, 200, 200, 200, 200], { request: () => ({ params: { postcode: 'SW1A 1AA' } }) }),
 
   // the caller's own settings and alerts
   'GET /api/me/quiet-hours': r([401, 200, 200, 200, 200]),
   'PUT /api/me/quiet-hours': r([401, 200, 200, 200, 200], { request: body(() => ({ quietHours: { start: '22:00', end: '07:00' } })) }),
-  'GET /api/me/alerts': r([401, 200, 200, 200, 200]),
+  'GET /api/me/alerts': r([401, 200, 200, 200, 200], { ownerSees: (w) => w.alert.id }),
   'GET /api/me/alert-cap': r([401, 200, 200, 200, 200]),
   'PUT /api/me/alert-cap': r([401, 200, 200, 200, 200], { request: body(() => ({ dailyCap: 5 })) }),
 
@@ -170,7 +173,7 @@ export const MATRIX: Record<string, Row> = {
   'DELETE /api/me/push-subscriptions': r([401, 204, 404, 404, 404], { request: body((w) => ({ endpoint: w.subscription.endpoint })) }),
 
   // your data: anyone signed in exports their own; only a CLIENT erases theirs
-  'GET /api/me/export': r([401, 200, 200, 200, 200]),
+  'GET /api/me/export': r([401, 200, 200, 200, 200], { ownerSees: (w) => w.subscription.endpoint }),
   'DELETE /api/me': r([401, 204, 204, 403, 403], { request: body((w) => ({ password: w.password })) }),
 
   // the queue board's sign-in: only an ADMIN gets a board session
@@ -239,9 +242,10 @@ export const MATRIX: Record<string, Row> = {
   'GET /watches': r([303, 200, 200, 200, 200]),
   'GET /appointments': r([303, 200, 200, 200, 200]),
   'GET /alerts': r([303, 200, 200, 200, 200]),
-  'GET /account': r([303, 200, 200, 200, 200]),
+  'GET /account': r([303, 200, 200, 200, 200], { ownerSees: (w) => w.owner.email }),
   'GET /account/deleted': r([200, 200, 200, 200, 200]),
-  'GET /slots/:id': r([200, 200, 200, 200, 200], { request: id((w) => w.freeSlot) }),
+  // the owner's held slot: its page shows the owner their hold, and anyone else only the slot
+  'GET /slots/:id': r([200, 200, 200, 200, 200], { request: id((w) => w.heldSlot), ownerSees: (w) => w.hold.id }),
   'GET /verify': r([200, 200, 200, 200, 200]),
   'GET /forgot-password': r([200, 200, 200, 200, 200]),
   'GET /reset-password': r([200, 200, 200, 200, 200]),
