@@ -151,9 +151,20 @@ async function ownerState(w: World): Promise<unknown> {
   return rows[0].state;
 }
 
-/** The owner's ids and secrets, which only the owner may be answered. */
-function ownerSecrets(w: World): string[] {
-  return [w.owner.id, w.owner.email, w.owner.token, w.watch.id, w.watch.unsubscribeToken, w.hold.id, w.booking.id, w.subscription.id, w.subscription.endpoint, w.alert.id];
+/** The owner's ids and secrets, by name, which only the owner may be answered. */
+function ownerSecrets(w: World): Record<string, string> {
+  return {
+    'user id': w.owner.id,
+    email: w.owner.email,
+    'session token': w.owner.token,
+    'watch id': w.watch.id,
+    'unsubscribe token': w.watch.unsubscribeToken,
+    'hold id': w.hold.id,
+    'booking id': w.booking.id,
+    'push subscription id': w.subscription.id,
+    'push endpoint': w.subscription.endpoint,
+    'alert id': w.alert.id,
+  };
 }
 
 type Kind = 'bearer' | 'page' | 'board';
@@ -282,8 +293,8 @@ describe('route × caller matrix', () => {
           // what the caller sent is theirs to see again (an id echoed in a 404's message)
           const sent = `${request.url} ${JSON.stringify(request.payload ?? '')}`;
           const answer = `${JSON.stringify(res.headers)} ${res.body}`;
-          const seen = ownerSecrets(w).filter((secret) => !sent.includes(secret) && answer.includes(secret));
-          if (seen.length) problems.push(`${what}: the answer shows the owner's ${seen.join(', ')}`);
+          const seen = Object.entries(ownerSecrets(w)).filter(([, secret]) => !sent.includes(secret) && answer.includes(secret));
+          if (seen.length) problems.push(`${what}: the answer shows the owner's ${seen.map(([name]) => name).join(', ')}`);
         }
         if (!staffActing && (row.actsOnOwner !== 'anyone' || isOwner)) {
           const after = await ownerState(w);
