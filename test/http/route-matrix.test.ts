@@ -5,8 +5,15 @@
  * is gone. Each row gets fresh people and objects of the owner's, made through the app where
  * the app makes them (holds, bookings, push subscriptions); callers go in the order anon,
  * other, op, admin, owner, so the owner's object is still there for everyone who must not
- * touch it. Besides the status, no one but the owner (and staff on staff routes) may see the
- * owner's ids in an answer, and nothing of the owner's may change under anyone else.
+ * touch it. Besides the status:
+ *  - no one but the owner (and staff on staff routes) is shown the owner's ids or secrets,
+ *    and the owner's own answer shows them where the row says it should;
+ *  - nothing of the owner's changes under anyone else's request;
+ *  - an ADMIN's session sent as a credential the route does not take counts as none;
+ *  - on an API state change, the owner's learner cookie without the page's CSRF token is refused;
+ *  - every answer is one the OpenAPI document lists, with a body that fits it.
+ * Rate limits are lifted (the limits have tests of their own); sign-ins and new passwords
+ * hash with cheap scrypt parameters, which a stored hash names itself.
  */
 import webpush from 'web-push';
 import { randomBytes } from 'node:crypto';
@@ -73,7 +80,6 @@ async function asOwner(w: Pick<World, 'owner'>, method: 'POST', url: string, pay
   return (res.json().appointment ?? res.json().subscription) as { id: string };
 }
 
-/** Fresh people, and the owner's objects: a watch, a hold, a booking, a push subscription, an alert. */
 /** A delayed job and a job scheduler on the maintenance queue, for the queue board's rows. */
 async function queueObjects(): Promise<Pick<World, 'job' | 'scheduler'>> {
   const schedulerId = `matrix-${randomBytes(4).toString('hex')}`;
@@ -86,10 +92,12 @@ async function queueObjects(): Promise<Pick<World, 'job' | 'scheduler'>> {
 
 type People = Omit<World, 'job' | 'scheduler'>;
 
+/** Fresh people and objects for one row. */
 async function makeWorld(): Promise<World> {
   return { ...(await people()), ...(await queueObjects()) };
 }
 
+/** Fresh people, and the owner's objects: a watch, a hold, a booking, a push subscription, an alert. */
 async function people(): Promise<People> {
   const pool = t.ctx.pool;
   const slotsMade = futureSlots(pool, 2).then(async ({ center, specialist, slots }) => {
