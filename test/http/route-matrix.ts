@@ -17,6 +17,7 @@
  * a state change), and the queue board's cookie `sw_admin` under /admin.
  */
 import { createECDH, randomBytes } from 'node:crypto';
+import type { TokenPurpose } from '../../src/accounts/account-tokens.js';
 import { csrfTokenFor } from '../../src/http/session.js';
 
 export type Caller = 'anon' | 'owner' | 'other' | 'op' | 'admin';
@@ -49,6 +50,8 @@ export interface World {
   booking: { id: string };
   subscription: { id: string; endpoint: string };
   alert: { id: string };
+  /** A fresh emailed link (to verify the address, or reset the password) for someone's account. */
+  linkFor(person: Person, purpose: TokenPurpose): Promise<string>;
   /** A delayed job on the maintenance queue, and a job scheduler there (queue board rows). */
   job: { id: string };
   scheduler: { id: string };
@@ -67,7 +70,7 @@ export interface Row {
   /** Statuses for anon, owner, other, op, admin. */
   expect: [number, number, number, number, number];
   /** The request, built for the caller (`me` is the acting person; for anon, `world.spare`). */
-  request?: (w: World, me: Person) => Request;
+  request?: (w: World, me: Person) => Request | Promise<Request>;
   /** Something of the owner's that the owner's own answer shows (and no one else's may). */
   ownerSees?: (w: World) => string;
   /** Credential kind when the path does not say it (see `credentialOf`). */
@@ -84,7 +87,6 @@ export interface Row {
 export const QUEUE = 'maintenance';
 const WATCH = { location: { latitude: 51.5, longitude: -0.12 }, radiusMiles: 10, method: 'email', testTypes: ['practical'] };
 const newEmail = () => `matrix-${randomBytes(6).toString('hex')}@example.com`;
-const FAKE_LINK = 'A'.repeat(43);
 let slotHour = 0;
 /** A slot an hour long on its own hour, years ahead, so no two callers' batches overlap. */
 const newSlotTimes = () => {
@@ -114,10 +116,12 @@ export const MATRIX: Record<string, Row> = {
   'POST /api/auth/login': r([200, 200, 200, 200, 200], { request: body((w, me) => ({ email: me.email, password: w.password })) }),
   'POST /api/auth/logout': r([401, 204, 204, 204, 204]),
   'GET /api/me': r([401, 200, 200, 200, 200], { ownerSees: (w) => w.owner.email }),
-  'POST /api/auth/verify': r([400, 400, 400, 400, 400], { request: body(() => ({ token: FAKE_LINK })) }),
+  'POST /api/auth/verify': r([204, 204, 204, 204, 204], { request: async (w, me) => ({ body: { token: await w.linkFor(me, 'verify') } }) }),
   'POST /api/auth/verify/resend': r([202, 202, 202, 202, 202], { request: body((_w, me) => ({ email: me.email })) }),
   'POST /api/auth/password-reset': r([202, 202, 202, 202, 202], { request: body((_w, me) => ({ email: me.email })) }),
-  'POST /api/auth/password-reset/confirm': r([400, 400, 400, 400, 400], { request: body(() => ({ token: FAKE_LINK, newPassword: 'a long new secret' })) }),
+  'POST /api/auth/password-reset/confirm': r([204, 204, 204, 204, 204], {
+    request: async (w, me) => ({ body: { token: await w.linkFor(me, 'reset'), newPassword: 'a long new secret' } }),
+  }),
   'POST /api/me/password': r([401, 204, 204, 204, 204], { request: body((w) => ({ currentPassword: w.password, newPassword: 'a long new secret' })) }),
   'POST /api/me/sessions/revoke-all': r([401, 204, 204, 204, 204]),
   'POST /api/web/session': r([200, 200, 200, 200, 200], { request: body((w, me) => ({ email: me.email, password: w.password })) }),
