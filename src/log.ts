@@ -18,9 +18,12 @@ export const redactPaths: string[] = [
   'SMTP_URL', '*.SMTP_URL', 'DATABASE_URL', '*.DATABASE_URL', 'REDIS_URL', '*.REDIS_URL',
 ];
 
-// matched only from the start of a word, so a long run of letters without an @ stays
-// linear rather than being rescanned from every position
-const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+/**
+ * Anything shaped like an email address in free text; the log scan of the tests looks for
+ * the same shape. Matched only from the start of a word, so a long run of letters without
+ * an @ stays linear rather than being rescanned from every position.
+ */
+export const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 /** Replaces anything shaped like an email address in free text (messages, error details). */
 export function scrubEmails(text: string): string {
