@@ -96,7 +96,8 @@ const SHAPES: { label: string; pattern: RegExp; keep?: (match: RegExpExecArray) 
   { label: 'push key', pattern: /(?<![A-Za-z0-9_-])B[A-Za-z0-9_-]{86}(?![A-Za-z0-9_-])/g },
 ];
 
-function escapeRegExp(text: string): string {
+/** `text` as a pattern that matches it literally (for a known value, or an allowance's line). */
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
