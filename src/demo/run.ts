@@ -21,6 +21,7 @@ import { loadConfigOrExit, newSecretKey } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { withDatabase } from '../db/urls.js';
 import { projectRoot } from '../paths.js';
+import { readSettings } from '../settings/settings.js';
 import { createRedis, deleteQueuePrefixKeys } from '../queues/redis.js';
 import { startPushReceiver } from '../../dev/push-receiver.js';
 import { startSmtpReceiver } from '../../dev/smtp-receiver.js';
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     learners: { type: 'string', default: '300' },
     database: { type: 'string', default: 'slotwatch_demo' },
     'log-file': { type: 'string' },
+    'digest-seconds': { type: 'string' },
   },
 });
 const learnerCount = Number(values.learners);
@@ -46,6 +48,14 @@ if (!Number.isInteger(learnerCount) || learnerCount < 10 || learnerCount > 5000)
 // the one DATABASE_URL names), and a plain identifier, so there is nothing to quote
 if (!/^slotwatch_demo[a-z0-9_]{0,49}$/.test(values.database)) {
   console.error(`demo: --database must be slotwatch_demo followed by up to 49 lower-case letters, digits or underscores (it is dropped and made anew), not "${values.database}"`);
+  process.exit(2);
+}
+
+// the product's digest window is a minute: a shorter one lets a test see the digests go out
+// without waiting it out
+const digestSeconds = values['digest-seconds'] === undefined ? undefined : Number(values['digest-seconds']);
+if (digestSeconds !== undefined && (!Number.isInteger(digestSeconds) || digestSeconds < 0 || digestSeconds > 3600)) {
+  console.error(`demo: --digest-seconds must be a whole number of seconds from 0 to 3600 (0 turns digests off), not "${values['digest-seconds']}"`);
   process.exit(2);
 }
 
@@ -86,6 +96,11 @@ const push = await startPushReceiver(vapid.publicKey);
 say(`local SMTP server on ${smtp.url}, push endpoint on ${push.origin}`);
 
 const pool = new pg.Pool({ connectionString: demoUrl, max: 4 });
+if (digestSeconds !== undefined) {
+  await pool.query(`INSERT INTO system_config (key, value) VALUES ('alert_digest_seconds', $1::jsonb)
+                    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [JSON.stringify(digestSeconds)]);
+}
+const digestWindow = (await readSettings(pool, config)).alert_digest_seconds.value as number;
 const userBySubscription = new Map<string, string>();
 const seeded = await seedDemo(pool, learnerCount, (learner) => {
   const sub = push.subscribe();
@@ -197,7 +212,7 @@ try {
   say(`before the story: ${nameOf(holder)} holds a Manchester slot, ${nameOf(booker)} has booked a London one`);
 
   startEntry('workers/worker.ts');
-  const progress = new Progress(pool, smtp, push, userBySubscription, seeded, say);
+  const progress = new Progress(pool, smtp, push, userBySubscription, seeded, say, digestWindow);
   await progress.waitForQuietPipeline();
   say('worker process running; the release poller is caught up');
 
