@@ -18,7 +18,7 @@ import type { Mailer } from './email.js';
 import { claimDigest, extendDigestLease, finishMessage, markDigestSent, readDigestState, releaseDigest } from './messages.js';
 import { PermanentSendError, retryDelayMs, RetryableSendError } from './send-errors.js';
 import { slotTopic, type PushOptions, type PushSender } from './push.js';
-import { routeAlert } from './route.js';
+import { routeAlert, type Route } from './route.js';
 import { liveSubscriptions, settledOutcome } from './state.js';
 import { digestItems, extendLease, markFailed, releaseClaim, type AlertContext, type Channel, type Claimed, type LiveSubscription, type SentMark } from './store.js';
 import {
@@ -129,14 +129,16 @@ async function recordSent(d: SendContext, mark: SentMark, log: () => Logger): Pr
   await retryRecord(() => d.store.markSent(mark), { alertId: mark.alertId }, log);
 }
 
-async function retryRecord(record: () => Promise<unknown>, about: object, log: () => Logger): Promise<void> {
+const SENT_NOT_RECORDED = 'sent, but could not record it yet; retrying the record, not the send';
+
+async function retryRecord(record: () => Promise<unknown>, about: object, log: () => Logger, what = SENT_NOT_RECORDED): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await record();
       return;
     } catch (err) {
       if (attempt >= MARK_TRIES) throw err;
-      log().warn({ err, ...about, attempt }, 'sent, but could not record it yet; retrying the record, not the send');
+      log().warn({ err, ...about, attempt }, what);
       await new Promise((r) => setTimeout(r, MARK_RETRY_MS * 2 ** (attempt - 1)));
     }
   }
@@ -225,7 +227,17 @@ async function processAlert(d: SendContext, channel: Channel, job: Job, token: s
   }
   const stopRenewing = keepLeased(d, alertId, log);
   try {
-    const route = await routeAlert(d.pool, claimed.context);
+    let route: Route;
+    try {
+      route = await routeAlert(d.pool, claimed.context);
+    } catch (err) {
+      // nothing has been sent: give the claim back, so that BullMQ's retry of this job can
+      // take it again at once instead of waiting out the lease (a minute) of a sender that is
+      // alive and has let go. Routing fails mostly when the database is away, so the release
+      // is retried in place for a few seconds; if it cannot be written, the lease decides.
+      await retryRecord(() => releaseClaim(d.pool, alertId, null), { alertId }, log, 'routing failed; giving the claim back').catch(() => {});
+      throw err;
+    }
     if (route.kind === 'capped' || route.kind === 'lost') return { outcome: route.kind === 'capped' ? 'CAPPED' : 'claim lost' };
     if (route.kind === 'digest') {
       if (route.opened) await handOffDigest(d.channelQueues[channel], route.messageId, route.sendAfter, job.opts.priority);
