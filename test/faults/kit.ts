@@ -7,15 +7,18 @@
  * test-results/faults/logs/, and the tally reads the SMTP receiver's own record.
  */
 import { join } from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
 import type { PushReceiver } from '../../dev/push-receiver.js';
 import type { SmtpReceiver } from '../../dev/smtp-receiver.js';
 import { insertCenters, loadCenters, type CenterRow } from '../../dev/centers.js';
+import { migrate } from '../../src/db/migrate.js';
 import { geodesicMetres } from '../../src/demo/expected.js';
 import { projectRoot } from '../../src/paths.js';
 import { saveSubscription } from '../../src/watches/push-subscriptions.js';
 import type { TestContext } from '../helpers/context.js';
+import { startOwnPostgres, type OwnPostgres } from '../helpers/postgres-server.js';
 import { startProcess, type ProcessOptions, type RunningProcess } from '../helpers/processes.js';
+import { withDatabase } from '../../src/db/urls.js';
 
 export const DRILL_LOG_DIR = join(projectRoot, 'test-results', 'faults', 'logs');
 
@@ -208,4 +211,44 @@ export function printFigures(drill: string, figures: Record<string, string | num
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
   // eslint-disable-next-line no-console -- the figures are the drill's report in the CI log
   console.log([`drill: ${drill}`, ...Object.entries(figures).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n'));
+}
+
+/** A migrated database on a PostgreSQL server of the drill's own (startOwnPostgres), and a pool on it. */
+export interface OwnDatabase {
+  server: OwnPostgres;
+  databaseUrl: string;
+  pool: pg.Pool;
+  /** Ends the pool and removes the server with its data. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a PostgreSQL server of the drill's own, creates `name` on it and migrates it as a
+ * release would (src/db/migrate.ts), so the drill can stop and start the server under the
+ * processes without touching the one every other test file shares.
+ */
+export async function startOwnDatabase(name = 'slotwatch_drill'): Promise<OwnDatabase> {
+  const server = await startOwnPostgres();
+  try {
+    const admin = new pg.Client({ connectionString: server.adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`).finally(() => admin.end());
+    const databaseUrl = withDatabase(server.adminUrl, name);
+    await migrate({ databaseUrl, direction: 'up' });
+    // not createPool: its idle clients' errors are logged, and here the drill stops the server on purpose
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, application_name: 'slotwatch-drill' });
+    pool.on('error', () => {});
+    return {
+      server,
+      databaseUrl,
+      pool,
+      async close() {
+        await pool.end();
+        await server.close();
+      },
+    };
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
 }
