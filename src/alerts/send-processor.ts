@@ -18,6 +18,7 @@ import type { Mailer } from './email.js';
 import { claimDigest, extendDigestLease, finishMessage, markDigestSent, readDigestState, releaseDigest } from './messages.js';
 import { PermanentSendError, retryDelayMs, RetryableSendError } from './send-errors.js';
 import { slotTopic, type PushOptions, type PushSender } from './push.js';
+import { SMTP_RECEIVER, type RetryWaker } from './retry-wake.js';
 import { routeAlert, type Route } from './route.js';
 import { liveSubscriptions, settledOutcome } from './state.js';
 import { digestItems, extendLease, markFailed, releaseClaim, type AlertContext, type Channel, type Claimed, type LiveSubscription, type SentMark } from './store.js';
@@ -43,12 +44,24 @@ export interface SendContext {
   push: PushSender | null;
   channelQueues: ChannelQueues;
   store: AlertStore;
+  waker: RetryWaker;
 }
 
-/** Waits the job until `until` without counting a failed attempt. */
-async function delayJob(job: Job, token: string | undefined, until: number): Promise<never> {
+/** Waits the job until `until` without counting a failed attempt; `then` runs once it is delayed. */
+async function delayJob(job: Job, token: string | undefined, until: number, then?: () => Promise<void>): Promise<never> {
   await job.moveToDelayed(until, token);
+  await then?.();
   throw new DelayedError();
+}
+
+/** Notes a job delayed after a refusal under the receivers that were down, so their recovery wakes it (retry-wake.ts). */
+function noteRefused(d: SendContext, channel: Channel, job: Job, retry: RetryableSendError, log: () => Logger): () => Promise<void> {
+  return () => d.waker.refused(channel, retry.receiversDown, job.id!).catch((err: unknown) => log().warn({ err }, 'could not note the retry under its receiver'));
+}
+
+/** A push subscription's receiver: its push service, named by the endpoint's origin. */
+function pushReceiver(sub: LiveSubscription): string {
+  return new URL(sub.endpoint).origin;
 }
 
 type SendResult = { kind: 'sent'; providerMessageId: string | null; acceptedSubscriptionIds: string[] } | { kind: 'fallback to email' };
@@ -58,6 +71,7 @@ async function sendEmail(d: SendContext, c: AlertContext, footer: MessageFooter)
   const unsubscribe = unsubscribeUrl(base, c.unsubscribeToken);
   const content = renderAlertEmail(alertFacts(c, base), c.firstName, unsubscribe, footer);
   const { providerMessageId } = await d.mailer.send({ ...content, to: c.email, alertId: c.id, unsubscribeUrl: unsubscribe });
+  d.waker.accepted('email', [SMTP_RECEIVER]);
   return { kind: 'sent', providerMessageId, acceptedSubscriptionIds: [] };
 }
 
@@ -89,12 +103,16 @@ async function pushToAll(d: SendContext, subs: LiveSubscription[], payload: Push
     else if (o.kind === 'retry') await noteSubscriptionFailure(d.pool, o.subscriptionId, o.reason);
   }
   if (accepted.length) {
+    const byId = new Map(subs.map((s) => [s.id, s]));
+    d.waker.accepted('push', [...new Set(accepted.map((o) => pushReceiver(byId.get(o.subscriptionId)!)))]);
     return { kind: 'sent', providerMessageId: accepted[0]!.messageId, acceptedSubscriptionIds: accepted.map((o) => o.subscriptionId) };
   }
   const retries = outcomes.filter((o) => o.kind === 'retry');
   if (retries.length) {
     const retryAfter = Math.max(0, ...retries.map((o) => o.retryAfterMs ?? 0));
-    throw new RetryableSendError(retries[0]!.reason, retryAfter || null);
+    const byId = new Map(subs.map((s) => [s.id, s]));
+    const down = retries.filter((o) => o.kind === 'retry' && o.receiverDown).map((o) => pushReceiver(byId.get(o.subscriptionId)!));
+    throw new RetryableSendError(retries[0]!.reason, retryAfter || null, [...new Set(down)]);
   }
   const permanent = outcomes.find((o) => o.kind === 'permanent');
   if (permanent && outcomes.every((o) => o.kind === 'permanent')) throw new PermanentSendError(permanent.reason);
@@ -179,7 +197,7 @@ async function sendClaimed(
     await releaseClaim(pool, alertId, retry.message);
     const delay = retryDelayMs(ctx.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs);
     log().info({ alertId, attempts: ctx.attempts, delay, reason: retry.message }, 'send refused for now; will retry');
-    return delayJob(job, token, Date.now() + delay);
+    return delayJob(job, token, Date.now() + delay, noteRefused(d, channel, job, retry, log));
   }
   // outside the try: a database error after a successful send must not be taken for a
   // refused send and sent again (see recordSent)
@@ -298,6 +316,7 @@ async function processDigest(d: SendContext, channel: Channel, job: Job, token: 
         const unsubscribe = unsubscribeUrl(base, items[0]!.unsubscribeToken);
         const content = renderDigestEmail(facts, claimed.firstName, unsubscribe, footer);
         const sent = await d.mailer.send({ ...content, to: claimed.email, alertId: messageId, messageKey: `digest-${messageId}`, unsubscribeUrl: unsubscribe });
+        d.waker.accepted('email', [SMTP_RECEIVER]);
         result = { kind: 'sent', providerMessageId: sent.providerMessageId, acceptedSubscriptionIds: [] };
       } else {
         const latest = items.reduce((t, i) => (i.startTime > t ? i.startTime : t), items[0]!.startTime);
@@ -315,7 +334,7 @@ async function processDigest(d: SendContext, channel: Channel, job: Job, token: 
         throw new UnrecoverableError(retry.message);
       }
       await releaseDigest(pool, messageId, retry.message);
-      return delayJob(job, token, Date.now() + retryDelayMs(claimed.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs));
+      return delayJob(job, token, Date.now() + retryDelayMs(claimed.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs), noteRefused(d, channel, job, retry, log));
     }
     if (result.kind === 'fallback to email') {
       await releaseDigest(pool, messageId, 'no live push subscription');

@@ -11,6 +11,7 @@ import { channelQueues, sweepPendingAlerts, type ChannelQueues } from '../../src
 import { requeueExpiredClaims } from '../../src/alerts/senders.js';
 import { deliveryChannelsTask } from '../../src/jobs/tasks.js';
 import { createMailer, type Mailer } from '../../src/alerts/email.js';
+import { retryWaker } from '../../src/alerts/retry-wake.js';
 import { sendProcessor, type SendContext } from '../../src/alerts/send-processor.js';
 import { createPool } from '../../src/db/pool.js';
 import { log } from '../../src/log.js';
@@ -94,7 +95,7 @@ describe('a SENDING claim', () => {
 describe('a claim whose send is under way', () => {
   // the channel queue's processor on its own, driven with a job as BullMQ would hand it over
   function sendDeps(mailer: Mailer, store = batchedAlertStore(ctx.pool, h.worker.deps.config.DELIVERY_LEASE_SECONDS)): SendContext {
-    return { config: h.worker.deps.config, pool: ctx.pool, log, mailer, push: null, channelQueues: channels, store };
+    return { config: h.worker.deps.config, pool: ctx.pool, log, mailer, push: null, channelQueues: channels, store, waker: retryWaker(channels, ctx.redis, log) };
   }
   const jobFor = (alertId: string) => ({ id: alertId, data: { alertId }, queueName: 'deliveries-email', opts: {} }) as unknown as Job;
 
