@@ -5,7 +5,9 @@
  * the key in `k=`, which must be the expected public key; `aud` = this origin; not
  * expired; a subject), decrypts the body per RFC 8291 with http_ece using the
  * subscription's private key, and records the payload with the TTL, Urgency and Topic
- * headers. Responses can be scripted per subscription (404, 410, 429 + Retry-After, 500).
+ * headers. Responses can be scripted per subscription (404, 410, 429 + Retry-After, 500),
+ * or for every subscription at once while an outage lasts (`setOutage`); either way the
+ * request is still checked and decrypted first, as the endpoint a sender talks to.
  *
  * With `{ decrypt: 'later' }` it answers as a real push service does, which cannot read
  * the end-to-end encrypted body: the JWT is checked on receipt and the body kept, and
@@ -56,6 +58,11 @@ export interface PushReceiver {
   subscribe(): TestSubscription;
   /** The next responses for one subscription, in order; after them it answers 201. */
   script(subscriptionId: string, responses: ScriptedResponse[]): void;
+  /**
+   * Until called again with null, answers every request with `response` (a push service
+   * answering 500 or 503 for a while); scripted responses wait until it ends.
+   */
+  setOutage(response: ScriptedResponse | null): void;
   /** Resolves once at least `n` requests were answered 201. */
   waitForDelivered(n: number, timeoutMs?: number): Promise<PushRequestRecord[]>;
   /** 'later' mode: decrypts every body kept since the last call into its record; returns how many. */
@@ -139,6 +146,7 @@ export async function startPushReceiver(vapidPublicKey: string, options: { decry
   const later = options.decrypt === 'later';
   const waiters = new Set<() => void>();
   let origin = '';
+  let outage: ScriptedResponse | null = null;
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -152,7 +160,7 @@ export async function startPushReceiver(vapidPublicKey: string, options: { decry
       const vapid = checkVapid(req.headers.authorization, vapidPublicKey, origin);
       const contentEncoding = req.headers['content-encoding'];
       const { payload, decryptError } = later ? { payload: undefined, decryptError: undefined } : decryptBody(sub, contentEncoding, body);
-      const scripted = sub.script.shift();
+      const scripted = outage ?? sub.script.shift();
       const status = !vapid.valid ? 403 : decryptError ? 400 : (scripted?.status ?? 201);
       const headers: Record<string, string> = { ...(scripted?.headers ?? {}) };
       if (status === 201) headers.location = `${origin}/message/${randomUUID()}`;
@@ -195,6 +203,9 @@ export async function startPushReceiver(vapidPublicKey: string, options: { decry
       const sub = subs.get(subscriptionId);
       if (!sub) throw new Error(`no subscription ${subscriptionId}`);
       sub.script.push(...responses);
+    },
+    setOutage(response) {
+      outage = response;
     },
     waitForDelivered(n, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {

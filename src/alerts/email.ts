@@ -11,6 +11,7 @@ import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { scrubReason } from '../log.js';
+import { SMTP_RECEIVER } from './retry-wake.js';
 import { PermanentSendError, RetryableSendError } from './send-errors.js';
 import type { EmailContent } from './templates.js';
 
@@ -78,10 +79,11 @@ export function classifySmtpError(err: unknown): RetryableSendError | PermanentS
   // message is stored with the alert and as the job's failure reason in Redis
   const message = scrubReason(`SMTP ${e.responseCode ?? e.code ?? 'error'}: ${e.message ?? String(err)}`).slice(0, 500);
   if (typeof e.responseCode === 'number') {
-    return e.responseCode >= 500 ? new PermanentSendError(message) : new RetryableSendError(message);
+    // 421: the server is closing the channel, for everyone; other 4xx may be this recipient's alone (greylisting, a full mailbox)
+    return e.responseCode >= 500 ? new PermanentSendError(message) : new RetryableSendError(message, null, e.responseCode === 421 ? [SMTP_RECEIVER] : []);
   }
   if (e.code === 'EENVELOPE' || e.code === 'EMESSAGE') return new PermanentSendError(message);
-  return new RetryableSendError(message);
+  return new RetryableSendError(message, null, [SMTP_RECEIVER]);
 }
 
 type MailOptions = ReturnType<typeof baseOptions>;

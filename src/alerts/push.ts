@@ -17,7 +17,8 @@ import type { PushPayload } from './templates.js';
 export type PushOutcome =
   | { kind: 'accepted'; subscriptionId: string; messageId: string | null }
   | { kind: 'gone'; subscriptionId: string; status: number }
-  | { kind: 'retry'; subscriptionId: string; reason: string; retryAfterMs: number | null }
+  /** `receiverDown`: the push service as a whole failed (unreachable, or 5xx without Retry-After), not this message alone */
+  | { kind: 'retry'; subscriptionId: string; reason: string; retryAfterMs: number | null; receiverDown: boolean }
   | { kind: 'permanent'; subscriptionId: string; reason: string };
 
 export interface PushOptions {
@@ -144,13 +145,14 @@ export function createPushSender(config: Config, options: PushSenderOptions = {}
       } catch (err) {
         // the host resolves to our own network now: no retry will make that a push service
         if (err instanceof NonPublicAddressError) return { kind: 'permanent', subscriptionId: sub.id, reason: `endpoint refused: ${err.message}` };
-        return { kind: 'retry', subscriptionId: sub.id, reason: `push service unreachable: ${scrubReason((err as Error).message)}`, retryAfterMs: null };
+        return { kind: 'retry', subscriptionId: sub.id, reason: `push service unreachable: ${scrubReason((err as Error).message)}`, retryAfterMs: null, receiverDown: true };
       }
       const status = response.status;
       if (status >= 200 && status < 300) return { kind: 'accepted', subscriptionId: sub.id, messageId: response.location };
       if (status === 404 || status === 410) return { kind: 'gone', subscriptionId: sub.id, status };
       if (status === 429 || status >= 500) {
-        return { kind: 'retry', subscriptionId: sub.id, reason: `push service answered ${status}`, retryAfterMs: parseRetryAfter(response.retryAfter) };
+        const retryAfterMs = parseRetryAfter(response.retryAfter);
+        return { kind: 'retry', subscriptionId: sub.id, reason: `push service answered ${status}`, retryAfterMs, receiverDown: status >= 500 && retryAfterMs === null };
       }
       // 400 (malformed), 401/403 (our VAPID refused), 413 (payload too big): the same again fails again
       return { kind: 'permanent', subscriptionId: sub.id, reason: `push service answered ${status}` };

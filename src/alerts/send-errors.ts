@@ -10,6 +10,12 @@ export class RetryableSendError extends Error {
     message: string,
     /** The receiver's Retry-After, in milliseconds from now, when it gave one. */
     readonly retryAfterMs: number | null = null,
+    /**
+     * The receivers (see retry-wake.ts) that refused as a whole, not this message alone: an
+     * SMTP server that did not answer or said 421, a push service unreachable or answering
+     * 5xx without Retry-After. Once one accepts again, the retries waiting on it are woken.
+     */
+    readonly receiversDown: string[] = [],
   ) {
     super(message);
   }

@@ -18,7 +18,8 @@ import type { Mailer } from './email.js';
 import { claimDigest, extendDigestLease, finishMessage, markDigestSent, readDigestState, releaseDigest } from './messages.js';
 import { PermanentSendError, retryDelayMs, RetryableSendError } from './send-errors.js';
 import { slotTopic, type PushOptions, type PushSender } from './push.js';
-import { routeAlert } from './route.js';
+import { SMTP_RECEIVER, type RetryWaker } from './retry-wake.js';
+import { routeAlert, type Route } from './route.js';
 import { liveSubscriptions, settledOutcome } from './state.js';
 import { digestItems, extendLease, markFailed, releaseClaim, type AlertContext, type Channel, type Claimed, type LiveSubscription, type SentMark } from './store.js';
 import {
@@ -43,12 +44,24 @@ export interface SendContext {
   push: PushSender | null;
   channelQueues: ChannelQueues;
   store: AlertStore;
+  waker: RetryWaker;
 }
 
-/** Waits the job until `until` without counting a failed attempt. */
-async function delayJob(job: Job, token: string | undefined, until: number): Promise<never> {
+/** Waits the job until `until` without counting a failed attempt; `then` runs once it is delayed. */
+async function delayJob(job: Job, token: string | undefined, until: number, then?: () => Promise<void>): Promise<never> {
   await job.moveToDelayed(until, token);
+  await then?.();
   throw new DelayedError();
+}
+
+/** Notes a job delayed after a refusal under the receivers that were down, so their recovery wakes it (retry-wake.ts). */
+function noteRefused(d: SendContext, channel: Channel, job: Job, retry: RetryableSendError, log: () => Logger): () => Promise<void> {
+  return () => d.waker.refused(channel, retry.receiversDown, job.id!).catch((err: unknown) => log().warn({ err }, 'could not note the retry under its receiver'));
+}
+
+/** A push subscription's receiver: its push service, named by the endpoint's origin. */
+function pushReceiver(sub: LiveSubscription): string {
+  return new URL(sub.endpoint).origin;
 }
 
 type SendResult = { kind: 'sent'; providerMessageId: string | null; acceptedSubscriptionIds: string[] } | { kind: 'fallback to email' };
@@ -58,6 +71,7 @@ async function sendEmail(d: SendContext, c: AlertContext, footer: MessageFooter)
   const unsubscribe = unsubscribeUrl(base, c.unsubscribeToken);
   const content = renderAlertEmail(alertFacts(c, base), c.firstName, unsubscribe, footer);
   const { providerMessageId } = await d.mailer.send({ ...content, to: c.email, alertId: c.id, unsubscribeUrl: unsubscribe });
+  d.waker.accepted('email', [SMTP_RECEIVER]);
   return { kind: 'sent', providerMessageId, acceptedSubscriptionIds: [] };
 }
 
@@ -89,12 +103,16 @@ async function pushToAll(d: SendContext, subs: LiveSubscription[], payload: Push
     else if (o.kind === 'retry') await noteSubscriptionFailure(d.pool, o.subscriptionId, o.reason);
   }
   if (accepted.length) {
+    const byId = new Map(subs.map((s) => [s.id, s]));
+    d.waker.accepted('push', [...new Set(accepted.map((o) => pushReceiver(byId.get(o.subscriptionId)!)))]);
     return { kind: 'sent', providerMessageId: accepted[0]!.messageId, acceptedSubscriptionIds: accepted.map((o) => o.subscriptionId) };
   }
   const retries = outcomes.filter((o) => o.kind === 'retry');
   if (retries.length) {
     const retryAfter = Math.max(0, ...retries.map((o) => o.retryAfterMs ?? 0));
-    throw new RetryableSendError(retries[0]!.reason, retryAfter || null);
+    const byId = new Map(subs.map((s) => [s.id, s]));
+    const down = retries.filter((o) => o.kind === 'retry' && o.receiverDown).map((o) => pushReceiver(byId.get(o.subscriptionId)!));
+    throw new RetryableSendError(retries[0]!.reason, retryAfter || null, [...new Set(down)]);
   }
   const permanent = outcomes.find((o) => o.kind === 'permanent');
   if (permanent && outcomes.every((o) => o.kind === 'permanent')) throw new PermanentSendError(permanent.reason);
@@ -129,14 +147,16 @@ async function recordSent(d: SendContext, mark: SentMark, log: () => Logger): Pr
   await retryRecord(() => d.store.markSent(mark), { alertId: mark.alertId }, log);
 }
 
-async function retryRecord(record: () => Promise<unknown>, about: object, log: () => Logger): Promise<void> {
+const SENT_NOT_RECORDED = 'sent, but could not record it yet; retrying the record, not the send';
+
+async function retryRecord(record: () => Promise<unknown>, about: object, log: () => Logger, what = SENT_NOT_RECORDED): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await record();
       return;
     } catch (err) {
       if (attempt >= MARK_TRIES) throw err;
-      log().warn({ err, ...about, attempt }, 'sent, but could not record it yet; retrying the record, not the send');
+      log().warn({ err, ...about, attempt }, what);
       await new Promise((r) => setTimeout(r, MARK_RETRY_MS * 2 ** (attempt - 1)));
     }
   }
@@ -177,7 +197,7 @@ async function sendClaimed(
     await releaseClaim(pool, alertId, retry.message);
     const delay = retryDelayMs(ctx.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs);
     log().info({ alertId, attempts: ctx.attempts, delay, reason: retry.message }, 'send refused for now; will retry');
-    return delayJob(job, token, Date.now() + delay);
+    return delayJob(job, token, Date.now() + delay, noteRefused(d, channel, job, retry, log));
   }
   // outside the try: a database error after a successful send must not be taken for a
   // refused send and sent again (see recordSent)
@@ -225,7 +245,17 @@ async function processAlert(d: SendContext, channel: Channel, job: Job, token: s
   }
   const stopRenewing = keepLeased(d, alertId, log);
   try {
-    const route = await routeAlert(d.pool, claimed.context);
+    let route: Route;
+    try {
+      route = await routeAlert(d.pool, claimed.context);
+    } catch (err) {
+      // nothing has been sent: give the claim back, so that BullMQ's retry of this job can
+      // take it again at once instead of waiting out the lease (a minute) of a sender that is
+      // alive and has let go. Routing fails mostly when the database is away, so the release
+      // is retried in place for a few seconds; if it cannot be written, the lease decides.
+      await retryRecord(() => releaseClaim(d.pool, alertId, null), { alertId }, log, 'routing failed; giving the claim back').catch(() => {});
+      throw err;
+    }
     if (route.kind === 'capped' || route.kind === 'lost') return { outcome: route.kind === 'capped' ? 'CAPPED' : 'claim lost' };
     if (route.kind === 'digest') {
       if (route.opened) await handOffDigest(d.channelQueues[channel], route.messageId, route.sendAfter, job.opts.priority);
@@ -286,6 +316,7 @@ async function processDigest(d: SendContext, channel: Channel, job: Job, token: 
         const unsubscribe = unsubscribeUrl(base, items[0]!.unsubscribeToken);
         const content = renderDigestEmail(facts, claimed.firstName, unsubscribe, footer);
         const sent = await d.mailer.send({ ...content, to: claimed.email, alertId: messageId, messageKey: `digest-${messageId}`, unsubscribeUrl: unsubscribe });
+        d.waker.accepted('email', [SMTP_RECEIVER]);
         result = { kind: 'sent', providerMessageId: sent.providerMessageId, acceptedSubscriptionIds: [] };
       } else {
         const latest = items.reduce((t, i) => (i.startTime > t ? i.startTime : t), items[0]!.startTime);
@@ -303,7 +334,7 @@ async function processDigest(d: SendContext, channel: Channel, job: Job, token: 
         throw new UnrecoverableError(retry.message);
       }
       await releaseDigest(pool, messageId, retry.message);
-      return delayJob(job, token, Date.now() + retryDelayMs(claimed.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs));
+      return delayJob(job, token, Date.now() + retryDelayMs(claimed.attempts, config.DELIVERY_BACKOFF_MS, retry.retryAfterMs), noteRefused(d, channel, job, retry, log));
     }
     if (result.kind === 'fallback to email') {
       await releaseDigest(pool, messageId, 'no live push subscription');

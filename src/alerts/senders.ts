@@ -16,6 +16,7 @@ import { batchedAlertStore } from './batched-store.js';
 import { CHANNEL_QUEUES, channelQueues, handOff, type ChannelQueues } from './deliveries.js';
 import { createMailer } from './email.js';
 import { createPushSender } from './push.js';
+import { retryWaker } from './retry-wake.js';
 import { sendProcessor } from './send-processor.js';
 import { expiredClaims } from './state.js';
 import type { Channel } from './store.js';
@@ -57,7 +58,8 @@ export async function startSenders(o: SendersOptions): Promise<() => Promise<voi
   const mailer = createMailer(config, log);
   const push = createPushSender(config, { lookupHost: o.lookupHost });
   const store = batchedAlertStore(o.pool, config.DELIVERY_LEASE_SECONDS, push !== null);
-  const context = { config, pool: o.pool, log, mailer, push, channelQueues: channelQueues(o.queues), store };
+  const queues = channelQueues(o.queues);
+  const context = { config, pool: o.pool, log, mailer, push, channelQueues: queues, store, waker: retryWaker(queues, o.redis, log) };
   const rates = async (): Promise<Record<Channel, number>> => {
     const s = await o.settings.all();
     return { email: s.send_rate_email_per_second, push: s.send_rate_push_per_second };

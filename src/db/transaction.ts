@@ -27,6 +27,14 @@ export async function withTransaction<T>(
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors only on idle clients. The server ending this connection
+    // (a restart, a failover) between two statements would otherwise be an uncaught
+    // 'error' event that ends the process; the next statement fails with it instead, and
+    // the broken client is not returned to the pool.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
       const result = await fn(client);
@@ -47,6 +55,7 @@ export async function withTransaction<T>(
       }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

@@ -1,7 +1,8 @@
 /**
  * Claims and their leases: a sender that died mid-send leaves a SENDING claim; it is
  * retaken once the lease runs out, by the job itself or by the expired-claims sweep, and
- * a live claim is never taken over.
+ * a live claim is never taken over. A claim whose routing failed before anything was sent
+ * is given back at once.
  */
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,9 +11,12 @@ import { channelQueues, sweepPendingAlerts, type ChannelQueues } from '../../src
 import { requeueExpiredClaims } from '../../src/alerts/senders.js';
 import { deliveryChannelsTask } from '../../src/jobs/tasks.js';
 import { createMailer, type Mailer } from '../../src/alerts/email.js';
+import { retryWaker } from '../../src/alerts/retry-wake.js';
 import { sendProcessor, type SendContext } from '../../src/alerts/send-processor.js';
+import { createPool } from '../../src/db/pool.js';
 import { log } from '../../src/log.js';
 import { useTestContext } from '../helpers/context.js';
+import { startCuttableProxy } from '../helpers/cuttable-proxy.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
 import { alertRow, enqueue, finished, insertAlert, startHarness, testConfig, until, waitForAlert, type Harness } from './fixtures.js';
 
@@ -91,7 +95,7 @@ describe('a SENDING claim', () => {
 describe('a claim whose send is under way', () => {
   // the channel queue's processor on its own, driven with a job as BullMQ would hand it over
   function sendDeps(mailer: Mailer, store = batchedAlertStore(ctx.pool, h.worker.deps.config.DELIVERY_LEASE_SECONDS)): SendContext {
-    return { config: h.worker.deps.config, pool: ctx.pool, log, mailer, push: null, channelQueues: channels, store };
+    return { config: h.worker.deps.config, pool: ctx.pool, log, mailer, push: null, channelQueues: channels, store, waker: retryWaker(channels, ctx.redis, log) };
   }
   const jobFor = (alertId: string) => ({ id: alertId, data: { alertId }, queueName: 'deliveries-email', opts: {} }) as unknown as Job;
 
@@ -144,5 +148,30 @@ describe('a claim whose send is under way', () => {
     expect(failures).toBe(2);
     expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'SENT', attempts: 1 });
     expect(mailsTo(a.email)).toHaveLength(1);
+  });
+
+  it('whose routing fails (the database away after the claim) is given back at once, not left to its lease', async () => {
+    const a = await insertAlert(ctx.pool);
+    // the claim goes through the working pool; routing and the release through a cut link
+    const server = new URL(ctx.databaseUrl);
+    const proxy = await startCuttableProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    server.hostname = '127.0.0.1';
+    server.port = String(proxy.port);
+    const cutPool = createPool(server.toString(), { max: 2 });
+    const mailer = createMailer(h.worker.deps.config, log);
+    try {
+      await proxy.cut();
+      const restored = new Promise((r) => setTimeout(r, 700)).then(() => proxy.restore());
+      const err = await sendProcessor({ ...sendDeps(mailer), pool: cutPool }, 'email')(jobFor(a.alertId), 'token').catch((e: unknown) => e);
+      await restored;
+      expect(String(err)).toMatch(/ECONNREFUSED|Connection terminated/);
+    } finally {
+      mailer.close();
+      await cutPool.end();
+      await proxy.close();
+    }
+    // claimed once, nothing sent, and free for the job's retry to take again now
+    expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'PENDING', attempts: 1, lease_until: null });
+    expect(mailsTo(a.email)).toHaveLength(0);
   });
 });

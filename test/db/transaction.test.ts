@@ -1,6 +1,10 @@
-/** withTransaction: commit, rollback, and a real serialization failure retried to success. */
+/**
+ * withTransaction: commit, rollback, a real serialization failure retried to success, and a
+ * connection the server ends mid-transaction.
+ */
 import { describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/transaction.js';
+import { dependencyUnavailable } from '../../src/http/unavailable.js';
 import { useTestContext } from '../helpers/context.js';
 
 const ctx = useTestContext();
@@ -74,5 +78,25 @@ describe('withTransaction', () => {
       }),
     ).rejects.toMatchObject({ code: '22012' });
     expect(calls).toBe(1);
+  });
+
+  it('survives the server ending its connection between two statements: the transaction fails, the process lives', async () => {
+    // as a restart or failover does (pg_terminate_backend sends the same FATAL 57P01 that
+    // a fast shutdown does): with nothing listening on the checked-out client, the error
+    // it emits would be uncaught and end the process
+    const err = await withTransaction(ctx.pool, async (c) => {
+      const { rows } = await c.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
+      const pid = rows[0]!.pid;
+      await ctx.pool.query(`SELECT pg_terminate_backend($1)`, [pid]);
+      for (;;) {
+        const gone = await ctx.pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [pid]);
+        if (!gone.rowCount) break;
+      }
+      await new Promise((r) => setTimeout(r, 100)); // the client reads the FATAL while no statement runs
+      await c.query(`SELECT 1`);
+    }).catch((e: unknown) => e);
+    expect(dependencyUnavailable(err), String(err)).toBe(true);
+    const { rows } = await ctx.pool.query(`SELECT 1 AS ok`);
+    expect(rows).toEqual([{ ok: 1 }]);
   });
 });

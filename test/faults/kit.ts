@@ -7,13 +7,18 @@
  * test-results/faults/logs/, and the tally reads the SMTP receiver's own record.
  */
 import { join } from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
+import type { PushReceiver } from '../../dev/push-receiver.js';
 import type { SmtpReceiver } from '../../dev/smtp-receiver.js';
 import { insertCenters, loadCenters, type CenterRow } from '../../dev/centers.js';
+import { migrate } from '../../src/db/migrate.js';
 import { geodesicMetres } from '../../src/demo/expected.js';
 import { projectRoot } from '../../src/paths.js';
+import { saveSubscription } from '../../src/watches/push-subscriptions.js';
 import type { TestContext } from '../helpers/context.js';
+import { startOwnPostgres, type OwnPostgres } from '../helpers/postgres-server.js';
 import { startProcess, type ProcessOptions, type RunningProcess } from '../helpers/processes.js';
+import { withDatabase } from '../../src/db/urls.js';
 
 export const DRILL_LOG_DIR = join(projectRoot, 'test-results', 'faults', 'logs');
 
@@ -109,22 +114,76 @@ export interface Tally {
 
 /** Who of `learners` the SMTP receiver has heard about, and how often. */
 export function tallyEmails(smtp: SmtpReceiver, learners: DrillLearner[]): Tally {
+  return tallyOf(emailDeliveries(smtp, learners), learners);
+}
+
+/** Waits until every learner has been told (or `timeoutMs` passes), then gives the tally. */
+export async function waitUntilTold(smtp: SmtpReceiver, learners: DrillLearner[], timeoutMs: number): Promise<Tally> {
+  return waitForTally(() => tallyEmails(smtp, learners), timeoutMs);
+}
+
+/** A learner whose watch asks for web push, with one browser subscribed on a test push receiver. */
+export interface PushLearner extends DrillLearner {
+  subscriptionId: string;
+}
+
+/**
+ * Switches `learners`' watches to push, each learner with a subscription of their own on
+ * `receiver`, saved as the API saves a browser's (saveSubscription).
+ */
+export async function subscribeForPush(pool: pg.Pool, receiver: PushReceiver, learners: DrillLearner[]): Promise<PushLearner[]> {
+  const out: PushLearner[] = [];
+  for (const l of learners) {
+    const device = receiver.subscribe();
+    await saveSubscription(pool, l.id, { endpoint: device.endpoint, p256dh: device.keys.p256dh, auth: device.keys.auth });
+    out.push({ ...l, subscriptionId: device.id });
+  }
+  await pool.query(`UPDATE user_preferences SET notification_method = 'push' WHERE user_id = ANY($1::uuid[])`, [learners.map((l) => l.id)]);
+  return out;
+}
+
+/** One message accepted by a receiver, and for whom. */
+export interface Delivery {
+  learner: DrillLearner;
+  receivedAt: number;
+}
+
+/** The messages the SMTP receiver accepted for `learners`, in the order they arrived. */
+export function emailDeliveries(smtp: SmtpReceiver, learners: DrillLearner[]): Delivery[] {
+  const byEmail = new Map(learners.map((l) => [l.email.toLowerCase(), l]));
+  return smtp.arrivals.flatMap((a) => a.envelopeTo.flatMap((to) => {
+    const learner = byEmail.get(to.toLowerCase());
+    return learner ? [{ learner, receivedAt: a.receivedAt }] : [];
+  }));
+}
+
+/** The pushes the push receiver accepted (201) for `learners`, in the order they arrived. */
+export function pushDeliveries(push: PushReceiver, learners: PushLearner[]): Delivery[] {
+  const bySubscription = new Map(learners.map((l) => [l.subscriptionId, l]));
+  return push.delivered().flatMap((r) => {
+    const learner = bySubscription.get(r.subscriptionId);
+    return learner ? [{ learner, receivedAt: r.receivedAt }] : [];
+  });
+}
+
+/** Who of `learners` the deliveries reached, how often, and the longest silence between two. */
+export function tallyOf(deliveries: Delivery[], learners: DrillLearner[]): Tally {
   const counts = new Map<string, number>();
-  for (const a of smtp.arrivals) for (const to of a.envelopeTo) counts.set(to.toLowerCase(), (counts.get(to.toLowerCase()) ?? 0) + 1);
-  const missing = learners.filter((l) => !counts.has(l.email.toLowerCase())).map((l) => l.email);
-  const duplicates = learners.reduce((sum, l) => sum + Math.max(0, (counts.get(l.email.toLowerCase()) ?? 0) - 1), 0);
-  const times = smtp.arrivals.map((a) => a.receivedAt).sort((a, b) => a - b);
+  for (const d of deliveries) counts.set(d.learner.id, (counts.get(d.learner.id) ?? 0) + 1);
+  const missing = learners.filter((l) => !counts.has(l.id)).map((l) => l.email);
+  const duplicates = learners.reduce((sum, l) => sum + Math.max(0, (counts.get(l.id) ?? 0) - 1), 0);
+  const times = deliveries.map((d) => d.receivedAt).sort((a, b) => a - b);
   let gap = 0;
   for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
   return { due: learners.length, told: learners.length - missing.length, missing, duplicates, longestGapSeconds: +(gap / 1000).toFixed(2) };
 }
 
-/** Waits until every learner has been told (or `timeoutMs` passes), then gives the tally. */
-export async function waitUntilTold(smtp: SmtpReceiver, learners: DrillLearner[], timeoutMs: number): Promise<Tally> {
+/** Waits until `tally()` finds no learner missing (or `timeoutMs` passes), then gives it. */
+export async function waitForTally(tally: () => Tally, timeoutMs: number): Promise<Tally> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const tally = tallyEmails(smtp, learners);
-    if (tally.missing.length === 0 || Date.now() > deadline) return tally;
+    const t = tally();
+    if (t.missing.length === 0 || Date.now() > deadline) return t;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -152,4 +211,44 @@ export function printFigures(drill: string, figures: Record<string, string | num
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
   // eslint-disable-next-line no-console -- the figures are the drill's report in the CI log
   console.log([`drill: ${drill}`, ...Object.entries(figures).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n'));
+}
+
+/** A migrated database on a PostgreSQL server of the drill's own (startOwnPostgres), and a pool on it. */
+export interface OwnDatabase {
+  server: OwnPostgres;
+  databaseUrl: string;
+  pool: pg.Pool;
+  /** Ends the pool and removes the server with its data. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a PostgreSQL server of the drill's own, creates `name` on it and migrates it as a
+ * release would (src/db/migrate.ts), so the drill can stop and start the server under the
+ * processes without touching the one every other test file shares.
+ */
+export async function startOwnDatabase(name = 'slotwatch_drill'): Promise<OwnDatabase> {
+  const server = await startOwnPostgres();
+  try {
+    const admin = new pg.Client({ connectionString: server.adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`).finally(() => admin.end());
+    const databaseUrl = withDatabase(server.adminUrl, name);
+    await migrate({ databaseUrl, direction: 'up' });
+    // not createPool: its idle clients' errors are logged, and here the drill stops the server on purpose
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, application_name: 'slotwatch-drill' });
+    pool.on('error', () => {});
+    return {
+      server,
+      databaseUrl,
+      pool,
+      async close() {
+        await pool.end();
+        await server.close();
+      },
+    };
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
 }
