@@ -18,6 +18,7 @@ import { insertAlert, testConfig } from '../alerts/fixtures.js';
 import { futureSlots } from '../booking/helpers.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertAppointment, insertUser } from '../helpers/factories.js';
+import { startProcess, stopProcess } from '../helpers/processes.js';
 import { startOwnRedis } from '../helpers/redis-server.js';
 
 const ctx = useTestContext();
@@ -94,5 +95,21 @@ describe('a worker whose Redis restarted empty', () => {
     expect(jobs.map((j) => j.id).sort()).toEqual([alert.alertId, digestJob].sort());
     const delayedUntil = (await email.getJob(digestJob))!;
     expect(delayedUntil.delay).toBeGreaterThan(50 * 60_000);
+  });
+
+  it('warns once, at start, when Redis may evict jobs to make room', { timeout: 90_000 }, async () => {
+    const probe = createRedis(redisServer.url, 'worker');
+    await probe.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+    const p = startProcess('workers/worker.ts', ctx, { REDIS_URL: redisServer.url });
+    try {
+      await p.waitForLog('worker started', 60_000);
+      const warnings = p.logs.filter((l) => l.level === 40 && String(l.msg).includes('maxmemory-policy noeviction'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ maxmemoryPolicy: 'allkeys-lru' });
+    } finally {
+      await stopProcess(p);
+      await probe.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+      probe.disconnect();
+    }
   });
 });
