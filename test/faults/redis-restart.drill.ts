@@ -72,7 +72,9 @@ async function round(name: string, half: 0 | 1, persistent: boolean) {
 
     if (persistent) await redis.shutdown();
     else await redis.stop();
-    await sleep(2000);
+    await sleep(1000);
+    const readyWhileDown = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, (err: Error) => err.message);
+    await sleep(1000);
     await redis.start();
     const restarted = Date.now();
     const keysAfterRestart = await probe.dbsize();
@@ -90,6 +92,7 @@ async function round(name: string, half: 0 | 1, persistent: boolean) {
       'told before the restart': toldAtRestart,
       told: final.told,
       duplicated: final.duplicates,
+      '/readyz while Redis was down': readyWhileDown,
       'schedules back after (s)': seconds(schedulesMs),
       '/readyz 200 again after (s)': seconds(readyMs),
       'all told after the restart (s)': seconds(recoverMs),
@@ -102,6 +105,7 @@ async function round(name: string, half: 0 | 1, persistent: boolean) {
     else expect(keysAfterRestart).toBeLessThan(10);
     expect(tally.missing).toEqual([]);
     expect(final.duplicates).toBe(0);
+    expect(readyWhileDown).toBe(503);
     expect(schedulesMs).toBeLessThan(6000); // one recheck
     for (const p of processes) expect(p.child.exitCode).toBeNull(); // no process died of it
   } finally {
