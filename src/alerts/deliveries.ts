@@ -12,7 +12,7 @@ import type { Queryable } from '../db/types.js';
 import { QUEUES } from '../queues/names.js';
 import type { Queues } from '../queues/queues.js';
 import { findStrandedAlerts, type AlertToDeliver, type StrandedQuery } from './state.js';
-import { markDigestsEnqueued, strandedDigests } from './messages.js';
+import { markDigestsEnqueued, pendingDigests, strandedDigests } from './messages.js';
 import { markEnqueued, type Channel, type PriorityTier } from './store.js';
 
 export const CHANNEL_QUEUES: Record<Channel, string> = { email: QUEUES.deliveriesEmail, push: QUEUES.deliveriesPush };
@@ -185,4 +185,22 @@ export async function sweepDigests(queues: ChannelQueues, db: Queryable, o: Pick
   }
   await markDigestsEnqueued(db, stranded.map((d) => d.id));
   return added;
+}
+
+/**
+ * Puts back at once what a Redis that lost its data (a restart without persistence, a
+ * failover to an empty replica) took with it: a job for every PENDING alert, however
+ * recently handed over, and for every PENDING digest, delayed until it is due. The sweep
+ * would find the alerts only ALERT_REQUEUE_SECONDS after their hand-off. Job ids are the
+ * alert and message ids, so a job that survived, or one matching adds meanwhile, is not
+ * doubled. Claims a dead sender left are the lease's business (requeueExpiredClaims).
+ */
+export async function rebuildQueues(queues: ChannelQueues, db: Queryable, pushConfigured: boolean, limit: number): Promise<{ alerts: number; digests: number }> {
+  const stranded = await findStrandedAlerts(db, { graceSeconds: 0, requeueSeconds: 0, limit });
+  const alerts = await requeueAlerts(queues, db, stranded, pushConfigured);
+  const pending = await pendingDigests(db, limit);
+  let digests = 0;
+  for (const d of pending) if (await handOffDigest(queues.email, d.id, d.sendAfter, undefined)) digests++;
+  await markDigestsEnqueued(db, pending.map((d) => d.id));
+  return { alerts, digests };
 }

@@ -255,6 +255,15 @@ export async function strandedDigests(db: Queryable, requeueSeconds: number, lim
   return rows;
 }
 
+/** Every PENDING digest with when it is due, soonest first: what a queue rebuilt from nothing must hold. */
+export async function pendingDigests(db: Queryable, limit: number): Promise<{ id: string; sendAfter: Date | null }[]> {
+  const { rows } = await db.query<{ id: string; send_after: Date | null }>(
+    `SELECT id, send_after FROM alert_messages WHERE kind = 'digest' AND status = 'PENDING' ORDER BY send_after LIMIT $1::int`,
+    [limit],
+  );
+  return rows.map((r) => ({ id: r.id, sendAfter: r.send_after }));
+}
+
 /** Deletes a learner's messages (their alerts first: store.ts deleteAlertsOf does both). */
 export async function deleteUserMessages(db: Queryable, userId: string): Promise<number> {
   const { rowCount } = await db.query(`DELETE FROM alert_messages WHERE user_id = $1::uuid`, [userId]);

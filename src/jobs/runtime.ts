@@ -1,4 +1,6 @@
 import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { closeDeps, createDeps, type Deps } from '../process/deps.js';
 import { log as rootLog, scrubError } from '../log.js';
@@ -41,16 +43,17 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   // upserting by a stable id makes this safe from any number of processes at once; when
   // an admin changes an interval, every process re-upserts the same new schedule
   const scheduled = new Map<string, number>();
+  // set when schedules were found missing; cleared once every task has rebuilt its jobs
+  let rebuildDue = false;
   async function upsertSchedules(): Promise<void> {
     const current = await settings.all();
     // a Redis that restarted without persistence (or lost its data in a failover) has no
     // schedules left, and no job would ever run again: what is missing is upserted anew
     const present = new Set((await queues.maintenance.getJobSchedulers()).map((s) => s.key));
-    for (const name of scheduled.keys()) {
-      if (!present.has(name)) {
-        log.warn({ task: name }, 'job schedule missing from Redis; upserting it again');
-        scheduled.delete(name);
-      }
+    const lost = [...scheduled.keys()].filter((name) => !present.has(name));
+    for (const name of lost) {
+      log.warn({ task: name }, 'job schedule missing from Redis; upserting it again');
+      scheduled.delete(name);
     }
     for (const task of tasks) {
       const every = task.everyMs(config, current);
@@ -58,10 +61,24 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       await queues.maintenance.upsertJobScheduler(task.name, { every }, { name: task.name, opts: { removeOnComplete: 100, removeOnFail: 500 } });
       scheduled.set(task.name, every);
     }
+    // the queued jobs went with the schedules: every task puts its own back from PostgreSQL
+    if (lost.length) rebuildDue = true;
+    if (rebuildDue) {
+      for (const task of tasks) await task.rebuild?.(deps);
+      rebuildDue = false;
+    }
   }
+  await warnOnEviction(redis, log);
   await upsertSchedules();
+  // a recheck waits while Redis is away (the worker's connection queues its commands), so
+  // the next one must not start until it is done
+  let rechecking = false;
   const rescheduler = setInterval(() => {
-    upsertSchedules().catch((err: unknown) => log.warn({ err }, 'could not update job schedules'));
+    if (rechecking) return;
+    rechecking = true;
+    upsertSchedules()
+      .catch((err: unknown) => log.warn({ err }, 'could not update job schedules'))
+      .finally(() => (rechecking = false));
   }, SETTINGS_RECHECK_MS);
   rescheduler.unref();
 
@@ -108,4 +125,21 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       return closing;
     },
   };
+}
+
+/**
+ * Says once, at start, when Redis may evict keys to make room: BullMQ's jobs and schedules
+ * are keys, and an evicted one is work silently lost. (BullMQ prints its own terse line on
+ * every connection; this one tells the operator what to change.) A managed Redis that
+ * refuses CONFIG GET is left unchecked.
+ */
+async function warnOnEviction(redis: Redis, log: Logger): Promise<void> {
+  const reply = (await redis.call('CONFIG', 'GET', 'maxmemory-policy').catch(() => null)) as string[] | null;
+  const policy = reply?.[1];
+  if (policy && policy !== 'noeviction') {
+    log.warn(
+      { maxmemoryPolicy: policy },
+      `Redis's maxmemory-policy is ${policy}: when Redis fills up it will delete queued jobs and schedules. Set maxmemory-policy noeviction (redis.conf or CONFIG SET) so a full Redis refuses new jobs instead`,
+    );
+  }
 }

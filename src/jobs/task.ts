@@ -15,4 +15,9 @@ export interface MaintenanceTask {
   run(deps: Deps, job: Job): Promise<unknown>;
   /** Optional: started with the worker (e.g. a LISTEN that wakes the task early); returns a stop function. */
   start?(deps: Deps): Promise<() => Promise<void>>;
+  /**
+   * Optional: called when the worker finds that Redis lost its data (its job schedules
+   * are gone), to put back at once the jobs that went with it, from PostgreSQL.
+   */
+  rebuild?(deps: Deps): Promise<unknown>;
 }

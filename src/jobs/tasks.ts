@@ -2,7 +2,7 @@
  * What the worker process runs: each capability's scheduled upkeep, wired to the
  * maintenance queue. This list is the one place that says what a worker does.
  */
-import { channelQueues, sweepPendingAlerts } from '../alerts/deliveries.js';
+import { channelQueues, rebuildQueues, sweepPendingAlerts } from '../alerts/deliveries.js';
 import { pushConfigured } from '../alerts/push.js';
 import { releaseMatcher } from '../alerts/release-matcher.js';
 import { requeueExpiredClaims, startSenders } from '../alerts/senders.js';
@@ -20,6 +20,8 @@ export const pollReleasesTask: MaintenanceTask = {
   name: 'poll-releases',
   everyMs: (_config, settings) => settings.release_poll_seconds * 1000,
   run: (deps) => releaseMatcher(deps).run(),
+  // releases live in PostgreSQL alone; matching them now hands their alerts to the new queues
+  rebuild: (deps) => releaseMatcher(deps).run(),
   async start(deps) {
     const listener = releaseMatcher(deps).listen(deps.config.DATABASE_URL, deps.log.child({ task: 'poll-releases' }));
     return () => listener.stop();
@@ -35,6 +37,11 @@ export const sweepPendingAlertsTask: MaintenanceTask = {
     const requeued = await sweepPendingAlerts(channelQueues(deps.queues), deps.pool, options, pushConfigured(deps.config));
     if (requeued) deps.log.warn({ requeued }, 'handed stranded alerts to the deliveries queues');
     return { requeued };
+  },
+  async rebuild(deps) {
+    const rebuilt = await rebuildQueues(channelQueues(deps.queues), deps.pool, pushConfigured(deps.config), 100_000);
+    deps.log.warn(rebuilt, 'Redis lost its jobs; queued again every pending alert and digest from PostgreSQL');
+    return rebuilt;
   },
 };
 

@@ -252,3 +252,18 @@ export async function startOwnDatabase(name = 'slotwatch_drill'): Promise<OwnDat
     throw err;
   }
 }
+
+/**
+ * Emails (lower-case) whose message the SMTP receiver has accepted while their alert is
+ * still not marked SENT. Read just after a sender is killed, these are the sends it cut off
+ * mid-flight: another sender retakes each claim once its lease runs out and sends it again.
+ * (Sends of live senders between their accept and their SENT mark are counted too, so this
+ * is an upper bound.)
+ */
+export async function acceptedNotMarkedSent(pool: pg.Pool, smtp: SmtpReceiver): Promise<string[]> {
+  const { rows } = await pool.query<{ email: string }>(
+    `SELECT lower(u.email) AS email FROM user_alerts a JOIN users u ON u.id = a.user_id WHERE a.status IN ('PENDING', 'SENDING')`,
+  );
+  const accepted = new Set(smtp.arrivals.flatMap((a) => a.envelopeTo.map((to) => to.toLowerCase())));
+  return rows.map((r) => r.email).filter((e) => accepted.has(e));
+}
