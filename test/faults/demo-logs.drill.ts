@@ -18,41 +18,10 @@ import { newSecretKey } from '../../src/config.js';
 import { DEMO_ADMIN, DEMO_LEARNER_PASSWORD, DEMO_OPERATOR } from '../../src/demo/seed.js';
 import { projectRoot } from '../../src/paths.js';
 import { withDatabase } from '../helpers/services.js';
-import { assertNoSecretsInLogs, escapeRegExp, type Known } from '../helpers/log-scan.js';
+import { assertNoSecretsInLogs, escapeRegExp, secretsInDatabase, type Known } from '../helpers/log-scan.js';
 import { drillLogFile, printFigures } from './kit.js';
 
 const DRILL = 'demo-logs';
-
-/** What the run's database holds that must never be logged. */
-async function secretsIn(databaseUrl: string): Promise<{ known: Known[]; counts: Record<string, number> }> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  try {
-    const column = async (sql: string) => (await pool.query<{ v: string }>(sql)).rows.map((r) => r.v);
-    const emails = await column(`SELECT email AS v FROM users`);
-    const passwordHashes = await column(`SELECT password_hash AS v FROM users`);
-    const unsubscribe = await column(`SELECT unsubscribe_token AS v FROM user_preferences`);
-    const subs = (await pool.query<{ endpoint: string; p256dh: string; auth: string }>(`SELECT endpoint, p256dh, auth FROM push_subscriptions`)).rows;
-    const sessions = await column(`SELECT encode(token_hash, 'hex') AS v FROM sessions`);
-    const accountTokens = await column(`SELECT encode(token_hash, 'hex') AS v FROM account_tokens`);
-    const known: Known[] = [
-      ...emails.map((value) => ({ label: 'account email', value })),
-      ...passwordHashes.map((value) => ({ label: 'password hash', value })),
-      ...unsubscribe.map((value) => ({ label: 'unsubscribe token', value })),
-      ...subs.flatMap((s) => [
-        { label: 'push endpoint', value: s.endpoint },
-        // the endpoint's last segment is the capability, whatever origin a log leaves out
-        { label: 'push endpoint secret path', value: new URL(s.endpoint).pathname.split('/').pop()! },
-        { label: 'push key', value: s.p256dh },
-        { label: 'push key', value: s.auth },
-      ]),
-      { label: 'session token (by hash)', sha256: sessions },
-      { label: 'account token (by hash)', sha256: accountTokens },
-    ];
-    return { known, counts: { emails: emails.length, 'unsubscribe tokens': unsubscribe.length, 'push subscriptions': subs.length, sessions: sessions.length, 'account tokens': accountTokens.length } };
-  } finally {
-    await pool.end();
-  }
-}
 
 async function dropDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
@@ -96,7 +65,8 @@ describe('a whole demo run', () => {
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
       const output = readFileSync(outputLog, 'utf8');
       const demoSeconds = (Date.now() - started) / 1000;
-      const { known, counts } = await secretsIn(withDatabase(adminUrl, database));
+      const demoPool = new pg.Pool({ connectionString: withDatabase(adminUrl, database), max: 1 });
+      const { known, counts } = await secretsInDatabase(demoPool).finally(() => demoPool.end());
       const all: Known[] = [
         ...known,
         { label: 'learner password', value: DEMO_LEARNER_PASSWORD },

@@ -16,6 +16,7 @@ import { startPushReceiver, type PushReceiver } from '../../dev/push-receiver.js
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
 import { useTestContext } from '../helpers/context.js';
 import { stopProcess, type RunningProcess } from '../helpers/processes.js';
+import { assertDrillLogsClean } from '../helpers/log-scan.js';
 import {
   emailDeliveries,
   placeLearners,
@@ -162,6 +163,8 @@ describe('SMTP down and push answering 500 for 30 s', () => {
       'sent while a higher tier was due': inversions.length,
       'drill wall time (s)': ((allToldAt - outageFrom) / 1000).toFixed(1),
     });
+    // no address, token or key of the drill's learners in what its processes logged
+    await assertDrillLogsClean(DRILL, ctx.pool, [{ label: 'VAPID private key', value: vapid.privateKey }]);
 
     expect(tally.told).toBe(learners.length);
     expect(tally.duplicates, 'a refused send is never delivered, so nothing is sent twice').toBe(0);

@@ -13,6 +13,7 @@ import { useTestContext } from '../helpers/context.js';
 import { insertUser } from '../helpers/factories.js';
 import { stopProcess, type RunningProcess } from '../helpers/processes.js';
 import { freePort } from '../helpers/redis-server.js';
+import { assertDrillLogsClean } from '../helpers/log-scan.js';
 import {
   placeLearners,
   printFigures,
@@ -177,6 +178,8 @@ describe('PostgreSQL restarted during a delivery run', () => {
       'web answers': [...statuses].map(([k, n]) => `${k}: ${n}`).join('; '),
       'release listeners LISTENing after it': listeners[0]!.n,
     });
+    // no address, token or key of the drill's learners in what its processes logged
+    await assertDrillLogsClean(DRILL, db.pool);
 
     // never a fault of ours, and never left hanging: 503 with Retry-After, or 4xx
     const bad = probes.seen.filter((p) => typeof p.status !== 'number' || p.status >= 500 && !(p.status === 503 && (p.path === '/readyz' || (p.code === 'DEPENDENCY_UNAVAILABLE' && p.retryAfter))));

@@ -17,6 +17,7 @@ import { useTestContext } from '../helpers/context.js';
 import { stopProcess } from '../helpers/processes.js';
 import { freePort, startOwnRedis } from '../helpers/redis-server.js';
 import { placeLearners, printFigures, releaseOnePerCentre, startDrillProcess, tallyEmails, waitUntilSettled, waitUntilTold, type DrillLearner } from './kit.js';
+import { assertDrillLogsClean } from '../helpers/log-scan.js';
 
 const ctx = useTestContext();
 const CENTRES = 40;
@@ -99,6 +100,8 @@ async function round(name: string, half: 0 | 1, persistent: boolean) {
       'all told after the release (s)': seconds(totalMs),
       'longest gap (s)': final.longestGapSeconds,
     });
+    // no address, token or key of the drill's learners in what its processes logged
+    await assertDrillLogsClean(name, ctx.pool);
     expect(toldAtRestart).toBeLessThan(learners.length); // the restart really was mid-run
     if (persistent) expect(keysAfterRestart).toBeGreaterThan(0);
     // empty but for what the processes wrote in the moment since (hundreds survive an AOF restart)

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { useTestContext } from '../helpers/context.js';
 import { stopProcess, type RunningProcess } from '../helpers/processes.js';
 import { acceptedNotMarkedSent, placeLearners, printFigures, releaseOnePerCentre, startDrillProcess, tallyEmails, waitUntilSettled, waitUntilTold } from './kit.js';
+import { assertDrillLogsClean } from '../helpers/log-scan.js';
 
 const DRILL = 'workers-killed';
 const ctx = useTestContext();
@@ -90,6 +91,8 @@ describe('worker processes SIGKILLed while 5,000 messages are sent', () => {
       'longest gap (s)': final.longestGapSeconds,
       'all told after the release (s)': +(toldMs / 1000).toFixed(2),
     });
+    // no address, token or key of the drill's learners in what its processes logged
+    await assertDrillLogsClean(DRILL, ctx.pool);
     expect(kills).toBeGreaterThanOrEqual(3);
     expect(tally.missing).toEqual([]);
     // a duplicate is only ever a send the kill cut off between the accept and the SENT mark

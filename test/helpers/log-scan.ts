@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { Queryable } from '../../src/db/types.js';
 import { EMAIL } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { DRILL_LOG_DIR } from '../faults/kit.js';
@@ -224,4 +225,43 @@ export function assertNoSecretsInLogs(files: string[], known: Known[], options: 
   if (lines === 0) throw new Error(`log scan: nothing to scan (${files.length} files, no lines)`);
   const findings = findSecretsInLogs(files, known, options);
   if (findings.length) throw new Error(`log scan: ${findings.length} lines hold secrets or personal data\n${formatFindings(findings)}`);
+}
+
+/**
+ * What a database holds that must never be logged: every account's address and password
+ * hash, unsubscribe tokens, push endpoints and keys, and the hashes of session and account
+ * tokens; with how many of each, so a scan for nothing shows.
+ */
+export async function secretsInDatabase(pool: Queryable): Promise<{ known: Known[]; counts: Record<string, number> }> {
+  const column = async (sql: string) => (await pool.query<{ v: string }>(sql)).rows.map((r) => r.v);
+  const emails = await column(`SELECT email AS v FROM users`);
+  const passwordHashes = await column(`SELECT password_hash AS v FROM users`);
+  const unsubscribe = await column(`SELECT unsubscribe_token AS v FROM user_preferences`);
+  const subs = (await pool.query<{ endpoint: string; p256dh: string; auth: string }>(`SELECT endpoint, p256dh, auth FROM push_subscriptions`)).rows;
+  const sessions = await column(`SELECT encode(token_hash, 'hex') AS v FROM sessions`);
+  const accountTokens = await column(`SELECT encode(token_hash, 'hex') AS v FROM account_tokens`);
+  const known: Known[] = [
+    ...emails.map((value) => ({ label: 'account email', value })),
+    ...passwordHashes.map((value) => ({ label: 'password hash', value })),
+    ...unsubscribe.map((value) => ({ label: 'unsubscribe token', value })),
+    ...subs.flatMap((s) => [
+      { label: 'push endpoint', value: s.endpoint },
+      // the endpoint's last segment is the capability, whatever origin a log leaves out
+      { label: 'push endpoint secret path', value: new URL(s.endpoint).pathname.split('/').pop()! },
+      { label: 'push key', value: s.p256dh },
+      { label: 'push key', value: s.auth },
+    ]),
+    { label: 'session token (by hash)', sha256: sessions },
+    { label: 'account token (by hash)', sha256: accountTokens },
+  ];
+  return { known, counts: { emails: emails.length, 'unsubscribe tokens': unsubscribe.length, 'push subscriptions': subs.length, sessions: sessions.length, 'account tokens': accountTokens.length } };
+}
+
+/**
+ * A drill's own process logs (test-results/faults/logs/<drill>*.log) scanned for what its
+ * database holds, and for `extra` (keys the drill handed its processes).
+ */
+export async function assertDrillLogsClean(drill: string, pool: Queryable, extra: Known[] = []): Promise<void> {
+  const { known } = await secretsInDatabase(pool);
+  assertNoSecretsInLogs(drillLogFiles(drill), [...known, ...extra]);
 }
