@@ -576,6 +576,8 @@ export default async function main(args: string[]): Promise<void> {
         seconds: +streamSeconds.toFixed(1),
         requests,
         operatorAnswerSeconds: stats(answerMs.map((x) => x / 1000)),
+        // one release owes a message to each learner it matches: a big one is a burst of its own
+        learnersPerSlot: stats(released.filter((r) => r.phase === 'steady').map((r) => r.expected.length)),
         throughput,
         ...steadyF,
         points: undefined,
@@ -627,7 +629,8 @@ export default async function main(args: string[]): Promise<void> {
       '',
       `Steady stream: ${result.steady.seconds} s, ${st.slots} slots in ${requests} operator requests (answered ${fmtStats(result.steady.operatorAnswerSeconds)}), ` +
         `target ${rate} messages/s; ${throughput.messagesPerSecond} messages/s accepted (${st.messages.single} immediate, ${st.messages.digest} digests), ` +
-        `${throughput.alertsToldPerSecond} alerts told/s; ${st.told} of ${st.expected} expected told.`,
+        `${throughput.alertsToldPerSecond} alerts told/s; ${st.told} of ${st.expected} expected told. ` +
+        `Learners to tell per slot: p50 ${result.steady.learnersPerSlot.p50}, p95 ${result.steady.learnersPerSlot.p95}, max ${result.steady.learnersPerSlot.max}.`,
       '',
       `- immediate, release → accepted: ${fmtStats(st.immediate)}`,
       `- digests, due → accepted: ${fmtStats(st.digestDueToAccepted)}`,

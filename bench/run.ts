@@ -7,7 +7,9 @@
  * the short arguments below (the whole takes about twenty minutes on two cores; run it
  * under `flock /tmp/sw-heavy.lock` on a shared machine), shows progress, keeps each
  * benchmark's output in bench/results/logs/<name>.log, and writes bench/results/summary.md.
- * `npm run bench -- --summary-only` writes summary.md from the JSON already in bench/results/.
+ * `npm run bench -- --except e2e,burst` runs all but those (their figures in summary.md are
+ * then their last runs'); `npm run bench -- --summary-only` writes summary.md from the JSON
+ * already in bench/results/.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -30,10 +32,10 @@ function runChild(name: string, args: string[], logFile: string): Promise<number
   return new Promise((resolve) => child.on('exit', (code) => out.end(() => resolve(code ?? 1))));
 }
 
-async function runAll(): Promise<void> {
+async function runAll(except: string[]): Promise<void> {
   const logs = join(here, 'results', 'logs');
   mkdirSync(logs, { recursive: true });
-  const names = Object.keys(SUMMARY_ARGS).filter((n) => available.includes(n));
+  const names = Object.keys(SUMMARY_ARGS).filter((n) => available.includes(n) && !except.includes(n));
   const bar = new cliProgress.SingleBar(
     { format: 'bench [{bar}] {value}/{total} | {name} | {seconds} s | done: {done}', hideCursor: true, clearOnComplete: false },
     cliProgress.Presets.shades_classic,
@@ -58,13 +60,13 @@ async function runAll(): Promise<void> {
 }
 
 const [name, ...args] = process.argv.slice(2);
-if (name === undefined) {
-  await runAll();
+if (name === undefined || name === '--except') {
+  await runAll(name ? (args[0] ?? '').split(',') : []);
 } else if (name === '--summary-only') {
   writeFileSync(join(here, 'results', 'summary.md'), writeSummary(null));
   console.log('written to bench/results/summary.md (from the JSON already in bench/results/)');
 } else if (!available.includes(name)) {
-  console.error(`usage: npm run bench [-- <${available.join('|') || 'name'}> [args] | -- --summary-only]\nno benchmark named "${name}"`);
+  console.error(`usage: npm run bench [-- <${available.join('|') || 'name'}> [args] | -- --except a,b | -- --summary-only]\nno benchmark named "${name}"`);
   process.exit(2);
 } else {
   const mod = (await import(`./${name}.ts`)) as { default: (args: string[]) => Promise<void> };
