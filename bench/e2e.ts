@@ -231,6 +231,8 @@ export default async function main(args: string[]): Promise<void> {
     if (!Number.isFinite(v) || v < 0) throw new Error(`e2e: ${name} must be a number of 0 or more`);
   }
   log.level = 'warn';
+  // every figure here is CPU-bound on a small machine: say how busy it was besides us
+  const loadAtStart = loadavg().map((l) => +l.toFixed(2));
   mkdirSync(logsDir, { recursive: true });
   ensureBuilt();
 
@@ -558,7 +560,7 @@ export default async function main(args: string[]): Promise<void> {
     const result = {
       when: new Date().toISOString(),
       command: `npm run bench -- e2e ${args.join(' ')}`.trim(),
-      machine: { cpus: cpus().length, loadAverageAtEnd: loadavg().map((l) => +l.toFixed(2)) },
+      machine: { cpus: cpus().length, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg().map((l) => +l.toFixed(2)) },
       centres: real ? 'DVSA' : 'generated',
       watches: watchCount,
       learners: users,
@@ -611,7 +613,7 @@ export default async function main(args: string[]): Promise<void> {
     const md = [
       `# End to end: release → message, web + two workers from dist/`,
       '',
-      `${result.when}, ${result.machine.cpus} CPUs, ${result.centres} centres, ${watchCount.toLocaleString()} watches (${users.toLocaleString()} learners), ` +
+      `${result.when}, ${result.machine.cpus} CPUs (load average ${loadAtStart.join(' ')} at the start, ${result.machine.loadAverageAtEnd.join(' ')} at the end), ${result.centres} centres, ${watchCount.toLocaleString()} watches (${users.toLocaleString()} learners), ` +
         `digests every ${digestSeconds} s (the product's default). \`${result.command}\`; process logs in bench/results/logs/.`,
       '',
       `How it is measured: ${result.measuring}`,
@@ -669,7 +671,7 @@ function writeCharts(
   streamAt: number,
   rate: number,
 ): void {
-  const digests = arrivals.filter((a) => a.kind === 'digest' && a.at >= streamAt).map((a): [number, number] => [(a.due! - streamAt) / 1000, (a.at - a.due!) / 1000]);
+  const digests = arrivals.filter((a) => a.kind === 'digest' && a.due! >= streamAt).map((a): [number, number] => [(a.due! - streamAt) / 1000, (a.at - a.due!) / 1000]);
   writeFileSync(
     join(resultsDir, 'e2e-latency-over-time.svg'),
     scatterChart({
