@@ -64,7 +64,7 @@ export default tseslint.config(
             may('demo', [...LOWER, 'demo', 'dev']),
             may('entry', ['infrastructure', 'composition', 'http', 'jobs']),
             may('dev', ['infrastructure', 'dev']),
-            may('bench', [...LOWER, 'composition', 'jobs', 'http', 'dev', 'bench']),
+            may('bench', [...LOWER, 'composition', 'jobs', 'http', 'dev', 'demo', 'bench']),
             may('test', ['infrastructure', 'capability', 'composition', 'http', 'jobs', 'cli', 'demo', 'dev', 'test']),
           ],
         },

@@ -13,6 +13,8 @@
  *   counts                        -> { push, email, pushRequests, cpuMs }
  *   accepted { channel, from }    -> [key, receivedAt][] from index `from` (push: subscription id, email: RCPT TO)
  *   checks                        -> { invalidPush, decrypted, invalidEmail, parsed } (after decrypting and parsing all)
+ *   identified                    -> { email: [to, receivedAt, Message-ID][], push: [subscription id, receivedAt, Topic][] }
+ *                                    (after checks: what says which alert or digest each accepted message was)
  *   close
  */
 import { startPushReceiver, type PushReceiver } from '../dev/push-receiver.js';
@@ -66,7 +68,8 @@ async function handle(req: Request): Promise<unknown> {
         return (
           p.to === undefined ||
           ![p.to].flat().some((a) => a.value.some((v) => v.address === m.envelopeTo[0])) ||
-          !p.subject?.startsWith('Test slot free:') ||
+          // a single names its slot; a digest of several counts them
+          !/^(Test slot free:|\d+ test slots free near you)/.test(p.subject ?? '') ||
           !p.text?.includes('/slots/') ||
           !(typeof p.html === 'string' && p.html.includes('/slots/')) ||
           // mailparser folds the List-* headers into one 'list' entry: read them in the bytes
@@ -76,6 +79,12 @@ async function handle(req: Request): Promise<unknown> {
       }).length;
       return { invalidPush: push!.requests.filter((r) => !r.vapid.valid || r.payload === null || typeof r.payload !== 'object').length, decrypted, invalidEmail, parsed };
     }
+    case 'identified':
+      syncPush();
+      return {
+        email: smtp!.messages.map((m) => [m.envelopeTo[0]!, m.receivedAt, String(m.parsed.messageId ?? '')]),
+        push: push!.requests.filter((r) => r.status === 201).map((r) => [r.subscriptionId, r.receivedAt, r.topic ?? '']),
+      };
     case 'close':
       await push?.close();
       await smtp?.close();

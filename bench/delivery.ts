@@ -20,12 +20,10 @@
  * emails/s. It creates its own database and queue prefix and removes both. Figures go to
  * bench/results/delivery.json.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import pg from 'pg';
 import webpush from 'web-push';
@@ -45,6 +43,7 @@ import type { TestSubscription } from '../dev/push-receiver.js';
 import { withDatabase } from '../src/db/urls.js';
 import { arg } from './_args.js';
 import { BackendCpu, redisCpuSeconds } from './_cpu.js';
+import { startReceivers } from './_receivers-ipc.js';
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,33 +57,6 @@ async function waitUntil(check: () => boolean | Promise<boolean>, what: string, 
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
-}
-
-/** The receivers' process (bench/_receivers.ts), spoken to over IPC. */
-function startReceivers(): { call<T>(op: string, args?: Record<string, unknown>): Promise<T>; child: ChildProcess } {
-  const child = fork(fileURLToPath(new URL('./_receivers.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let next = 0;
-  child.on('message', (m: { id: number; result?: unknown; error?: string }) => {
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (m.error !== undefined) p?.reject(new Error(`receivers: ${m.error}`));
-    else p?.resolve(m.result);
-  });
-  child.on('exit', (code) => {
-    for (const p of pending.values()) p.reject(new Error(`receivers exited with ${code}`));
-    pending.clear();
-  });
-  return {
-    child,
-    call<T>(op: string, args: Record<string, unknown> = {}) {
-      return new Promise<T>((resolve, reject) => {
-        const id = next++;
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        child.send({ id, op, ...args });
-      });
-    },
-  };
 }
 
 /** BullMQ's own rate on this Redis: `n` no-op jobs added in bulk, processed at our concurrency. */
