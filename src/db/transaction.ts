@@ -27,6 +27,14 @@ export async function withTransaction<T>(
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no error listener of the pool's. An error the server sends
+    // while no statement is running (57P01 as PostgreSQL restarts, between two of ours)
+    // would be an uncaught 'error' event that ends the process; noted here, the next
+    // statement fails instead ("not queryable"), and the request is answered 503.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
       const result = await fn(client);
@@ -47,6 +55,7 @@ export async function withTransaction<T>(
       }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

@@ -1,6 +1,7 @@
-/** withTransaction: commit, rollback, and a real serialization failure retried to success. */
+/** withTransaction: commit, rollback, a real serialization failure retried to success, and a connection the server ends mid-transaction. */
 import { describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/transaction.js';
+import { dependencyUnavailable } from '../../src/http/unavailable.js';
 import { useTestContext } from '../helpers/context.js';
 
 const ctx = useTestContext();
@@ -74,5 +75,19 @@ describe('withTransaction', () => {
       }),
     ).rejects.toMatchObject({ code: '22012' });
     expect(calls).toBe(1);
+  });
+
+  it('a connection the server ends between two statements fails the next one, and nothing is left uncaught to end the process', async () => {
+    const err = await withTransaction(ctx.pool, async (c) => {
+      const { rows } = await c.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
+      // what every connection gets as PostgreSQL restarts: FATAL 57P01, here while none of ours runs
+      await ctx.pool.query(`SELECT pg_terminate_backend($1)`, [rows[0]!.pid]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await c.query(`SELECT 1`);
+    }).catch((e: unknown) => e);
+    // answered 503 by the HTTP app, as any request that finds PostgreSQL away
+    expect(dependencyUnavailable(err), String(err)).toBe(true);
+    const { rows } = await ctx.pool.query(`SELECT 1 AS ok`);
+    expect(rows).toEqual([{ ok: 1 }]);
   });
 });
