@@ -18,9 +18,12 @@ export const redactPaths: string[] = [
   'SMTP_URL', '*.SMTP_URL', 'DATABASE_URL', '*.DATABASE_URL', 'REDIS_URL', '*.REDIS_URL',
 ];
 
-// matched only from the start of a word, so a long run of letters without an @ stays
-// linear rather than being rescanned from every position
-const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+/**
+ * Anything shaped like an email address in free text; the log scan of the tests looks for
+ * the same shape. Matched only from the start of a word, so a long run of letters without
+ * an @ stays linear rather than being rescanned from every position.
+ */
+export const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 /** Replaces anything shaped like an email address in free text (messages, error details). */
 export function scrubEmails(text: string): string {
@@ -71,16 +74,32 @@ function errSerializer(err: unknown): unknown {
   return out;
 }
 
+// a path segment that is itself a capability: the unsubscribe link works for whoever holds it
+const CAPABILITY_PATH = /(\/unsubscribe\/)[^/?#\s"'<>]+/g;
+const TOKEN_IN_QUERY = /([?&][^=&#\s]*token[^=&#\s]*=)[^&#\s"'<>]*/gi;
+
+/** Replaces a capability in a path, or a token in a query string, wherever it stands in `text`. */
+function scrubCapabilities(text: string): string {
+  return text.replace(CAPABILITY_PATH, '$1[redacted]').replace(TOKEN_IN_QUERY, '$1[redacted]');
+}
+
+/** The request fields fastify logs by default, as fastify's own serializer gives them, with the URL scrubbed. */
+function reqSerializer(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }): Record<string, unknown> {
+  return { method: req.method, url: req.url === undefined ? undefined : scrubCapabilities(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 /** Builds a logger with slotwatch's redaction; pretty output only when stdout is a terminal. */
 export function createLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {
   const base: LoggerOptions = {
     level: 'info',
     redact: { paths: redactPaths, censor: '[redacted]' },
-    serializers: { err: errSerializer, error: errSerializer },
+    // fastify logs each request with its URL, and takes a logger's own `req` serializer over its default
+    serializers: { err: errSerializer, error: errSerializer, req: reqSerializer },
     hooks: {
-      // message strings can carry an address interpolated by accident; scrub them too
+      // message strings can carry an address or a link interpolated by accident (fastify's
+      // own "Route GET:<url> not found"); scrub them too
       logMethod(args, method) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubEmails(a) : a)) as Parameters<typeof method>);
+        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubCapabilities(scrubEmails(a)) : a)) as Parameters<typeof method>);
       },
     },
     ...options,

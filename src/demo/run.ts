@@ -4,11 +4,15 @@
  * server and push endpoint standing in for the outside world; then a scenario — slots
  * published, a hold expiring, a booking cancelled — shown as it happens, and a summary.
  * With --once it exits 0 only if every expected alert arrived exactly once.
+ *
+ * `--database NAME` (default slotwatch_demo) and `--log-file PATH` (default
+ * outbox/demo-processes.log) let two demos run side by side, as a test does beside a
+ * person's own demo.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import webpush from 'web-push';
@@ -25,10 +29,23 @@ import { expectedRecipients } from './expected.js';
 import { DEMO_ADMIN, DEMO_LEARNER_PASSWORD, DEMO_OPERATOR, seedDemo } from './seed.js';
 import { Progress, type StepReport } from './progress.js';
 
-const { values } = parseArgs({ options: { once: { type: 'boolean', default: false }, learners: { type: 'string', default: '300' } } });
+const { values } = parseArgs({
+  options: {
+    once: { type: 'boolean', default: false },
+    learners: { type: 'string', default: '300' },
+    database: { type: 'string', default: 'slotwatch_demo' },
+    'log-file': { type: 'string' },
+  },
+});
 const learnerCount = Number(values.learners);
 if (!Number.isInteger(learnerCount) || learnerCount < 10 || learnerCount > 5000) {
   console.error('demo: --learners must be a whole number from 10 to 5000');
+  process.exit(2);
+}
+// the demo drops this database and makes it anew: a name of its own family only (never
+// the one DATABASE_URL names), and a plain identifier, so there is nothing to quote
+if (!/^slotwatch_demo[a-z0-9_]{0,49}$/.test(values.database)) {
+  console.error(`demo: --database must be slotwatch_demo followed by up to 49 lower-case letters, digits or underscores (it is dropped and made anew), not "${values.database}"`);
   process.exit(2);
 }
 
@@ -50,7 +67,7 @@ async function freePort(preferred: number): Promise<number> {
 }
 
 // ---- a database of its own, every run ------------------------------------------------
-const DEMO_DATABASE = 'slotwatch_demo';
+const DEMO_DATABASE = values.database;
 const demoUrl = withDatabase(config.DATABASE_URL, DEMO_DATABASE);
 const admin = new pg.Client({ connectionString: withDatabase(config.DATABASE_URL, 'postgres') });
 await admin.connect();
@@ -61,7 +78,9 @@ await migrate({ databaseUrl: demoUrl, direction: 'up' });
 say(`demo database ${DEMO_DATABASE} created and migrated`);
 
 // ---- the outside world: a mail server and a push service -----------------------------
-const vapid = webpush.generateVAPIDKeys();
+// the environment's keys when it gives them (a test then knows what to look for in the
+// logs), else throwaway ones: a fresh machine has neither
+const vapid = config.VAPID_PUBLIC_KEY && config.VAPID_PRIVATE_KEY ? { publicKey: config.VAPID_PUBLIC_KEY, privateKey: config.VAPID_PRIVATE_KEY } : webpush.generateVAPIDKeys();
 const smtp = await startSmtpReceiver();
 const push = await startPushReceiver(vapid.publicKey);
 say(`local SMTP server on ${smtp.url}, push endpoint on ${push.origin}`);
@@ -82,7 +101,8 @@ const base = `http://127.0.0.1:${port}`;
 const metricsPort = await freePort(9464);
 const logDir = join(projectRoot, 'outbox');
 mkdirSync(logDir, { recursive: true });
-const logFile = join(logDir, 'demo-processes.log');
+const logFile = values['log-file'] ? resolve(values['log-file']) : join(logDir, 'demo-processes.log');
+mkdirSync(dirname(logFile), { recursive: true });
 const logStream = createWriteStream(logFile);
 const env = {
   ...process.env,
@@ -92,9 +112,9 @@ const env = {
   PUBLIC_BASE_URL: base,
   QUEUE_PREFIX: `slotwatch-demo-${process.pid}`,
   SMTP_URL: smtp.url,
-  // a throwaway key for the demo's own processes (a fresh machine has no .env): it keys
-  // only rate-limit counters and device cookies, which end with the demo anyway
-  SECRET_KEY: newSecretKey(),
+  // else a throwaway key for the demo's own processes (a fresh machine has no .env): it
+  // keys only rate-limit counters and device cookies, which end with the demo anyway
+  SECRET_KEY: config.SECRET_KEY ?? newSecretKey(),
   VAPID_PUBLIC_KEY: vapid.publicKey,
   VAPID_PRIVATE_KEY: vapid.privateKey,
   // the local push endpoint is plain http on loopback; real push services are https
@@ -167,12 +187,14 @@ try {
   ]);
   const holder = seeded.learners[0]!;
   const booker = seeded.learners[1]!;
+  // the story names learners by account, not by address: the output is a log of the run
+  const nameOf = (l: { email: string }) => l.email.split('@')[0]!;
   const holderToken = await api.login(holder.email, DEMO_LEARNER_PASSWORD);
   const bookerToken = await api.login(booker.email, DEMO_LEARNER_PASSWORD);
   const hold = await api.hold(holderToken, heldSlot!.id);
   const booking = await api.hold(bookerToken, bookedSlot!.id);
   await api.confirm(bookerToken, booking.id);
-  say(`before the story: ${holder.email} holds a Manchester slot, ${booker.email} has booked a London one`);
+  say(`before the story: ${nameOf(holder)} holds a Manchester slot, ${nameOf(booker)} has booked a London one`);
 
   startEntry('workers/worker.ts');
   const progress = new Progress(pool, smtp, push, userBySubscription, seeded, say);
@@ -195,12 +217,12 @@ try {
 
   // 2. the Manchester hold runs out: the sweep releases the slot
   await expireHoldSoon(pool, hold.id, 3);
-  say(`${holder.email}'s hold is fast-forwarded to expire in 3 s (a real hold lasts ${config.HOLD_MINUTES} minutes)`);
+  say(`${nameOf(holder)}'s hold is fast-forwarded to expire in 3 s (a real hold lasts ${config.HOLD_MINUTES} minutes)`);
   steps.push(await progress.follow('hold expired', [heldSlot!], expect([heldSlot!])));
 
   // 3. the London booking is cancelled
   await api.cancel(bookerToken, booking.id);
-  say(`${booker.email} cancelled the London booking`);
+  say(`${nameOf(booker)} cancelled the London booking`);
   steps.push(await progress.follow('booking cancelled', [bookedSlot!], expect([bookedSlot!])));
 
   const ok = progress.summary(steps);

@@ -1,5 +1,7 @@
 /** Logging never writes emails, passwords, tokens, authorization headers or push keys. */
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createLogger, scrubEmails, scrubError, scrubReason } from '../../src/log.js';
 
@@ -39,6 +41,25 @@ describe('log redaction', () => {
     expect(line.err).toMatchObject({ message: 'terminating connection due to administrator command', code: '57P01' });
     expect(line.err).not.toHaveProperty('client');
     expect(lines[0]).not.toContain('parsedStatements');
+  });
+});
+
+describe('request logs', () => {
+  it('keep the path and the ids in it, and lose an unsubscribe token or a token in the query string', async () => {
+    const { logger, lines } = capture();
+    const app = Fastify({ loggerInstance: logger });
+    app.get('/unsubscribe/:token', async () => 'ok');
+    app.get('/api/slots/:id', async () => 'ok');
+    const token = randomBytes(32).toString('hex');
+    const id = '0b6c2f3e-9a1d-4c1e-8f00-5b8e2a9d7c11';
+    await app.inject({ method: 'GET', url: `/unsubscribe/${token}` });
+    await app.inject({ method: 'GET', url: `/api/slots/${id}?from=2026-12-01&resetToken=${token}` });
+    await app.inject({ method: 'GET', url: `/unsubscribe/${token}/more` }); // a 404 is logged too
+    await app.close();
+    const urls = lines.map((l) => JSON.parse(l) as { req?: { url: string; method: string } }).flatMap((l) => (l.req ? [l.req] : []));
+    expect(urls.map((r) => r.url)).toEqual(['/unsubscribe/[redacted]', `/api/slots/${id}?from=2026-12-01&resetToken=[redacted]`, '/unsubscribe/[redacted]/more']);
+    expect(urls[0]!.method).toBe('GET');
+    expect(lines.join('')).not.toContain(token);
   });
 });
 
