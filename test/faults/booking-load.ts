@@ -14,11 +14,13 @@ import type { Queryable } from '../../src/db/types.js';
 import { seededRandom } from '../../src/random.js';
 import { futureSlots, invariantViolations } from '../booking/helpers.js';
 import { insertSlot, insertUser } from '../helpers/factories.js';
+import type { Known } from '../helpers/log-scan.js';
 
 type TestType = 'practical' | 'theory';
 
 export interface Learner {
   id: string;
+  email: string;
   token: string;
 }
 
@@ -45,7 +47,7 @@ export async function seedBookingFixture(pool: Queryable, o: { learners: number;
   const learners: Learner[] = [];
   for (let i = 0; i < o.learners; i++) {
     const user = await insertUser(pool);
-    learners.push({ id: user.id, token: (await createSession(pool, user.id, 2)).token });
+    learners.push({ id: user.id, email: user.email, token: (await createSession(pool, user.id, 2)).token });
   }
   return {
     learners,
@@ -380,6 +382,14 @@ export async function checkLedger(pool: pg.Pool, load: LoadResult, fixture: Book
   if ((released.hold_expired ?? 0) > expired) violations.push(`${released.hold_expired} releases of expired holds but ${expired} expiries`);
 
   return { violations, uncertain: { applied, notApplied }, refusalsChecked, gaveUp: load.ops.filter((op) => !op.final).length };
+}
+
+/** What the processes under test must never log: each learner's address and bearer token. */
+export function learnerSecrets(fixture: BookingFixture): Known[] {
+  return fixture.learners.flatMap((l) => [
+    { label: 'learner email', value: l.email },
+    { label: 'bearer token', value: l.token },
+  ]);
 }
 
 /** Waits until every hold the drill let run out has been expired (by the worker's sweep, or inline by a later hold). */

@@ -13,14 +13,18 @@ import { seededRandom } from '../../src/random.js';
 import { useTestContext } from '../helpers/context.js';
 import { stopProcess, type RunningProcess } from '../helpers/processes.js';
 import { freePort } from '../helpers/redis-server.js';
-import { checkLedger, longestSilenceMs, recoveryMs, runBookingLoad, seedBookingFixture, statusClasses, waitForExpiries } from './booking-load.js';
+import { assertNoSecretsInLogs, drillLogFiles, type Known } from '../helpers/log-scan.js';
+import { checkLedger, learnerSecrets, longestSilenceMs, recoveryMs, runBookingLoad, seedBookingFixture, statusClasses, waitForExpiries } from './booking-load.js';
 import { drillLogFile, printFigures, startDrillProcess } from './kit.js';
 
 const DRILL = 'booking-web-killed';
 const ctx = useTestContext();
 const running = new Set<RunningProcess>();
+// what the processes under test must never log, known once the drill has made it
+const secrets: Known[] = [];
 afterAll(async () => {
   await Promise.all([...running].map((p) => stopProcess(p, 10_000)));
+  if (secrets.length) assertNoSecretsInLogs(drillLogFiles(DRILL), secrets);
 });
 
 const seconds = (ms: number) => +(ms / 1000).toFixed(2);
@@ -37,6 +41,7 @@ describe('the web process killed in the middle of bookings', () => {
     const port = await freePort();
     // one deployment's settings across restarts; hold limits above what 100 busy learners on one address reach
     const webEnv = { PORT: String(port), SECRET_KEY: newSecretKey(), HOLD_LIMIT_PER_MINUTE: '600', HOLD_LIMIT_PER_MINUTE_IP: '100000' };
+    secrets.push(...learnerSecrets(fixture), { label: 'SECRET_KEY', value: webEnv.SECRET_KEY });
     const start = (name: 'web' | 'worker') => {
       const p = name === 'web' ? startDrillProcess(DRILL, 'web', 'workers/web.ts', ctx, webEnv) : startDrillProcess(DRILL, 'worker', 'workers/worker.ts', ctx, { HOLD_SWEEP_SECONDS: '1' });
       running.add(p);

@@ -16,7 +16,8 @@ import { startOwnPostgres, type OwnPostgres } from '../helpers/postgres-server.j
 import { stopProcess, type RunningProcess } from '../helpers/processes.js';
 import { freePort } from '../helpers/redis-server.js';
 import { withDatabase } from '../helpers/services.js';
-import { checkLedger, longestSilenceMs, recoveryMs, runBookingLoad, seedBookingFixture, statusClasses, waitForExpiries } from './booking-load.js';
+import { assertNoSecretsInLogs, drillLogFiles, type Known } from '../helpers/log-scan.js';
+import { checkLedger, learnerSecrets, longestSilenceMs, recoveryMs, runBookingLoad, seedBookingFixture, statusClasses, waitForExpiries } from './booking-load.js';
 import { drillLogFile, printFigures, startDrillProcess } from './kit.js';
 
 const DRILL = 'postgres-restart-booking';
@@ -25,10 +26,13 @@ const ctx = useTestContext();
 const running: RunningProcess[] = [];
 let server: OwnPostgres | undefined;
 let pool: pg.Pool | undefined;
+// what the processes under test must never log, known once the drill has made it
+const secrets: Known[] = [];
 afterAll(async () => {
   await Promise.all(running.map((p) => stopProcess(p, 10_000)));
   await pool?.end();
   await server?.close();
+  if (secrets.length) assertNoSecretsInLogs(drillLogFiles(DRILL), secrets);
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,6 +55,7 @@ describe('PostgreSQL restarted during booking load', () => {
     // the drill's idle connections die with the server, as it means them to; the pool makes new ones
     pool.on('error', () => {});
     const fixture = await seedBookingFixture(pool, { learners: 50, practical: 40, theory: 20 });
+    secrets.push(...learnerSecrets(fixture));
 
     const port = await freePort();
     const on = { ...ctx, databaseUrl };
