@@ -25,16 +25,23 @@ export async function withTransaction<T>(
 ): Promise<T> {
   const { isolation = 'READ COMMITTED', maxAttempts = 5, baseDelayMs = 10 } = options;
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
     let broken: Error | undefined;
-    // The pool listens for errors only on idle clients. The server ending this connection
-    // (a restart, a failover) between two statements would otherwise be an uncaught
-    // 'error' event that ends the process; the next statement fails with it instead, and
-    // the broken client is not returned to the pool.
+    // A checked-out client has no error listener of the pool's. An error the server sends
+    // while no statement is running (57P01 as PostgreSQL restarts, between two of ours)
+    // would be an uncaught 'error' event that ends the process; noted here, the next
+    // statement fails instead ("not queryable"), and the request is answered 503. The
+    // listener goes on in connect's callback, not after an await: a new connection's
+    // first bytes can carry the 57P01 right behind its ReadyForQuery, parsed in one go.
     const onError = (err: Error) => {
       broken = err;
     };
-    client.on('error', onError);
+    const client = await new Promise<pg.PoolClient>((resolve, reject) =>
+      pool.connect((err, c) => {
+        if (err || !c) return reject(err ?? new Error('the pool gave no client'));
+        c.on('error', onError);
+        resolve(c);
+      }),
+    );
     try {
       await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
       const result = await fn(client);

@@ -21,6 +21,22 @@ describe('GET /readyz and the release poller', () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 
+  it('answers 503 NOT_READY, not 500, when the poller check itself does not answer in time', async () => {
+    const locker = await t.ctx.pool.connect();
+    try {
+      await locker.query(`BEGIN`);
+      await locker.query(`LOCK TABLE system_config IN ACCESS EXCLUSIVE MODE`);
+      // SELECT 1 answers, but the settings, re-read once the cache's 5 s have passed, wait on the lock
+      await new Promise((resolve) => setTimeout(resolve, 5100));
+      const res = await t.app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error).toMatchObject({ code: 'NOT_READY' });
+    } finally {
+      await locker.query(`ROLLBACK`);
+      locker.release();
+    }
+  });
+
   it('follows an admin’s change of the poll interval', async () => {
     await recordHeartbeat(t.ctx.redis, t.config.QUEUE_PREFIX, 'poll-releases', Date.now() - 30_000);
     expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);

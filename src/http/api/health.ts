@@ -56,7 +56,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       request.log.warn({ db: db.status, redis: cache.status }, 'not ready');
       return reply.code(503).send(errorBody('NOT_READY', `${failed.join(' and ')} not answering`));
     }
-    const stuck = await withTimeout(pollerProblem(), 'the poller check');
+    let stuck: string | null;
+    try {
+      stuck = await withTimeout(pollerProblem(), 'the poller check');
+    } catch (err) {
+      // PostgreSQL or Redis answered SELECT 1 and PING but not the settings or the heartbeat
+      // in time (a pool with every connection busy, a server restarting): not ready, not our fault
+      request.log.warn({ err }, 'not ready');
+      return reply.code(503).send(errorBody('NOT_READY', 'the release poller could not be checked: PostgreSQL or Redis is slow to answer'));
+    }
     if (stuck) {
       request.log.warn({ reason: stuck }, 'not ready');
       return reply.code(503).send(errorBody('POLLER_STALLED', stuck));
