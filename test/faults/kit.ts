@@ -6,6 +6,7 @@
  * any second message to a learner is a duplicate. The processes under test log to files in
  * test-results/faults/logs/, and the tally reads the SMTP receiver's own record.
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { PushReceiver } from '../../dev/push-receiver.js';
@@ -27,9 +28,36 @@ export function drillLogFile(drill: string, name: string): string {
   return join(DRILL_LOG_DIR, `${drill}-${name}.log`);
 }
 
-/** A web or worker process (from source) on the drill's services, its output in a log file. */
+/**
+ * A web or worker process on the drill's services, run from the built code as the Procfile
+ * runs it (`npm run test:faults` builds first), its output in a log file. Built, a process
+ * starts in about a second where tsx takes several: a drill that kills and restarts
+ * processes spends its time on the fault, not on compiling.
+ */
 export function startDrillProcess(drill: string, name: string, entry: 'workers/web.ts' | 'workers/worker.ts', ctx: TestContext, env: Record<string, string> = {}, options: ProcessOptions = {}): RunningProcess {
-  return startProcess(entry, ctx, { LOG_LEVEL: 'info', ...env }, { logFile: drillLogFile(drill, name), ...options });
+  return startProcess(builtEntry(entry), ctx, { LOG_LEVEL: 'info', ...env }, { logFile: drillLogFile(drill, name), ...options });
+}
+
+/** dist/workers/<name>.js for workers/<name>.ts; refuses a build older than the sources it was built from. */
+function builtEntry(entry: string): string {
+  const built = join('dist', entry.replace(/\.ts$/, '.js'));
+  const builtAt = existsSync(join(projectRoot, built)) ? statSync(join(projectRoot, built)).mtimeMs : 0;
+  const newest = newestSource();
+  if (builtAt < newest) throw new Error(`${built} is missing or older than the sources: run the drills with \`npm run test:faults\`, which builds first (or \`npm run build\`)`);
+  return built;
+}
+
+let newestSourceMs: number | undefined;
+function newestSource(): number {
+  if (newestSourceMs === undefined) {
+    const walk = (dir: string): number =>
+      readdirSync(dir, { withFileTypes: true }).reduce(
+        (m, e) => Math.max(m, e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0),
+        0,
+      );
+    newestSourceMs = Math.max(walk(join(projectRoot, 'src')), walk(join(projectRoot, 'workers')));
+  }
+  return newestSourceMs;
 }
 
 const MILE = 1609.344;

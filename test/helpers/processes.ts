@@ -1,6 +1,7 @@
 /**
- * Real worker/web processes for tests: `node --import tsx <entry>` with the test file's
- * database, Redis and queue prefix, their JSON log lines collected.
+ * Real worker/web processes for tests: `node --import tsx <entry>` (or `node <entry>` for
+ * built code) with the test file's database, Redis and queue prefix, their JSON log lines
+ * collected.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -35,7 +36,9 @@ export function startProcess(entry: string, ctx: TestContext, env: Record<string
  * METRICS_PORT 0.
  */
 export function startLoggingProcess(entry: string, env: Record<string, string> = {}, options: ProcessOptions = {}): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
+  // built code (dist/…js) runs as the Procfile runs it; sources through tsx
+  const args = entry.endsWith('.js') ? [join(projectRoot, entry)] : ['--import', 'tsx', join(projectRoot, entry)];
+  const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
       LOG_LEVEL: 'info',
