@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { e2eWhyNotMet } from './_e2e-why.js';
 
 /** The arguments `npm run bench` (all of them) runs each with: short enough for about twenty minutes in all. */
 export const SUMMARY_ARGS: Record<string, string[]> = {
@@ -118,6 +119,9 @@ export function writeSummary(outcomes: Record<string, { code: number; seconds: n
     }
     for (const [figure, measured, goal, met] of rows) lines.push(`| ${name} | ${figure} | ${measured} | ${goal} | ${met === null ? '-' : met ? 'yes' : '**no**'} |`);
   }
+  const e2e = read('e2e');
+  const why = e2e ? e2eWhyNotMet(e2e) : [];
+  if (why.length) lines.push('', ...why);
   lines.push('', 'How each ran:', '', ...notes, '');
   return lines.join('\n');
 }

@@ -53,6 +53,7 @@ import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import type { TestSubscription } from '../dev/push-receiver.js';
 import { insertCenters, loadCenters, prng } from '../dev/centers.js';
 import { arg } from './_args.js';
+import { e2eWhyNotMet } from './_e2e-why.js';
 import { startReceivers } from './_receivers-ipc.js';
 import { histogram, scatterChart } from './_svg.js';
 import { createPickTables, WATCHES_SQL } from './match.js';
@@ -646,6 +647,7 @@ export default async function main(args: string[]): Promise<void> {
         `${result.everyone.unexpected} unexpected, ${duplicates} duplicate messages, ${unidentified} messages not identified; ` +
         `${checks.decrypted} push bodies decrypted (${checks.invalidPush} invalid), ${checks.parsed} emails parsed (${checks.invalidEmail} not as an alert should be).`,
       '',
+      ...e2eWhyNotMet(result as unknown as Record<string, unknown>).flatMap((l, i, all) => (i === all.length - 1 ? [l, ''] : [l])),
       '![latency over time](e2e-latency-over-time.svg)',
       '',
       '![latency histogram](e2e-latency-histogram.svg)',
