@@ -22,6 +22,7 @@ import { projectRoot } from '../src/paths.js';
 import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../dev/smtp-receiver.js';
 import { insertCenters, loadCenters } from '../dev/centers.js';
+import { waitForQuietPipeline } from '../dev/pipeline.js';
 import { arg } from './_args.js';
 import { createPickTables, WATCHES_SQL } from './match.js';
 
@@ -43,20 +44,6 @@ interface RunFigures {
   allDeliveredSeconds: number;
 }
 
-async function waitForQuiet(pool: pg.Pool, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await pool.query<{ n: string }>(
-      `SELECT (SELECT count(*) FROM slot_releases WHERE processed_at IS NULL)
-            + (SELECT count(*) FROM user_alerts WHERE status IN ('PENDING', 'SENDING'))
-            + (SELECT count(*) FROM alert_messages WHERE status IN ('PENDING', 'SENDING')) AS n`,
-    );
-    if (rows[0]!.n === '0') return;
-    if (Date.now() > deadline) throw new Error(`the burst did not settle within ${timeoutMs / 1000} s (${rows[0]!.n} left)`);
-    await sleep(250);
-  }
-}
-
 async function burst(pool: pg.Pool, smtp: SmtpReceiver, digestSeconds: number): Promise<RunFigures> {
   await pool.query(`INSERT INTO system_config (key, value) VALUES ('alert_digest_seconds', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [
     JSON.stringify(digestSeconds),
@@ -65,7 +52,7 @@ async function burst(pool: pg.Pool, smtp: SmtpReceiver, digestSeconds: number): 
   // every slot free at once: one transaction, one release each
   const t0 = Date.now();
   await pool.query(`UPDATE time_slots SET status = 'AVAILABLE' WHERE source = 'bench'`);
-  await waitForQuiet(pool, 30 * 60_000);
+  await waitForQuietPipeline(pool, 30 * 60_000, { what: 'the burst' });
   const arrivals = smtp.arrivals.slice(before);
   const allDeliveredSeconds = arrivals.length ? (Math.max(...arrivals.map((a) => a.receivedAt)) - t0) / 1000 : 0;
   const first = new Map<string, number>();

@@ -52,6 +52,7 @@ import { projectRoot } from '../src/paths.js';
 import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import type { TestSubscription } from '../dev/push-receiver.js';
 import { insertCenters, loadCenters, prng } from '../dev/centers.js';
+import { stopChildren, waitForQuietPipeline } from '../dev/pipeline.js';
 import { arg } from './_args.js';
 import { e2eWhyNotMet } from './_e2e-why.js';
 import { startReceivers } from './_receivers-ipc.js';
@@ -173,42 +174,12 @@ function startProcess(entry: string, env: NodeJS.ProcessEnv, logStream: WriteStr
   return child;
 }
 
-async function stopProcesses(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-          setTimeout(() => c.kill('SIGKILL'), 20_000).unref();
-        }),
-    ),
-  );
-}
-
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/** Until nothing is left to match or send (digests included, when `digests`), or the timeout. */
-async function waitForQuiet(pool: pg.Pool, digests: boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await pool.query<{ n: string }>(
-      `SELECT (SELECT count(*) FROM slot_releases WHERE processed_at IS NULL)
-            + (SELECT count(*) FROM user_alerts WHERE status IN ('PENDING', 'SENDING'))
-            + (SELECT count(*) FROM alert_messages WHERE status IN ('PENDING', 'SENDING') AND ($1::boolean OR kind = 'single')) AS n`,
-      [digests],
-    );
-    if (rows[0]!.n === '0') return;
-    if (Date.now() > deadline) throw new Error(`e2e: the pipeline did not settle within ${timeoutMs / 1000} s (${rows[0]!.n} left)`);
-    await sleep(200);
-  }
 }
 
 // ---- the run --------------------------------------------------------------------------
@@ -369,11 +340,11 @@ export default async function main(args: string[]): Promise<void> {
     await Promise.race([workersStarted, sleep(60_000).then(() => Promise.reject(new Error('e2e: the workers did not start within 60 s')))]);
     console.log(`workers started in ${((Date.now() - workersAt) / 1000).toFixed(1)} s; first burst: ${first.length} slots, ${first.reduce((n, s) => n + s.expected.length, 0)} learners to tell`);
     await publish(first, 'first');
-    await waitForQuiet(pool, false, 120_000);
+    await waitForQuietPipeline(pool, 120_000, { digests: false, what: 'e2e: the pipeline' });
     await sleep(1000);
     // the same size again, now that everything has run once: the baseline for the first
     await publish(warm, 'warm');
-    await waitForQuiet(pool, false, 120_000);
+    await waitForQuietPipeline(pool, 120_000, { digests: false, what: 'e2e: the pipeline' });
     await sleep(1000);
 
     // ---- capacity: one slot, one message to each capacity learner
@@ -382,7 +353,7 @@ export default async function main(args: string[]): Promise<void> {
     if (!rateArg && seconds > 0) {
       const before = await receivers.call<{ push: number; email: number }>('counts');
       await publish([planner.next(capacity)], 'capacity');
-      await waitForQuiet(pool, false, 300_000);
+      await waitForQuietPipeline(pool, 300_000, { digests: false, what: 'e2e: the pipeline' });
       await sleep(500);
       // the capacity learners' messages only: earlier bursts' digests may fall due meanwhile
       const { rows: capacityUsers } = await pool.query<{ id: string }>(`SELECT id FROM users WHERE email LIKE 'capacity%'`);
@@ -440,7 +411,7 @@ export default async function main(args: string[]): Promise<void> {
     }
     const streamSeconds = (Date.now() - streamAt) / 1000;
     console.log(`released ${released.filter((r) => r.phase === 'steady').length} slots in ${requests} requests; waiting for every message, digests included`);
-    await waitForQuiet(pool, true, (digestSeconds + 180) * 1000);
+    await waitForQuietPipeline(pool, (digestSeconds + 180) * 1000, { digests: true, what: 'e2e: the pipeline' });
     await sleep(1000);
 
     // ---- what arrived, and what it carried
@@ -657,7 +628,7 @@ export default async function main(args: string[]): Promise<void> {
     console.log('\n' + md);
     console.log(`process logs: ${logFile}`);
   } finally {
-    await stopProcesses(children);
+    await stopChildren(children, 20_000);
     logStream.end();
     await receivers.call('close').catch(() => {});
     if (receivers.child.connected) receivers.child.kill();

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { PushReceiver } from '../../dev/push-receiver.js';
+import { waitForQuietPipeline } from '../../dev/pipeline.js';
 import type { SmtpReceiver } from '../../dev/smtp-receiver.js';
 import type { PublishedSlot } from './api.js';
 import type { Seeded } from './seed.js';
@@ -67,17 +68,7 @@ export class Progress {
 
   /** Waits until no release is unmatched and no alert is still on its way. */
   async waitForQuietPipeline(): Promise<void> {
-    const deadline = Date.now() + this.timeoutMs;
-    for (;;) {
-      const { rows } = await this.pool.query<{ releases: string; alerts: string }>(
-        `SELECT (SELECT count(*) FROM slot_releases WHERE processed_at IS NULL) AS releases,
-                (SELECT count(*) FROM user_alerts WHERE status IN ('PENDING', 'SENDING'))
-                  + (SELECT count(*) FROM alert_messages WHERE status IN ('PENDING', 'SENDING')) AS alerts`,
-      );
-      if (rows[0]!.releases === '0' && rows[0]!.alerts === '0') return;
-      if (Date.now() > deadline) throw new Error(`the pipeline did not settle: ${rows[0]!.releases} releases unmatched, ${rows[0]!.alerts} alerts unsent`);
-      await sleep(250);
-    }
+    await waitForQuietPipeline(this.pool, this.timeoutMs);
   }
 
   /**

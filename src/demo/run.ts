@@ -24,6 +24,7 @@ import { projectRoot } from '../paths.js';
 import { readSettings } from '../settings/settings.js';
 import { createRedis, deleteQueuePrefixKeys } from '../queues/redis.js';
 import { startPushReceiver } from '../../dev/push-receiver.js';
+import { stopChildren } from '../../dev/pipeline.js';
 import { startSmtpReceiver } from '../../dev/smtp-receiver.js';
 import { Api } from './api.js';
 import { expectedRecipients } from './expected.js';
@@ -150,17 +151,7 @@ function startEntry(entry: string): ChildProcess {
 const api = new Api(base);
 
 async function stopAll(): Promise<void> {
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-          setTimeout(() => c.kill('SIGKILL'), 25_000).unref();
-        }),
-    ),
-  );
+  await stopChildren(children, 25_000);
   await Promise.all([smtp.close(), push.close(), pool.end(), forgetQueues()]);
   logStream.end();
 }

@@ -12,6 +12,7 @@ import pg from 'pg';
 import type { PushReceiver } from '../../dev/push-receiver.js';
 import type { SmtpReceiver } from '../../dev/smtp-receiver.js';
 import { insertCenters, loadCenters, type CenterRow } from '../../dev/centers.js';
+import { waitForQuietPipeline } from '../../dev/pipeline.js';
 import { migrate } from '../../src/db/migrate.js';
 import { geodesicMetres } from '../../src/demo/expected.js';
 import { projectRoot } from '../../src/paths.js';
@@ -221,17 +222,7 @@ export async function waitForTally(tally: () => Tally, timeoutMs: number): Promi
  * or being sent), so that a later tally is final and counts every duplicate.
  */
 export async function waitUntilSettled(pool: pg.Pool, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await pool.query<{ n: string }>(
-      `SELECT (SELECT count(*) FROM slot_releases WHERE processed_at IS NULL)
-            + (SELECT count(*) FROM user_alerts WHERE status IN ('PENDING', 'SENDING'))
-            + (SELECT count(*) FROM alert_messages WHERE status IN ('PENDING', 'SENDING')) AS n`,
-    );
-    if (rows[0]!.n === '0') return;
-    if (Date.now() > deadline) throw new Error(`work was still pending after ${timeoutMs / 1000} s: ${rows[0]!.n} releases, alerts or messages`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitForQuietPipeline(pool, timeoutMs, { what: 'the drill\'s work' });
 }
 
 /** One line per figure, under the drill's name, so the CI log shows what each drill measured. */
