@@ -11,8 +11,9 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/setup.ts'],
     pool: 'forks',
-    // two drills at a time: most of a drill is waiting out an outage, and 2 cores are here
-    maxWorkers: 2,
+    // one drill at a time: each measures how fast processes come back, and a second drill
+    // beside it on 2 cores turns a one-second restart into ten
+    maxWorkers: 1,
     testTimeout: 240_000,
     hookTimeout: 120_000,
     reporters: ['default', 'json'],

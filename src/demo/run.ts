@@ -19,9 +19,11 @@ import webpush from 'web-push';
 import { expireHoldSoon } from '../booking/appointments.js';
 import { loadConfigOrExit, newSecretKey } from '../config.js';
 import { migrate } from '../db/migrate.js';
+import { withTransaction } from '../db/transaction.js';
 import { withDatabase } from '../db/urls.js';
 import { projectRoot } from '../paths.js';
 import { readSettings } from '../settings/settings.js';
+import { updateSetting } from '../settings/update.js';
 import { createRedis, deleteQueuePrefixKeys } from '../queues/redis.js';
 import { startPushReceiver } from '../../dev/push-receiver.js';
 import { stopChildren } from '../../dev/pipeline.js';
@@ -97,11 +99,6 @@ const push = await startPushReceiver(vapid.publicKey);
 say(`local SMTP server on ${smtp.url}, push endpoint on ${push.origin}`);
 
 const pool = new pg.Pool({ connectionString: demoUrl, max: 4 });
-if (digestSeconds !== undefined) {
-  await pool.query(`INSERT INTO system_config (key, value) VALUES ('alert_digest_seconds', $1::jsonb)
-                    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [JSON.stringify(digestSeconds)]);
-}
-const digestWindow = (await readSettings(pool, config)).alert_digest_seconds.value as number;
 const userBySubscription = new Map<string, string>();
 const seeded = await seedDemo(pool, learnerCount, (learner) => {
   const sub = push.subscribe();
@@ -109,6 +106,12 @@ const seeded = await seedDemo(pool, learnerCount, (learner) => {
   return sub;
 });
 say(`seeded ${seeded.centers.length} centres, ${seeded.learners.length} learners with watches (${seeded.learners.filter((l) => l.method === 'push').length} on push)`);
+if (digestSeconds !== undefined) {
+  // as an admin would change it, audited: the demo's admin is the actor
+  const { rows } = await pool.query<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [DEMO_ADMIN.email]);
+  await withTransaction(pool, (tx) => updateSetting(tx, 'alert_digest_seconds', digestSeconds, { userId: rows[0]!.id }));
+}
+const digestWindow = (await readSettings(pool, config)).alert_digest_seconds.value as number;
 
 // ---- web and worker, as the Procfile would run them -----------------------------------
 const port = await freePort(config.PORT);

@@ -26,8 +26,9 @@ async function firstLine(): Promise<string | undefined> {
  */
 function askHidden(question: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(question);
+  // echo off before the question shows: what is typed the moment it appears stays hidden
   stdin.setRawMode(true);
+  process.stderr.write(question);
   stdin.setEncoding('utf8');
   stdin.resume();
   return new Promise((resolve, reject) => {
