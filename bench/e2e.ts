@@ -32,7 +32,7 @@
  * bench/results/logs/ (git-ignored).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,7 @@ import { projectRoot } from '../src/paths.js';
 import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import type { TestSubscription } from '../dev/push-receiver.js';
 import { insertCenters, loadCenters, prng } from '../dev/centers.js';
+import { builtIsStale } from '../dev/build.js';
 import { stopChildren, waitForQuietPipeline } from '../dev/pipeline.js';
 import { arg } from './_args.js';
 import { e2eWhyNotMet } from './_e2e-why.js';
@@ -156,11 +157,7 @@ class SlotPlanner {
 
 /** Builds dist/ when it is missing or older than any source file the build reads. */
 function ensureBuilt(): void {
-  const built = join(projectRoot, 'dist', 'workers', 'worker.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-  const sources = Math.max(newest(join(projectRoot, 'src')), newest(join(projectRoot, 'workers')));
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  if (!builtIsStale(join('dist', 'workers', 'worker.js'))) return;
   console.log('e2e: building dist/ (npx tsc -p tsconfig.build.json)');
   const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('e2e: the build failed');

@@ -6,11 +6,11 @@
  * any second message to a learner is a duplicate. The processes under test log to files in
  * test-results/faults/logs/, and the tally reads the SMTP receiver's own record.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { PushReceiver } from '../../dev/push-receiver.js';
 import type { SmtpReceiver } from '../../dev/smtp-receiver.js';
+import { builtIsStale } from '../../dev/build.js';
 import { insertCenters, loadCenters, type CenterRow } from '../../dev/centers.js';
 import { waitForQuietPipeline } from '../../dev/pipeline.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -39,26 +39,11 @@ export function startDrillProcess(drill: string, name: string, entry: 'workers/w
   return startProcess(builtEntry(entry), ctx, { LOG_LEVEL: 'info', ...env }, { logFile: drillLogFile(drill, name), ...options });
 }
 
-/** dist/workers/<name>.js for workers/<name>.ts; refuses a build older than the sources it was built from. */
+/** dist/workers/<name>.js for workers/<name>.ts; refuses a build older than its sources. */
 function builtEntry(entry: string): string {
   const built = join('dist', entry.replace(/\.ts$/, '.js'));
-  const builtAt = existsSync(join(projectRoot, built)) ? statSync(join(projectRoot, built)).mtimeMs : 0;
-  const newest = newestSource();
-  if (builtAt < newest) throw new Error(`${built} is missing or older than the sources: run the drills with \`npm run test:faults\`, which builds first (or \`npm run build\`)`);
+  if (builtIsStale(built)) throw new Error(`${built} is missing or older than the sources: run the drills with \`npm run test:faults\`, which builds first (or \`npm run build\`)`);
   return built;
-}
-
-let newestSourceMs: number | undefined;
-function newestSource(): number {
-  if (newestSourceMs === undefined) {
-    const walk = (dir: string): number =>
-      readdirSync(dir, { withFileTypes: true }).reduce(
-        (m, e) => Math.max(m, e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0),
-        0,
-      );
-    newestSourceMs = Math.max(walk(join(projectRoot, 'src')), walk(join(projectRoot, 'workers')));
-  }
-  return newestSourceMs;
 }
 
 const MILE = 1609.344;
