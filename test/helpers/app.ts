@@ -53,7 +53,7 @@ export interface TestApp {
   auth(token: string): { authorization: string };
 }
 
-type ExtraDeps = Partial<Pick<Deps, 'lookupHost' | 'pool'>>;
+type ExtraDeps = Partial<Pick<Deps, 'lookupHost' | 'pool' | 'readPool'>>;
 
 /**
  * `overrides` changes config for this file (e.g. rate limits). QUEUE_PREFIX is always the
@@ -89,7 +89,9 @@ export function useTestApp(overrides: Partial<Config> = {}, extra: ExtraDeps | (
     // the app's own log lines go to a file per test file, read when a test fails
     const log = createLogger({ level: t.config.LOG_LEVEL }, pino.destination({ dest: logFile(), mkdir: true, sync: true }));
     const deps = typeof extra === 'function' ? extra(ctx) : extra;
-    t.app = await buildApp({ config: t.config, pool: ctx.pool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config), ...deps });
+    // a pool of the test's own is the read pool too, unless the test gives one apart
+    const readPool = deps.readPool ?? deps.pool ?? ctx.pool;
+    t.app = await buildApp({ config: t.config, pool: ctx.pool, readPool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config), ...deps });
     await t.app.ready();
   });
 
