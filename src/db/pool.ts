@@ -15,6 +15,9 @@ export interface PoolOptions {
   connectTimeoutMs?: number;
 }
 
+// admin_shutdown, crash_shutdown, cannot_connect_now
+const SERVER_SHUTDOWN = /^57P0[123]$/;
+
 /** A PostgreSQL pool whose idle-client errors are logged instead of crashing the process. */
 export function createPool(connectionString: string, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
@@ -26,7 +29,12 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   });
   // an idle client losing its connection (server restart, failover) emits here; without
   // a listener node would exit. The pool discards the client and makes a new one on demand.
-  pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client failed'));
+  // A shutdown of the server (a restart, a failover, a replica taken away) is routine
+  // operations, not a fault: a warning, so an error line still means something is wrong.
+  pool.on('error', (err) => {
+    if (SERVER_SHUTDOWN.test(String((err as { code?: unknown }).code))) log.warn({ err }, 'idle PostgreSQL connection closed by the server; the pool opens another when needed');
+    else log.error({ err }, 'idle PostgreSQL client failed');
+  });
   // pg has no switch for this; every query (pool.query and a checked-out client's) goes
   // through the client's own query method, so that is where the name is taken off
   if (options.namedStatements === false) pool.on('connect', unnameStatements);
