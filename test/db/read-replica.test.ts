@@ -14,9 +14,8 @@ import { createSession } from '../../src/accounts/sessions.js';
 import { loadConfig, newSecretKey } from '../../src/config.js';
 import { migrate } from '../../src/db/migrate.js';
 import { withDatabase } from '../../src/db/urls.js';
-import { buildApp } from '../../src/http/app.js';
-import { closeDeps, createDeps, type Deps } from '../../src/process/deps.js';
 import type { FastifyInstance } from 'fastify';
+import { buildWebApp } from '../helpers/app.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertCenter, insertSlot, insertUser, insertWatch } from '../helpers/factories.js';
 import { startOwnPostgres, type OwnPostgres } from '../helpers/postgres-server.js';
@@ -31,7 +30,7 @@ describe.skipIf(unavailable !== null)('reads on a streaming replica (DATABASE_RE
   let primary: OwnPostgres;
   let replica: OwnReplica | undefined;
   let db: pg.Pool;
-  let deps: Deps;
+  let web: Awaited<ReturnType<typeof buildWebApp>>;
   let app: FastifyInstance;
   const logLines: { msg?: string }[] = [];
   let learner: { id: string; token: string };
@@ -73,14 +72,12 @@ describe.skipIf(unavailable !== null)('reads on a streaming replica (DATABASE_RE
         done();
       },
     });
-    deps = createDeps(config, 'web', pino({ level: 'info' }, sink));
-    app = await buildApp(deps);
-    await app.ready();
+    web = await buildWebApp(config, pino({ level: 'info' }, sink));
+    app = web.app;
   }, 60_000);
 
   afterAll(async () => {
-    await app?.close();
-    if (deps) await closeDeps(deps);
+    await web?.close();
     await db?.end();
     await replica?.close();
     await primary?.close();
@@ -99,7 +96,7 @@ describe.skipIf(unavailable !== null)('reads on a streaming replica (DATABASE_RE
   };
 
   it('reads search and counts from the replica, and holds and the page after a hold from the primary', async () => {
-    expect(deps.readPool).not.toBe(deps.pool);
+    expect(web.deps.readPool).not.toBe(web.deps.pool);
     expect(await search()).toHaveLength(1);
     expect(await freeSlotCount()).toEqual([1]);
 
