@@ -140,5 +140,12 @@ settle_redis() {
 if ! have psql && ! docker_up; then apt_install postgresql-client >/dev/null 2>&1 || true; fi
 db_url=$(settle_postgres)
 redis_url=$(settle_redis)
+
+# ---- PgBouncer -----------------------------------------------------------------------
+# Not a service the app needs: the PgBouncer tests start one of their own in front of the
+# database, and skip (saying why) where it cannot be installed.
+if ! have pgbouncer && [ ! -x /usr/sbin/pgbouncer ]; then
+  apt_install pgbouncer || say "pgbouncer not installed (Debian: apt-get install pgbouncer): the PgBouncer tests will skip"
+fi
 echo "DATABASE_URL=$db_url"
 echo "REDIS_URL=$redis_url"

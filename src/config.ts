@@ -31,6 +31,15 @@ const schema = z
     // the services
     DATABASE_URL: url('DATABASE_URL', ['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/slotwatch'),
     DATABASE_POOL_MAX: int(1, 500).default(10),
+    // a session of its own on PostgreSQL itself, for what a transaction-pooling PgBouncer in
+    // DATABASE_URL cannot carry: the release listener's LISTEN, migrations' advisory lock, the CLI
+    DATABASE_DIRECT_URL: optional(url('DATABASE_DIRECT_URL', ['postgres', 'postgresql'])),
+    // a streaming replica for reads that may be a little old (slot search, coverage counts, metrics)
+    DATABASE_READ_URL: optional(url('DATABASE_READ_URL', ['postgres', 'postgresql'])),
+    // named statements are prepared per server connection, which a transaction pooler (PgBouncer
+    // before 1.21, or without max_prepared_statements) hands to another client after each
+    // transaction; so they are off when DATABASE_DIRECT_URL says DATABASE_URL is a pooler
+    DATABASE_NAMED_STATEMENTS: optional(z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true')),
     REDIS_URL: url('REDIS_URL', ['redis', 'rediss']).default('redis://127.0.0.1:6379'),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,80}$/, 'must be 1-80 letters, digits, or . _ : - (no braces: it becomes a {hash tag})').default('slotwatch'),
     // the processes: HTTP, logs, shutdown
@@ -107,7 +116,14 @@ const schema = z
     }
   });
 
-export type Config = z.infer<typeof schema> & { PUBLIC_BASE_URL: string };
+export type Config = z.infer<typeof schema> & {
+  PUBLIC_BASE_URL: string;
+  /** DATABASE_URL when unset. */
+  DATABASE_DIRECT_URL: string;
+  /** DATABASE_URL when unset (then the read pool is the primary pool itself). */
+  DATABASE_READ_URL: string;
+  DATABASE_NAMED_STATEMENTS: boolean;
+};
 
 /** A configuration error: `message` is the one line to show, naming the variable. */
 export class ConfigError extends Error {
@@ -154,7 +170,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, o: LoadOptions 
   for (const variable of o.require ?? []) {
     if (!c[variable]) throw new ConfigError(`slotwatch: bad configuration: ${variable} is not set; ${HOW_TO_SET[variable]}`, variable);
   }
-  return { ...c, PUBLIC_BASE_URL: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '') };
+  const direct = c.DATABASE_DIRECT_URL ?? c.DATABASE_URL;
+  return {
+    ...c,
+    PUBLIC_BASE_URL: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
+    DATABASE_DIRECT_URL: direct,
+    DATABASE_READ_URL: c.DATABASE_READ_URL ?? c.DATABASE_URL,
+    DATABASE_NAMED_STATEMENTS: c.DATABASE_NAMED_STATEMENTS ?? direct === c.DATABASE_URL,
+  };
 }
 
 /** For entry points: the config, or one line on stderr and exit code 1. */

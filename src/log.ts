@@ -15,7 +15,8 @@ export const redactPaths: string[] = [
   'keys', '*.keys', '*.*.keys', 'p256dh', '*.p256dh', 'auth', '*.auth',
   'endpoint', '*.endpoint', '*.*.endpoint',
   'VAPID_PRIVATE_KEY', '*.VAPID_PRIVATE_KEY', 'privateKey', '*.privateKey',
-  'SMTP_URL', '*.SMTP_URL', 'DATABASE_URL', '*.DATABASE_URL', 'REDIS_URL', '*.REDIS_URL',
+  'SMTP_URL', '*.SMTP_URL', 'DATABASE_URL', '*.DATABASE_URL',
+  'DATABASE_DIRECT_URL', '*.DATABASE_DIRECT_URL', 'DATABASE_READ_URL', '*.DATABASE_READ_URL', 'REDIS_URL', '*.REDIS_URL',
 ];
 
 /**

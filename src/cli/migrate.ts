@@ -31,8 +31,10 @@ else if (values.count !== undefined) {
 }
 
 try {
-  const ran = await migrate({ databaseUrl: config.DATABASE_URL, direction, count, logger: log });
-  const applied = await appliedMigrations(config.DATABASE_URL);
+  // direct, not through a transaction pooler: the migration lock is a session advisory lock
+  // and each file is its own transaction on that one session
+  const ran = await migrate({ databaseUrl: config.DATABASE_DIRECT_URL, direction, count, logger: log });
+  const applied = await appliedMigrations(config.DATABASE_DIRECT_URL);
   const verb = direction === 'up' ? 'applied' : 'reverted';
   console.log(ran.length ? `${verb} ${ran.length}: ${ran.join(', ')}` : `nothing to ${direction === 'up' ? 'apply' : 'revert'}`);
   console.log(`${applied.length} migration(s) now applied${applied.length ? `, latest ${applied.at(-1)}` : ''}`);

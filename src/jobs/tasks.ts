@@ -23,7 +23,7 @@ export const pollReleasesTask: MaintenanceTask = {
   // releases live in PostgreSQL alone; matching them now hands their alerts to the new queues
   rebuild: (deps) => releaseMatcher(deps).run(),
   async start(deps) {
-    const listener = releaseMatcher(deps).listen(deps.config.DATABASE_URL, deps.log.child({ task: 'poll-releases' }));
+    const listener = releaseMatcher(deps).listen(deps.config.DATABASE_DIRECT_URL, deps.log.child({ task: 'poll-releases' }));
     return () => listener.stop();
   },
 };

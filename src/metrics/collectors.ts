@@ -6,6 +6,7 @@
  */
 import type { Queue } from 'bullmq';
 import { ALERT_STATUSES } from '../alerts/state.js';
+import { ReplicaReads } from '../db/read-pool.js';
 import type { Queryable } from '../db/types.js';
 import { JOB_STATES, queueStatus } from '../queues/inspect.js';
 import type { Queues } from '../queues/queues.js';
@@ -72,6 +73,19 @@ export function queueMetrics(queues: Queues): ScrapedMetric[] {
         return metrics.map(({ queue, m }) => ({ labels: { queue }, value: m.meta.count }));
       }),
     ),
+  ];
+}
+
+/**
+ * Reads this process meant for the replica that ran on the primary because the replica could
+ * not answer (db/read-pool.ts); none while DATABASE_READ_URL is unset. Counted per process.
+ */
+export function readReplicaMetrics(readPool: Queryable): ScrapedMetric[] {
+  if (!(readPool instanceof ReplicaReads)) return [];
+  return [
+    scraped('slotwatch_read_replica_fallbacks_total', 'Reads meant for the read replica (DATABASE_READ_URL) that ran on the primary because the replica could not answer', 'counter', async () => [
+      { value: readPool.fallbacks },
+    ]),
   ];
 }
 

@@ -8,13 +8,13 @@
  */
 import { basename, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Role } from '../../src/accounts/roles.js';
 import { createSession } from '../../src/accounts/sessions.js';
 import { loadConfig, newSecretKey, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
-import type { Deps } from '../../src/process/deps.js';
+import { closeDeps, createDeps, type Deps } from '../../src/process/deps.js';
 import { createLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
@@ -53,7 +53,7 @@ export interface TestApp {
   auth(token: string): { authorization: string };
 }
 
-type ExtraDeps = Partial<Pick<Deps, 'lookupHost' | 'pool'>>;
+type ExtraDeps = Partial<Pick<Deps, 'lookupHost' | 'pool' | 'readPool'>>;
 
 /**
  * `overrides` changes config for this file (e.g. rate limits). QUEUE_PREFIX is always the
@@ -89,7 +89,9 @@ export function useTestApp(overrides: Partial<Config> = {}, extra: ExtraDeps | (
     // the app's own log lines go to a file per test file, read when a test fails
     const log = createLogger({ level: t.config.LOG_LEVEL }, pino.destination({ dest: logFile(), mkdir: true, sync: true }));
     const deps = typeof extra === 'function' ? extra(ctx) : extra;
-    t.app = await buildApp({ config: t.config, pool: ctx.pool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config), ...deps });
+    // a pool of the test's own is the read pool too, unless the test gives one apart
+    const readPool = deps.readPool ?? deps.pool ?? ctx.pool;
+    t.app = await buildApp({ config: t.config, pool: ctx.pool, readPool, redis, queues: t.queues, log, settings: new SettingsCache(ctx.pool, t.config), ...deps });
     await t.app.ready();
   });
 
@@ -106,4 +108,23 @@ export function useTestApp(overrides: Partial<Config> = {}, extra: ExtraDeps | (
   };
   t.auth = (token) => ({ authorization: `Bearer ${token}` });
   return t;
+}
+
+/**
+ * The HTTP app on dependencies made as the web process makes them (createDeps, so the
+ * database URLs of `config` decide the pools), for tests that point it at servers of their
+ * own (a PgBouncer, a replica). `close` closes the app, then its dependencies.
+ */
+export async function buildWebApp(config: Config, log: Logger): Promise<{ app: FastifyInstance; deps: Deps; close(): Promise<void> }> {
+  const deps = createDeps(config, 'web', log);
+  const app = await buildApp(deps);
+  await app.ready();
+  return {
+    app,
+    deps,
+    async close() {
+      await app.close();
+      await closeDeps(deps);
+    },
+  };
 }

@@ -37,11 +37,13 @@ async function binDir(): Promise<string> {
   return stdout.trim();
 }
 
-export async function startOwnPostgres(): Promise<OwnPostgres> {
+/** Runs a PostgreSQL tool (initdb, pg_ctl, pg_basebackup) as the user PostgreSQL accepts: this one, or `postgres` when this is root. */
+export type PgTool = (tool: string, args: string[]) => Promise<{ stdout: string; stderr: string }>;
+
+/** A temporary directory for a server's data that `pgTool` may write, and the tool runner. */
+export async function postgresWorkspace(prefix = 'sw-pg-'): Promise<{ dir: string; pgTool: PgTool }> {
   const bin = await binDir();
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sw-pg-'));
-  const data = join(dir, 'data');
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     const { stdout } = await run('id', ['-u', 'postgres']);
@@ -49,21 +51,34 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
     chmodSync(dir, 0o700);
   }
-  const pg = (tool: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args);
+  const pgTool: PgTool = (tool, args) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args));
+  return { dir, pgTool };
+}
 
-  await pg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
+/** pg_ctl start and a fast stop of the cluster in `data`, listening on 127.0.0.1:`port` only. */
+export function serverControl(pgTool: PgTool, data: string, port: number, logFile: string): { start(): Promise<void>; stop(): Promise<void> } {
   // the socket in the data directory: /var/run/postgresql belongs to the shared server
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${data} -c fsync=off -c max_connections=200`;
-  const start = async () => {
-    await pg('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  return {
+    async start() {
+      await pgTool('pg_ctl', ['-D', data, '-o', options, '-l', logFile, '-w', '-t', '60', 'start']);
+    },
+    async stop() {
+      await pgTool('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']).catch((err: { stderr?: string }) => {
+        // already stopped is what a test that stopped it wanted
+        if (!/Is server running\?/.test(err.stderr ?? '')) throw err;
+      });
+    },
   };
-  const stop = async () => {
-    await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']).catch((err: { stderr?: string }) => {
-      // already stopped is what a test that stopped it wanted
-      if (!/Is server running\?/.test(err.stderr ?? '')) throw err;
-    });
-  };
+}
+
+export async function startOwnPostgres(): Promise<OwnPostgres> {
+  const port = await freePort();
+  const { dir, pgTool: pg } = await postgresWorkspace();
+  const data = join(dir, 'data');
+
+  await pg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
+  const { start, stop } = serverControl(pg, data, port, join(dir, 'server.log'));
   await start();
   return {
     port,

@@ -32,6 +32,9 @@ describe('loadConfig', () => {
   it.each([
     ['DATABASE_URL', 'not a url'],
     ['DATABASE_URL', 'mysql://localhost/x'],
+    ['DATABASE_DIRECT_URL', 'db.example:5432'],
+    ['DATABASE_READ_URL', 'http://replica.example/slotwatch'],
+    ['DATABASE_NAMED_STATEMENTS', 'yes'],
     ['REDIS_URL', 'http://localhost:6379'],
     ['PORT', '70000'],
     ['PORT', 'eighty'],
@@ -93,6 +96,21 @@ describe('loadConfig', () => {
 
   it('does not echo a URL, which may carry a password', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres//admin:hunter2@db' })).toThrow(/^(?!.*hunter2)/s);
+    expect(() => loadConfig({ DATABASE_DIRECT_URL: 'postgres//admin:hunter2@db' })).toThrow(/^(?!.*hunter2)/s);
+    expect(() => loadConfig({ DATABASE_READ_URL: 'postgres//admin:hunter2@db' })).toThrow(/^(?!.*hunter2)/s);
+  });
+
+  it('defaults the direct and read URLs to DATABASE_URL, and turns named statements off behind a pooler', () => {
+    const alone = loadConfig({ DATABASE_URL: 'postgres://app@db.example:5432/slotwatch' });
+    expect(alone).toMatchObject({ DATABASE_DIRECT_URL: alone.DATABASE_URL, DATABASE_READ_URL: alone.DATABASE_URL, DATABASE_NAMED_STATEMENTS: true });
+    const pooled = loadConfig({
+      DATABASE_URL: 'postgres://app@pgbouncer.example:6432/slotwatch',
+      DATABASE_DIRECT_URL: 'postgres://app@db.example:5432/slotwatch',
+      DATABASE_READ_URL: 'postgres://app@replica.example:5432/slotwatch',
+    });
+    expect(pooled).toMatchObject({ DATABASE_DIRECT_URL: 'postgres://app@db.example:5432/slotwatch', DATABASE_READ_URL: 'postgres://app@replica.example:5432/slotwatch', DATABASE_NAMED_STATEMENTS: false });
+    // a pooler that keeps prepared statements (PgBouncer 1.21+ with max_prepared_statements)
+    expect(loadConfig({ DATABASE_URL: 'postgres://a@p:6432/s', DATABASE_DIRECT_URL: 'postgres://a@d:5432/s', DATABASE_NAMED_STATEMENTS: 'true' }).DATABASE_NAMED_STATEMENTS).toBe(true);
   });
 });
 

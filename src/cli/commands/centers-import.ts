@@ -48,7 +48,7 @@ export const centersImport: Command = {
     input.on('data', () => bar?.update(input.bytesRead));
     const parser = input.pipe(parse({ columns: (header: string[]) => header.map((h) => h.trim()), bom: true, skip_empty_lines: true, trim: true, relax_column_count: true }));
 
-    const pool = createPool(config.DATABASE_URL, { max: 1, applicationName: 'slotwatch-cli' });
+    const pool = createPool(config.DATABASE_DIRECT_URL, { max: 1, applicationName: 'slotwatch-cli' });
     const totals = { rows: 0, created: 0, updated: 0, unchanged: 0, skipped: 0 };
     const problems: string[] = [];
     const seen = new Set<string>();

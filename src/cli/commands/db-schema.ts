@@ -14,7 +14,7 @@ async function readIfPresent(file: string): Promise<string | null> {
 }
 
 /**
- * Writes db/schema.sql from a throwaway database on DATABASE_URL's server that it migrates
+ * Writes db/schema.sql from a throwaway database on DATABASE_DIRECT_URL's server that it migrates
  * and drops; with --check, writes nothing and exits 1 when the file differs.
  */
 export const dbSchema: Command = {
@@ -31,7 +31,7 @@ export const dbSchema: Command = {
 
     let generated: string;
     try {
-      generated = await generateSchema({ serverUrl: config.DATABASE_URL, pgDump: values['pg-dump'] });
+      generated = await generateSchema({ serverUrl: config.DATABASE_DIRECT_URL, pgDump: values['pg-dump'] });
     } catch (err) {
       if (!(err instanceof PgDumpError)) throw err;
       console.error(`db:schema: ${err.message}`);

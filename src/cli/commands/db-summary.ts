@@ -6,10 +6,10 @@ import type { Command } from '../command.js';
 export const dbSummary: Command = {
   name: 'db:summary',
   async run(_args, config) {
-    const applied = await appliedMigrations(config.DATABASE_URL);
-    console.log(`Database ${new URL(config.DATABASE_URL).pathname.slice(1)}: ${applied.length} migrations applied`);
+    const applied = await appliedMigrations(config.DATABASE_DIRECT_URL);
+    console.log(`Database ${new URL(config.DATABASE_DIRECT_URL).pathname.slice(1)}: ${applied.length} migrations applied`);
     for (const name of applied) console.log(`  ${name}`);
-    const pool = createPool(config.DATABASE_URL, { max: 1 });
+    const pool = createPool(config.DATABASE_DIRECT_URL, { max: 1 });
     try {
       const { rows } = await pool.query<{ table: string; rows: string; checks: string; uniques: string; exclusions: string; fkeys: string; indexes: string }>(`
         SELECT c.relname AS table,

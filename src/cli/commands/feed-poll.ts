@@ -13,7 +13,7 @@ export const feedPoll: Command = {
     const url = args[0] ?? config.FEED_URL;
     if (!url) throw new UsageError('no feed: set FEED_URL or give the URL');
     if (!/^https?:\/\//.test(url)) throw new UsageError('the feed URL must start with http:// or https://');
-    const pool = createPool(config.DATABASE_URL, { max: 2, applicationName: 'slotwatch-cli' });
+    const pool = createPool(config.DATABASE_DIRECT_URL, { max: 2, applicationName: 'slotwatch-cli' });
     try {
       const result = await pollFeed(pool, new HttpSlotFeed(url, config.FEED_SOURCE), log);
       process.stdout.write(JSON.stringify(result) + '\n');

@@ -88,7 +88,7 @@ export const postcodesImport: Command = {
       ? new cliProgress.SingleBar({ format: 'postcodes:import [{bar}] {percentage}% | {phase}', hideCursor: true }, cliProgress.Presets.shades_classic)
       : undefined;
     bar?.start(size, 0, { phase: 'loading' });
-    const pool = createPool(config.DATABASE_URL, { max: 1, applicationName: 'slotwatch-cli' });
+    const pool = createPool(config.DATABASE_DIRECT_URL, { max: 1, applicationName: 'slotwatch-cli' });
     let counts;
     try {
       const client = await pool.connect();

@@ -93,7 +93,7 @@ export const usersCreate: Command = {
     const password = await readPassword();
     if (password.length < 8 || password.length > 200) throw new UsageError('the password must be 8 to 200 characters');
 
-    const pool = createPool(config.DATABASE_URL, { max: 1, applicationName: 'slotwatch-cli' });
+    const pool = createPool(config.DATABASE_DIRECT_URL, { max: 1, applicationName: 'slotwatch-cli' });
     try {
       const user = await createUser(pool, {
         email,

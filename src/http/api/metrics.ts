@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { databaseMetrics, queueMetrics } from '../../metrics/collectors.js';
+import { databaseMetrics, queueMetrics, readReplicaMetrics } from '../../metrics/collectors.js';
 import { errorBody } from '../errors.js';
 import { content, replies } from '../replies.js';
 import { tag, type Security } from '../route-docs.js';
@@ -14,11 +14,12 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 export const metricsRoutes: FastifyPluginAsync = async (app) => {
-  const { pool, queues } = app.deps;
+  const { readPool, queues } = app.deps;
   // one registry per app, not prom-client's global one: tests build several apps in one process
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'slotwatch_' });
-  for (const metric of [...queueMetrics(queues), ...databaseMetrics(pool)]) registry.registerMetric(metric as never);
+  // the database figures are counts a moment old at best, so the replica may serve them
+  for (const metric of [...queueMetrics(queues), ...databaseMetrics(readPool), ...readReplicaMetrics(readPool)]) registry.registerMetric(metric as never);
 
   const httpDuration = new Histogram({
     name: 'slotwatch_http_request_duration_seconds',

@@ -61,7 +61,7 @@ const holdSchema = {
 };
 
 export const slotRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { pool, config } = app.deps;
+  const { pool, readPool, config } = app.deps;
 
   app.get('/api/slots', { schema: searchSchema }, async (request) => {
     const q = request.query;
@@ -70,7 +70,8 @@ export const slotRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const to = q.to ? parseDate(q.to, 'querystring/to') : new Date(Math.max(from.getTime(), now) + 90 * DAY_MS);
     if (to <= from) throw new HttpError('VALIDATION_ERROR', 'querystring/to must be after from');
     if (to.getTime() - from.getTime() > 366 * DAY_MS) throw new HttpError('VALIDATION_ERROR', 'querystring from..to must span at most 366 days');
-    const slots = await searchSlots(pool, {
+    // a search may be a moment old: a slot it shows as free that was just taken is refused by the hold
+    const slots = await searchSlots(readPool, {
       latitude: q.lat,
       longitude: q.lon,
       radiusMiles: q.radiusMiles ?? 25,

@@ -104,7 +104,7 @@ function legacyCoverage(w: Coverage) {
 }
 
 export const watchRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { pool } = app.deps;
+  const { pool, readPool } = app.deps;
   registerWatchRoutes(app, '/api/me/watches', 'watch', 'watches');
   // the paths and keys the API first had, kept for clients written against them
   registerWatchRoutes(app, '/api/me/preferences', 'preference', 'preferences', '/api/me/watches');
@@ -115,7 +115,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     response: replies({ 200: strictObject({ watches: Type.Array(WatchCoverage) }) }),
   };
   app.get('/api/me/watches/coverage', { onRequest: app.authenticate, schema: coverageSchema }, async (request) => ({
-    watches: await watchCoverage(pool, userOf(request).id),
+    watches: await watchCoverage(pool, userOf(request).id, readPool),
   }));
 
   const legacySchema = {
@@ -126,6 +126,6 @@ export const watchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     response: replies({ 200: strictObject({ watches: Type.Array(LegacyWatchCoverage) }) }),
   };
   app.get('/api/web/watches', { onRequest: app.authenticate, schema: legacySchema }, async (request) => ({
-    watches: (await watchCoverage(pool, userOf(request).id)).map(legacyCoverage),
+    watches: (await watchCoverage(pool, userOf(request).id, readPool)).map(legacyCoverage),
   }));
 };
