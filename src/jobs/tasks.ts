@@ -13,6 +13,7 @@ import { deleteOldAnswers } from '../booking/idempotency.js';
 import { HttpSlotFeed } from '../slots/feeds/http-feed.js';
 import { pollFeed } from '../slots/feeds/poll.js';
 import { foldMetricCounts } from '../metrics/counts.js';
+import { runRetention } from '../db/retention.js';
 import type { MaintenanceTask } from './task.js';
 
 /** Matches released slots every release_poll_seconds (setting) and whenever 'slot_released' is notified. */
@@ -88,6 +89,21 @@ export const cleanupTask: MaintenanceTask = {
   },
 };
 
+/**
+ * Hourly: makes the coming weeks' and months' partitions, drops those older than their
+ * retention setting, and deletes other tables' old rows in batches (src/db/retention.ts).
+ */
+export const retentionTask: MaintenanceTask = {
+  name: 'retention',
+  everyMs: () => 3_600_000,
+  async run(deps) {
+    const result = await runRetention(deps.pool, await deps.settings.all());
+    if (result.created.length || result.dropped.length || result.kept.length || Object.values(result.deleted).some((n) => n))
+      deps.log.info(result, 'retention: partitions made and dropped, old rows deleted');
+    return result;
+  },
+};
+
 /** Polls FEED_URL every FEED_POLL_SECONDS; a no-op when FEED_URL is unset. */
 export const pollFeedTask: MaintenanceTask = {
   name: 'poll-feed',
@@ -114,6 +130,7 @@ export const maintenanceTasks: MaintenanceTask[] = [
   deliveryChannelsTask,
   expireHoldsTask,
   cleanupTask,
+  retentionTask,
   pollReleasesTask,
   sweepPendingAlertsTask,
   pollFeedTask,
