@@ -445,7 +445,7 @@ export async function deleteAlertsOf(tx: Queryable, userId: string): Promise<{ a
  * Deletes up to `limit` alerts of the default partition created before `cutoff` (ids no
  * weekly partition covers: written before ids were time-ordered, or given explicitly),
  * through the table so that the counting triggers see them go. Old weeks go whole, by
- * dropping their partitions (src/db/retention.ts).
+ * dropping their partitions (src/jobs/retention.ts).
  */
 export async function deleteUnpartitionedAlertsBefore(db: Queryable, cutoff: Date, limit: number): Promise<number> {
   const { rowCount } = await db.query(

@@ -13,7 +13,7 @@ import { deleteOldAnswers } from '../booking/idempotency.js';
 import { HttpSlotFeed } from '../slots/feeds/http-feed.js';
 import { pollFeed } from '../slots/feeds/poll.js';
 import { foldMetricCounts } from '../metrics/counts.js';
-import { runRetention } from '../db/retention.js';
+import { runRetention } from './retention.js';
 import type { MaintenanceTask } from './task.js';
 
 /** Matches released slots every release_poll_seconds (setting) and whenever 'slot_released' is notified. */
@@ -91,7 +91,7 @@ export const cleanupTask: MaintenanceTask = {
 
 /**
  * Hourly: makes the coming weeks' and months' partitions, drops those older than their
- * retention setting, and deletes other tables' old rows in batches (src/db/retention.ts).
+ * retention setting, and deletes other tables' old rows in batches (src/jobs/retention.ts).
  */
 export const retentionTask: MaintenanceTask = {
   name: 'retention',

@@ -28,7 +28,7 @@ export const REALERT_AFTER_MINUTES_DEFAULT = 30;
 export const ALERT_DIGEST_SECONDS_DEFAULT = 60;
 export const ALERT_DAILY_CAP_DEFAULT = 20;
 /**
- * How long rows that only grow are kept (src/db/retention.ts). Alerts are for acting on a
+ * How long rows that only grow are kept (src/jobs/retention.ts). Alerts are for acting on a
  * slot within days; 90 days answers "was I told?". A booking's history and the audit log
  * answer complaints, chargebacks and "who did this?" long after the test, so two years.
  * A processed release is only the matcher's outbox row (its alerts keep their own copy of

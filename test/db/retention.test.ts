@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runRetention, type RetentionSettings } from '../../src/db/retention.js';
+import { runRetention, type RetentionSettings } from '../../src/jobs/retention.js';
 import { foldMetricCounts, readCounts } from '../../src/metrics/counts.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertAppointment, insertCenter, insertSlot, insertUser } from '../helpers/factories.js';

@@ -14,7 +14,7 @@ import { deleteOldMessages } from '../alerts/messages.js';
 import { deleteProcessedReleases } from '../slots/releases.js';
 import { deletePastSlots } from '../slots/time-slots.js';
 import type { Settings } from '../settings/definitions.js';
-import type { Queryable } from './types.js';
+import type { Queryable } from '../db/types.js';
 
 /** The partitioned tables: their period, how many periods ahead exist, and their setting. */
 export const PARTITIONED = [
