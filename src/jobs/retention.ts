@@ -54,11 +54,11 @@ export async function ensurePartitions(db: Queryable, now: Date): Promise<string
   return created;
 }
 
-/** Deletes, batch by batch, until a batch comes back short; returns how many went. */
-async function inBatches(fn: () => Promise<number>): Promise<number> {
+/** Deletes, BATCH rows at a time (`fn` is given the limit), until a batch comes back short; returns how many went. */
+export async function inBatches(fn: (limit: number) => Promise<number>): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await fn();
+    const n = await fn(BATCH);
     total += n;
     if (n < BATCH) return total;
   }

@@ -13,7 +13,7 @@ import { deleteOldAnswers } from '../booking/idempotency.js';
 import { HttpSlotFeed } from '../slots/feeds/http-feed.js';
 import { pollFeed } from '../slots/feeds/poll.js';
 import { foldMetricCounts } from '../metrics/counts.js';
-import { runRetention } from './retention.js';
+import { inBatches, runRetention } from './retention.js';
 import type { MaintenanceTask } from './task.js';
 
 /** Matches released slots every release_poll_seconds (setting) and whenever 'slot_released' is notified. */
@@ -81,9 +81,10 @@ export const cleanupTask: MaintenanceTask = {
   name: 'cleanup-sessions-keys',
   everyMs: () => 3_600_000,
   async run(deps) {
-    const sessions = await deleteStaleSessions(deps.pool, 7);
-    const links = await deleteStaleTokens(deps.pool, 7);
-    const keys = await deleteOldAnswers(deps.pool, 24);
+    // in batches (inBatches): each DELETE a short transaction, however much built up
+    const sessions = await inBatches((limit) => deleteStaleSessions(deps.pool, 7, limit));
+    const links = await inBatches((limit) => deleteStaleTokens(deps.pool, 7, limit));
+    const keys = await inBatches((limit) => deleteOldAnswers(deps.pool, 24, limit));
     if (sessions || links || keys) deps.log.info({ sessions, links, keys }, 'stale sessions, emailed links and idempotency keys deleted');
     return { sessions, links, keys };
   },

@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runRetention, type RetentionSettings } from '../../src/jobs/retention.js';
+import { inBatches, runRetention, type RetentionSettings } from '../../src/jobs/retention.js';
+import { deleteStaleSessions } from '../../src/accounts/sessions.js';
+import { deleteOldAnswers } from '../../src/booking/idempotency.js';
 import { foldMetricCounts, readCounts } from '../../src/metrics/counts.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertAppointment, insertCenter, insertSlot, insertUser } from '../helpers/factories.js';
@@ -168,5 +170,27 @@ describe('retention', () => {
     expect(result.dropped).toContain(month);
     const actions = (await ctx.pool.query(`SELECT action FROM audit_logs WHERE action LIKE 'test.%'`)).rows.map((r) => r.action);
     expect(actions).toEqual(['test.new']);
+  });
+
+  it('deletes expired sessions and old idempotency answers in batches, leaving live ones', async () => {
+    const session = (expiredDaysAgo: number) =>
+      ctx.pool.query(
+        `INSERT INTO sessions (user_id, token_hash, created_at, expires_at)
+         VALUES ($1, decode(md5(random()::text) || md5(random()::text), 'hex'), now() - make_interval(days => $2 + 30), now() - make_interval(days => $2)) RETURNING id`,
+        [userId, expiredDaysAgo],
+      );
+    for (const d of [8, 9, 10]) await session(d);
+    const live = (await session(-1)).rows[0].id;
+    await ctx.pool.query(
+      `INSERT INTO idempotency_keys (user_id, key, request, status_code, response, created_at)
+       VALUES ($1, 'old-1', 'POST /x', 200, '{}', now() - interval '25 hours'), ($1, 'old-2', 'POST /x', 200, '{}', now() - interval '25 hours'),
+              ($1, 'new-1', 'POST /x', 200, '{}', now())`,
+      [userId],
+    );
+    // two rows a batch: the three expired sessions take two statements
+    expect([await deleteStaleSessions(ctx.pool, 7, 2), await deleteStaleSessions(ctx.pool, 7, 2)]).toEqual([2, 1]);
+    expect((await ctx.pool.query(`SELECT id FROM sessions WHERE user_id = $1`, [userId])).rows.map((r) => r.id)).toEqual([live]);
+    expect(await inBatches((limit) => deleteOldAnswers(ctx.pool, 24, limit))).toBe(2);
+    expect((await ctx.pool.query(`SELECT key FROM idempotency_keys WHERE user_id = $1`, [userId])).rows.map((r) => r.key)).toEqual(['new-1']);
   });
 });
