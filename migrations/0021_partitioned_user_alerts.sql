@@ -68,6 +68,8 @@ DECLARE
   hi_v text;
   part text;
 BEGIN
+  -- two workers' passes at once: the second waits, then finds the partitions made
+  PERFORM pg_advisory_xact_lock(hashtextextended('slotwatch.partitions:' || parent::text, 0));
   SELECT * INTO k FROM partition_key(parent);
   IF period NOT IN ('week', 'month') THEN
     RAISE EXCEPTION 'partition period must be week or month, not %', period;
@@ -119,6 +121,7 @@ DECLARE
   young boolean;
   wait_was text := current_setting('lock_timeout');
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('slotwatch.partitions:' || parent::text, 0));
   FOR p IN SELECT * FROM partitions_of(parent) o WHERE o.upper_bound <= cutoff LOOP
     part := p.part::text;
     EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE created_at > %L)', p.part, cutoff) INTO young;
