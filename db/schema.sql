@@ -234,10 +234,10 @@ END $$;
 
 
 --
--- Name: ensure_partitions(regclass, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+-- Name: ensure_partitions(regclass, text, timestamp with time zone, timestamp with time zone, interval); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.ensure_partitions(parent regclass, period text, since timestamp with time zone, upto timestamp with time zone) RETURNS SETOF text
+CREATE FUNCTION public.ensure_partitions(parent regclass, period text, since timestamp with time zone, upto timestamp with time zone, lock_wait interval DEFAULT '00:00:02'::interval) RETURNS SETOF text
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -248,6 +248,8 @@ DECLARE
   lo_v text;
   hi_v text;
   part text;
+  locked boolean := false;
+  wait_was text := current_setting('lock_timeout');
 BEGIN
   -- two workers' passes at once: the second waits, then finds the partitions made
   PERFORM pg_advisory_xact_lock(hashtextextended('slotwatch.partitions:' || parent::text, 0));
@@ -258,6 +260,17 @@ BEGIN
   WHILE lo <= upto LOOP
     hi := ((lo AT TIME ZONE 'UTC') + ('1 ' || period)::interval) AT TIME ZONE 'UTC';
     part := parent::text || '_p' || to_char(lo AT TIME ZONE 'UTC', 'YYYYMMDD');
+    IF to_regclass(part) IS NULL AND NOT locked THEN
+      BEGIN
+        PERFORM set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', parent);
+        PERFORM set_config('lock_timeout', wait_was, true);
+        locked := true;
+      EXCEPTION WHEN lock_not_available THEN
+        PERFORM set_config('lock_timeout', wait_was, true);
+        RETURN;
+      END;
+    END IF;
     IF to_regclass(part) IS NULL THEN
       lo_v := CASE WHEN k.is_uuid THEN uuid_time_floor(lo)::text ELSE lo::text END;
       hi_v := CASE WHEN k.is_uuid THEN uuid_time_floor(hi)::text ELSE hi::text END;

@@ -57,7 +57,13 @@ $$;
 -- returns the names it made. Rows of the default partition in a new partition's range move
 -- into it first (attaching it would fail otherwise). A function <parent>_partition_created
 -- (regclass), where there is one, adds what a partition needs beyond the parent's indexes.
-CREATE FUNCTION ensure_partitions(parent regclass, period text, since timestamptz, upto timestamptz)
+-- Writers to the table wait while partitions are made: an INSERT planned before a partition
+-- of its range was attached routes the row to the default partition, whose constraint no
+-- longer admits it, and fails. A writer that waited for the lock plans afresh. The lock is
+-- waited for at most lock_wait (a long transaction writing the table would otherwise queue
+-- every writer behind it); without it nothing more is made this time, and the next pass
+-- tries again (partitions are made weeks ahead, so a pass missed costs nothing).
+CREATE FUNCTION ensure_partitions(parent regclass, period text, since timestamptz, upto timestamptz, lock_wait interval DEFAULT '2 seconds')
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   k record;
@@ -67,6 +73,8 @@ DECLARE
   lo_v text;
   hi_v text;
   part text;
+  locked boolean := false;
+  wait_was text := current_setting('lock_timeout');
 BEGIN
   -- two workers' passes at once: the second waits, then finds the partitions made
   PERFORM pg_advisory_xact_lock(hashtextextended('slotwatch.partitions:' || parent::text, 0));
@@ -77,6 +85,17 @@ BEGIN
   WHILE lo <= upto LOOP
     hi := ((lo AT TIME ZONE 'UTC') + ('1 ' || period)::interval) AT TIME ZONE 'UTC';
     part := parent::text || '_p' || to_char(lo AT TIME ZONE 'UTC', 'YYYYMMDD');
+    IF to_regclass(part) IS NULL AND NOT locked THEN
+      BEGIN
+        PERFORM set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', parent);
+        PERFORM set_config('lock_timeout', wait_was, true);
+        locked := true;
+      EXCEPTION WHEN lock_not_available THEN
+        PERFORM set_config('lock_timeout', wait_was, true);
+        RETURN;
+      END;
+    END IF;
     IF to_regclass(part) IS NULL THEN
       lo_v := CASE WHEN k.is_uuid THEN uuid_time_floor(lo)::text ELSE lo::text END;
       hi_v := CASE WHEN k.is_uuid THEN uuid_time_floor(hi)::text ELSE hi::text END;
@@ -257,7 +276,7 @@ DROP FUNCTION IF EXISTS user_alerts_partition_dropping(regclass);
 DROP FUNCTION IF EXISTS user_alerts_partition_created(regclass);
 DROP FUNCTION IF EXISTS drop_partitions_before(regclass, timestamptz, interval);
 DROP FUNCTION IF EXISTS partitions_of(regclass);
-DROP FUNCTION IF EXISTS ensure_partitions(regclass, text, timestamptz, timestamptz);
+DROP FUNCTION IF EXISTS ensure_partitions(regclass, text, timestamptz, timestamptz, interval);
 DROP FUNCTION IF EXISTS partition_key(regclass);
 DROP FUNCTION IF EXISTS uuid_time(uuid);
 DROP FUNCTION IF EXISTS uuid_time_floor(timestamptz);
