@@ -21,6 +21,7 @@ import { migrate } from '../src/db/migrate.js';
 import { log } from '../src/log.js';
 import { INSERT_ALERTS_SQL } from '../src/alerts/store.js';
 import { MATCH_WORK_MEM, matchReleaseBatch } from '../src/alerts/match.js';
+import { ensurePartitions } from '../src/jobs/retention.js';
 import { projectRoot } from '../src/paths.js';
 import { insertCenters, loadCenters } from '../dev/centers.js';
 import { withDatabase } from '../src/db/urls.js';
@@ -192,6 +193,8 @@ export default async function main(args: string[]): Promise<void> {
   const results: Record<string, unknown>[] = [];
   try {
     await migrate({ databaseUrl: url, direction: 'up' });
+    // the partitions a worker makes when it starts: alerts land in their week's, not the default one
+    await ensurePartitions(pool, new Date());
     const { centers: centres, real } = loadCenters();
     console.log(`bench match: ${centres.length} ${real ? 'DVSA' : 'generated'} centres, ${slotCount} slots, sizes ${sizes.join(', ')}`);
     await insertCenters(pool, centres);

@@ -1,6 +1,6 @@
 -- slotwatch database schema. GENERATED FILE: do not edit it by hand.
 --
--- What migrations/ build, up to 0020_metric_counts, on PostgreSQL 15: written by
+-- What migrations/ build, up to 0022_partitioned_history, on PostgreSQL 15: written by
 -- `npm run cli -- db:schema`, which applies every migration to a throwaway database and
 -- dumps it with pg_dump --schema-only --no-owner --no-privileges. To change the schema,
 -- add a migration and run that command; `db:schema --check` and test/db/schema.test.ts
@@ -196,6 +196,102 @@ END $$;
 
 
 --
+-- Name: drop_partitions_before(regclass, timestamp with time zone, interval); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.drop_partitions_before(parent regclass, cutoff timestamp with time zone, lock_wait interval DEFAULT '00:00:02'::interval) RETURNS TABLE(part text, dropped boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  p record;
+  young boolean;
+  wait_was text := current_setting('lock_timeout');
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('slotwatch.partitions:' || parent::text, 0));
+  FOR p IN SELECT * FROM partitions_of(parent) o WHERE o.upper_bound <= cutoff LOOP
+    part := p.part::text;
+    EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE created_at > %L)', p.part, cutoff) INTO young;
+    IF young THEN
+      dropped := false;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    BEGIN
+      PERFORM set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
+      EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', parent);
+      IF to_regprocedure(parent::text || '_partition_dropping(regclass)') IS NOT NULL THEN
+        EXECUTE format('SELECT %I(%L::regclass)', parent::text || '_partition_dropping', p.part);
+      END IF;
+      EXECUTE format('DROP TABLE %s', p.part);
+      dropped := true;
+    EXCEPTION WHEN lock_not_available THEN
+      dropped := false;
+    END;
+    PERFORM set_config('lock_timeout', wait_was, true);
+    RETURN NEXT;
+  END LOOP;
+END $$;
+
+
+--
+-- Name: ensure_partitions(regclass, text, timestamp with time zone, timestamp with time zone, interval); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ensure_partitions(parent regclass, period text, since timestamp with time zone, upto timestamp with time zone, lock_wait interval DEFAULT '00:00:02'::interval) RETURNS SETOF text
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  k record;
+  dflt regclass := to_regclass(parent::text || '_default');
+  lo timestamptz := date_trunc(period, since, 'UTC');
+  hi timestamptz;
+  lo_v text;
+  hi_v text;
+  part text;
+  locked boolean := false;
+  wait_was text := current_setting('lock_timeout');
+BEGIN
+  -- two workers' passes at once: the second waits, then finds the partitions made
+  PERFORM pg_advisory_xact_lock(hashtextextended('slotwatch.partitions:' || parent::text, 0));
+  SELECT * INTO k FROM partition_key(parent);
+  IF period NOT IN ('week', 'month') THEN
+    RAISE EXCEPTION 'partition period must be week or month, not %', period;
+  END IF;
+  WHILE lo <= upto LOOP
+    hi := ((lo AT TIME ZONE 'UTC') + ('1 ' || period)::interval) AT TIME ZONE 'UTC';
+    part := parent::text || '_p' || to_char(lo AT TIME ZONE 'UTC', 'YYYYMMDD');
+    IF to_regclass(part) IS NULL AND NOT locked THEN
+      BEGIN
+        PERFORM set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', parent);
+        PERFORM set_config('lock_timeout', wait_was, true);
+        locked := true;
+      EXCEPTION WHEN lock_not_available THEN
+        PERFORM set_config('lock_timeout', wait_was, true);
+        RETURN;
+      END;
+    END IF;
+    IF to_regclass(part) IS NULL THEN
+      lo_v := CASE WHEN k.is_uuid THEN uuid_time_floor(lo)::text ELSE lo::text END;
+      hi_v := CASE WHEN k.is_uuid THEN uuid_time_floor(hi)::text ELSE hi::text END;
+      EXECUTE format('CREATE TABLE %I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part, parent);
+      IF dflt IS NOT NULL THEN
+        -- straight from the partition: the rows move, so the parent's counting triggers must not see them
+        EXECUTE format('WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) INSERT INTO %I SELECT * FROM moved',
+                       dflt, k.col, lo_v, k.col, hi_v, part);
+      END IF;
+      IF to_regprocedure(parent::text || '_partition_created(regclass)') IS NOT NULL THEN
+        EXECUTE format('SELECT %I(%L::regclass)', parent::text || '_partition_created', part);
+      END IF;
+      EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', parent, part, lo_v, hi_v);
+      RETURN NEXT part;
+    END IF;
+    lo := hi;
+  END LOOP;
+END $$;
+
+
+--
 -- Name: latency_series(text, interval); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -209,6 +305,36 @@ CREATE FUNCTION public.latency_series(name text, took interval) RETURNS TABLE(me
          1::float8, false
   UNION ALL SELECT name || '_sum', '{}'::jsonb, extract(epoch FROM took)::float8, false
   UNION ALL SELECT name || '_count', '{}'::jsonb, 1::float8, false
+$$;
+
+
+--
+-- Name: partition_key(regclass); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.partition_key(parent regclass, OUT col text, OUT is_uuid boolean) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT a.attname::text, a.atttypid = 'uuid'::regtype
+    FROM pg_partitioned_table p JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+   WHERE p.partrelid = parent
+$$;
+
+
+--
+-- Name: partitions_of(regclass); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.partitions_of(parent regclass) RETURNS TABLE(part regclass, upper_bound timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT c.oid::regclass,
+         CASE WHEN (partition_key(parent)).is_uuid THEN uuid_time(b::uuid) ELSE b::timestamptz END
+    FROM pg_inherits i
+    JOIN pg_class c ON c.oid = i.inhrelid,
+         LATERAL (SELECT substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \(''([^'']*)''\)') AS b) x
+   WHERE i.inhparent = parent AND b IS NOT NULL
+   ORDER BY 2
 $$;
 
 
@@ -431,6 +557,36 @@ END $$;
 
 
 --
+-- Name: user_alerts_partition_created(regclass); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.user_alerts_partition_created(part regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  EXECUTE format('CREATE UNIQUE INDEX %I ON %s (slot_id, user_id, release_id) NULLS NOT DISTINCT',
+                 replace(part::text, '"', '') || '_slot_user_release_key', part);
+END $$;
+
+
+--
+-- Name: user_alerts_partition_dropping(regclass); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.user_alerts_partition_dropping(part regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  EXECUTE format(
+    'INSERT INTO metric_count_changes (metric, labels, value)
+     SELECT s.metric, s.labels, -sum(g.n * s.value)
+       FROM (SELECT status, channel, count(*)::float8 AS n FROM %s GROUP BY 1, 2) g,
+            user_alert_series(g.status, g.channel, NULL, NULL, NULL) s
+      WHERE s.gauge GROUP BY 1, 2', part);
+END $$;
+
+
+--
 -- Name: user_preferences_cover_deleted(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -562,6 +718,28 @@ END $$;
 
 
 --
+-- Name: uuid_time(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.uuid_time(u uuid) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  SELECT to_timestamp(('x' || left(replace(u::text, '-', ''), 12))::bit(48)::bigint / 1000.0)
+$$;
+
+
+--
+-- Name: uuid_time_floor(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.uuid_time_floor(t timestamp with time zone) RETURNS uuid
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  SELECT (lpad(to_hex(greatest(0, floor(extract(epoch FROM t) * 1000))::bigint), 12, '0') || repeat('0', 20))::uuid
+$$;
+
+
+--
 -- Name: uuid_time_ordered(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -686,6 +864,26 @@ CREATE TABLE public.appointment_events (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT appointment_events_actor CHECK ((actor = ANY (ARRAY['user'::text, 'operator'::text, 'admin'::text, 'system'::text]))),
     CONSTRAINT appointment_events_type_format CHECK ((event_type ~ '^[A-Z][A-Z_]{1,40}$'::text))
+)
+PARTITION BY RANGE (created_at);
+
+
+--
+-- Name: appointment_events_default; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.appointment_events_default (
+    id bigint NOT NULL,
+    appointment_id uuid NOT NULL,
+    event_type text NOT NULL,
+    from_status public.appointment_status,
+    to_status public.appointment_status,
+    actor_user_id uuid,
+    actor text DEFAULT 'system'::text NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT appointment_events_actor CHECK ((actor = ANY (ARRAY['user'::text, 'operator'::text, 'admin'::text, 'system'::text]))),
+    CONSTRAINT appointment_events_type_format CHECK ((event_type ~ '^[A-Z][A-Z_]{1,40}$'::text))
 );
 
 
@@ -731,6 +929,26 @@ CREATE TABLE public.appointments (
 --
 
 CREATE TABLE public.audit_logs (
+    id bigint NOT NULL,
+    user_id uuid,
+    action text NOT NULL,
+    entity_type text,
+    entity_id text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    ip inet,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT audit_logs_action_format CHECK ((action ~ '^[a-z][a-z0-9_.:-]{1,80}$'::text)),
+    CONSTRAINT audit_logs_entity_id_length CHECK ((length(entity_id) <= 100)),
+    CONSTRAINT audit_logs_entity_type_length CHECK ((length(entity_type) <= 50))
+)
+PARTITION BY RANGE (created_at);
+
+
+--
+-- Name: audit_logs_default; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.audit_logs_default (
     id bigint NOT NULL,
     user_id uuid,
     action text NOT NULL,
@@ -1087,6 +1305,38 @@ CREATE TABLE public.user_alerts (
     CONSTRAINT user_alerts_distance CHECK ((distance_m >= (0)::double precision)),
     CONSTRAINT user_alerts_sent_at CHECK (((NOT sent) OR (sent_at IS NOT NULL))),
     CONSTRAINT user_alerts_sent_matches_status CHECK ((sent = (status = 'SENT'::public.alert_status)))
+)
+PARTITION BY RANGE (id);
+
+
+--
+-- Name: user_alerts_default; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.user_alerts_default (
+    id uuid DEFAULT public.uuid_time_ordered() NOT NULL,
+    user_id uuid NOT NULL,
+    slot_id uuid NOT NULL,
+    preference_id uuid,
+    distance_m double precision,
+    sent boolean DEFAULT false NOT NULL,
+    status public.alert_status DEFAULT 'PENDING'::public.alert_status NOT NULL,
+    channel public.notification_method,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_error text,
+    provider_message_id text,
+    lease_until timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    enqueued_at timestamp with time zone,
+    priority public.appointment_priority DEFAULT 'NORMAL'::public.appointment_priority NOT NULL,
+    message_id uuid,
+    release_id bigint,
+    CONSTRAINT user_alerts_attempts CHECK ((attempts >= 0)),
+    CONSTRAINT user_alerts_distance CHECK ((distance_m >= (0)::double precision)),
+    CONSTRAINT user_alerts_sent_at CHECK (((NOT sent) OR (sent_at IS NOT NULL))),
+    CONSTRAINT user_alerts_sent_matches_status CHECK ((sent = (status = 'SENT'::public.alert_status)))
 );
 
 
@@ -1155,6 +1405,27 @@ CREATE TABLE public.users (
 
 
 --
+-- Name: appointment_events_default; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appointment_events ATTACH PARTITION public.appointment_events_default DEFAULT;
+
+
+--
+-- Name: audit_logs_default; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_logs ATTACH PARTITION public.audit_logs_default DEFAULT;
+
+
+--
+-- Name: user_alerts_default; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_alerts ATTACH PARTITION public.user_alerts_default DEFAULT;
+
+
+--
 -- Name: pgmigrations id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1190,7 +1461,15 @@ ALTER TABLE ONLY public.alert_messages
 --
 
 ALTER TABLE ONLY public.appointment_events
-    ADD CONSTRAINT appointment_events_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT appointment_events_pkey PRIMARY KEY (id, created_at);
+
+
+--
+-- Name: appointment_events_default appointment_events_default_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appointment_events_default
+    ADD CONSTRAINT appointment_events_default_pkey PRIMARY KEY (id, created_at);
 
 
 --
@@ -1222,7 +1501,15 @@ ALTER TABLE ONLY public.appointments
 --
 
 ALTER TABLE ONLY public.audit_logs
-    ADD CONSTRAINT audit_logs_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT audit_logs_pkey PRIMARY KEY (id, created_at);
+
+
+--
+-- Name: audit_logs_default audit_logs_default_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_logs_default
+    ADD CONSTRAINT audit_logs_default_pkey PRIMARY KEY (id, created_at);
 
 
 --
@@ -1386,11 +1673,11 @@ ALTER TABLE ONLY public.user_alerts
 
 
 --
--- Name: user_alerts user_alerts_slot_user_release_key; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: user_alerts_default user_alerts_default_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.user_alerts
-    ADD CONSTRAINT user_alerts_slot_user_release_key UNIQUE NULLS NOT DISTINCT (slot_id, user_id, release_id);
+ALTER TABLE ONLY public.user_alerts_default
+    ADD CONSTRAINT user_alerts_default_pkey PRIMARY KEY (id);
 
 
 --
@@ -1464,7 +1751,14 @@ CREATE INDEX alert_messages_user ON public.alert_messages USING btree (user_id, 
 -- Name: appointment_events_appointment; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX appointment_events_appointment ON public.appointment_events USING btree (appointment_id, id);
+CREATE INDEX appointment_events_appointment ON ONLY public.appointment_events USING btree (appointment_id, id);
+
+
+--
+-- Name: appointment_events_default_appointment_id_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX appointment_events_default_appointment_id_id_idx ON public.appointment_events_default USING btree (appointment_id, id);
 
 
 --
@@ -1506,28 +1800,56 @@ CREATE INDEX appointments_user ON public.appointments USING btree (user_id, crea
 -- Name: audit_logs_action; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX audit_logs_action ON public.audit_logs USING btree (action, created_at DESC);
+CREATE INDEX audit_logs_action ON ONLY public.audit_logs USING btree (action, created_at DESC);
 
 
 --
 -- Name: audit_logs_created; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX audit_logs_created ON public.audit_logs USING btree (created_at DESC);
+CREATE INDEX audit_logs_created ON ONLY public.audit_logs USING btree (created_at DESC);
+
+
+--
+-- Name: audit_logs_default_action_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_logs_default_action_created_at_idx ON public.audit_logs_default USING btree (action, created_at DESC);
+
+
+--
+-- Name: audit_logs_default_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_logs_default_created_at_idx ON public.audit_logs_default USING btree (created_at DESC);
 
 
 --
 -- Name: audit_logs_entity; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX audit_logs_entity ON public.audit_logs USING btree (entity_type, entity_id);
+CREATE INDEX audit_logs_entity ON ONLY public.audit_logs USING btree (entity_type, entity_id);
+
+
+--
+-- Name: audit_logs_default_entity_type_entity_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_logs_default_entity_type_entity_id_idx ON public.audit_logs_default USING btree (entity_type, entity_id);
 
 
 --
 -- Name: audit_logs_user; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX audit_logs_user ON public.audit_logs USING btree (user_id, created_at DESC);
+CREATE INDEX audit_logs_user ON ONLY public.audit_logs USING btree (user_id, created_at DESC);
+
+
+--
+-- Name: audit_logs_default_user_id_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_logs_default_user_id_created_at_idx ON public.audit_logs_default USING btree (user_id, created_at DESC);
 
 
 --
@@ -1608,24 +1930,52 @@ CREATE INDEX time_slots_start ON public.time_slots USING btree (start_time);
 
 
 --
--- Name: user_alerts_message; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX user_alerts_message ON public.user_alerts USING btree (message_id) WHERE (message_id IS NOT NULL);
-
-
---
 -- Name: user_alerts_unfinished; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX user_alerts_unfinished ON public.user_alerts USING btree (created_at) WHERE (status = ANY (ARRAY['PENDING'::public.alert_status, 'SENDING'::public.alert_status]));
+CREATE INDEX user_alerts_unfinished ON ONLY public.user_alerts USING btree (created_at) WHERE (status = ANY (ARRAY['PENDING'::public.alert_status, 'SENDING'::public.alert_status]));
+
+
+--
+-- Name: user_alerts_default_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX user_alerts_default_created_at_idx ON public.user_alerts_default USING btree (created_at) WHERE (status = ANY (ARRAY['PENDING'::public.alert_status, 'SENDING'::public.alert_status]));
+
+
+--
+-- Name: user_alerts_message; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX user_alerts_message ON ONLY public.user_alerts USING btree (message_id) WHERE (message_id IS NOT NULL);
+
+
+--
+-- Name: user_alerts_default_message_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX user_alerts_default_message_id_idx ON public.user_alerts_default USING btree (message_id) WHERE (message_id IS NOT NULL);
+
+
+--
+-- Name: user_alerts_default_slot_user_release_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX user_alerts_default_slot_user_release_key ON public.user_alerts_default USING btree (slot_id, user_id, release_id) NULLS NOT DISTINCT;
 
 
 --
 -- Name: user_alerts_user; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX user_alerts_user ON public.user_alerts USING btree (user_id, id);
+CREATE INDEX user_alerts_user ON ONLY public.user_alerts USING btree (user_id, id);
+
+
+--
+-- Name: user_alerts_default_user_id_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX user_alerts_default_user_id_id_idx ON public.user_alerts_default USING btree (user_id, id);
 
 
 --
@@ -1654,6 +2004,83 @@ CREATE UNIQUE INDEX users_email_lower_key ON public.users USING btree (lower(ema
 --
 
 CREATE INDEX watch_coverage_match ON public.watch_coverage USING btree (center_id, test_type, latest_date) INCLUDE (earliest_date, preference_id, user_id, distance_m, notification_method, user_priority);
+
+
+--
+-- Name: appointment_events_default_appointment_id_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.appointment_events_appointment ATTACH PARTITION public.appointment_events_default_appointment_id_id_idx;
+
+
+--
+-- Name: appointment_events_default_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.appointment_events_pkey ATTACH PARTITION public.appointment_events_default_pkey;
+
+
+--
+-- Name: audit_logs_default_action_created_at_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.audit_logs_action ATTACH PARTITION public.audit_logs_default_action_created_at_idx;
+
+
+--
+-- Name: audit_logs_default_created_at_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.audit_logs_created ATTACH PARTITION public.audit_logs_default_created_at_idx;
+
+
+--
+-- Name: audit_logs_default_entity_type_entity_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.audit_logs_entity ATTACH PARTITION public.audit_logs_default_entity_type_entity_id_idx;
+
+
+--
+-- Name: audit_logs_default_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.audit_logs_pkey ATTACH PARTITION public.audit_logs_default_pkey;
+
+
+--
+-- Name: audit_logs_default_user_id_created_at_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.audit_logs_user ATTACH PARTITION public.audit_logs_default_user_id_created_at_idx;
+
+
+--
+-- Name: user_alerts_default_created_at_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.user_alerts_unfinished ATTACH PARTITION public.user_alerts_default_created_at_idx;
+
+
+--
+-- Name: user_alerts_default_message_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.user_alerts_message ATTACH PARTITION public.user_alerts_default_message_id_idx;
+
+
+--
+-- Name: user_alerts_default_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.user_alerts_pkey ATTACH PARTITION public.user_alerts_default_pkey;
+
+
+--
+-- Name: user_alerts_default_user_id_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.user_alerts_user ATTACH PARTITION public.user_alerts_default_user_id_id_idx;
 
 
 --
@@ -1886,7 +2313,7 @@ ALTER TABLE ONLY public.alert_messages
 -- Name: appointment_events appointment_events_actor_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.appointment_events
+ALTER TABLE public.appointment_events
     ADD CONSTRAINT appointment_events_actor_user_id_fkey FOREIGN KEY (actor_user_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 
@@ -1894,7 +2321,7 @@ ALTER TABLE ONLY public.appointment_events
 -- Name: appointment_events appointment_events_appointment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.appointment_events
+ALTER TABLE public.appointment_events
     ADD CONSTRAINT appointment_events_appointment_id_fkey FOREIGN KEY (appointment_id) REFERENCES public.appointments(id) ON DELETE CASCADE;
 
 
@@ -1918,7 +2345,7 @@ ALTER TABLE ONLY public.appointments
 -- Name: audit_logs audit_logs_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.audit_logs
+ALTER TABLE public.audit_logs
     ADD CONSTRAINT audit_logs_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 
@@ -1990,7 +2417,7 @@ ALTER TABLE ONLY public.time_slots
 -- Name: user_alerts user_alerts_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.user_alerts
+ALTER TABLE public.user_alerts
     ADD CONSTRAINT user_alerts_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.alert_messages(id) ON DELETE SET NULL;
 
 
@@ -1998,7 +2425,7 @@ ALTER TABLE ONLY public.user_alerts
 -- Name: user_alerts user_alerts_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.user_alerts
+ALTER TABLE public.user_alerts
     ADD CONSTRAINT user_alerts_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 

@@ -71,7 +71,10 @@ export async function spendToken(db: Queryable, token: string, purpose: TokenPur
 }
 
 /** Deletes tokens that expired more than `days` ago (a spent or expired link is still named as such until then). */
-export async function deleteStaleTokens(db: Queryable, days = 7): Promise<number> {
-  const { rowCount } = await db.query(`DELETE FROM account_tokens WHERE expires_at < now() - make_interval(days => $1::int)`, [days]);
+export async function deleteStaleTokens(db: Queryable, days = 7, limit = 5000): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM account_tokens WHERE id = ANY (ARRAY(SELECT id FROM account_tokens WHERE expires_at < now() - make_interval(days => $1::int) LIMIT $2::int))`,
+    [days, limit],
+  );
   return rowCount ?? 0;
 }

@@ -71,10 +71,11 @@ export async function revokeOtherSessions(db: Queryable, userId: string, keepTok
 }
 
 /** Deletes sessions that expired or were revoked more than `days` ago. */
-export async function deleteStaleSessions(db: Queryable, days = 7): Promise<number> {
+export async function deleteStaleSessions(db: Queryable, days = 7, limit = 5000): Promise<number> {
   const { rowCount } = await db.query(
-    `DELETE FROM sessions WHERE coalesce(revoked_at, expires_at) < now() - make_interval(days => $1::int)`,
-    [days],
+    `DELETE FROM sessions WHERE id = ANY (ARRAY(
+       SELECT id FROM sessions WHERE coalesce(revoked_at, expires_at) < now() - make_interval(days => $1::int) LIMIT $2::int))`,
+    [days, limit],
   );
   return rowCount ?? 0;
 }

@@ -303,3 +303,19 @@ export async function messagesOfUser(db: Queryable, userId: string): Promise<Mes
     sentAt: r.sent_at?.toISOString() ?? null,
   }));
 }
+
+/**
+ * Deletes up to `limit` finished messages created before `cutoff` that no alert points at
+ * any more (their alerts' partition was dropped, or they were skipped).
+ */
+export async function deleteOldMessages(db: Queryable, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM alert_messages WHERE id = ANY (ARRAY(
+       SELECT m.id FROM alert_messages m
+        WHERE m.created_at < $1::timestamptz AND m.status NOT IN ('PENDING', 'SENDING')
+          AND NOT EXISTS (SELECT FROM user_alerts a WHERE a.message_id = m.id)
+        LIMIT $2::int))`,
+    [cutoff, limit],
+  );
+  return rowCount ?? 0;
+}

@@ -80,13 +80,28 @@ SELECT user_id, slot_id, release_id, preference_id, distance_m, notification_met
       AND (x.release_id IS NOT DISTINCT FROM m.release_id
            OR x.created_at > now() - make_interval(mins => ${settingSql('realert_after_minutes', String(REALERT_AFTER_MINUTES_DEFAULT))}::int)))
  ORDER BY slot_id, user_id
-ON CONFLICT (slot_id, user_id, release_id) DO NOTHING
+-- the key is unique per partition (user_alerts is partitioned by id, and a unique constraint
+-- of the whole table would have to hold the id): no target, so the partition's own unique
+-- index is the arbiter; SLOT_LOCKS_SQL keeps one key out of two partitions
+ON CONFLICT DO NOTHING
 -- the tier comes with the watch, so no users row is read per alert
 RETURNING id, slot_id, user_id, priority::text AS priority, channel::text AS channel`;
 
-/** Inserts the alerts that the given (still AVAILABLE) slots owe; returns only those newly written. */
+/**
+ * The matcher's lock on each slot it writes alerts for, until its transaction ends, taken
+ * in one order so that two batches cannot deadlock on them. The dedupe key is unique only
+ * within a partition of user_alerts: two batches writing one slot's alerts either side of a
+ * week's boundary would land in two partitions and both succeed. With the lock the second
+ * batch's INSERT starts after the first committed, and its NOT EXISTS sees those alerts.
+ * Transaction-scoped, so it also holds behind a transaction-pooling PgBouncer.
+ */
+export const SLOT_LOCKS_SQL = `SELECT pg_advisory_xact_lock(k)
+  FROM (SELECT DISTINCT hashtextextended('slotwatch.alert-slot:' || s::text, 0) AS k FROM unnest($1::uuid[]) s ORDER BY 1) keys`;
+
+/** Inserts the alerts that the given (still AVAILABLE) slots owe; returns only those newly written. Call it in a transaction. */
 export async function insertAlertsForSlots(db: Queryable, slotIds: string[]): Promise<NewAlert[]> {
   if (!slotIds.length) return [];
+  await db.query(SLOT_LOCKS_SQL, [slotIds]);
   const { rows } = await db.query<{ id: string; slot_id: string; user_id: string; priority: PriorityTier; channel: Channel }>(INSERT_ALERTS_SQL, [slotIds]);
   return rows.map((r) => ({ id: r.id, slotId: r.slot_id, userId: r.user_id, priority: r.priority, channel: r.channel }));
 }
@@ -424,4 +439,18 @@ export async function deleteAlertsOf(tx: Queryable, userId: string): Promise<{ a
   // the alerts first: each points at its message
   const { rowCount } = await tx.query(`DELETE FROM user_alerts WHERE user_id = $1::uuid`, [userId]);
   return { alerts: rowCount ?? 0, messages: await deleteUserMessages(tx, userId) };
+}
+
+/**
+ * Deletes up to `limit` alerts of the default partition created before `cutoff` (ids no
+ * weekly partition covers: written before ids were time-ordered, or given explicitly),
+ * through the table so that the counting triggers see them go. Old weeks go whole, by
+ * dropping their partitions (src/jobs/retention.ts).
+ */
+export async function deleteUnpartitionedAlertsBefore(db: Queryable, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM user_alerts WHERE id = ANY (ARRAY(SELECT id FROM user_alerts_default WHERE created_at < $1::timestamptz LIMIT $2::int))`,
+    [cutoff, limit],
+  );
+  return rowCount ?? 0;
 }

@@ -25,8 +25,12 @@ export async function storeAnswer(db: Queryable, userId: string, key: string, an
 }
 
 /** Deletes keys older than `hours`. */
-export async function deleteOldAnswers(db: Queryable, hours = 24): Promise<number> {
-  const { rowCount } = await db.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1::int)`, [hours]);
+export async function deleteOldAnswers(db: Queryable, hours = 24, limit = 5000): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+       SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1::int) LIMIT $2::int)`,
+    [hours, limit],
+  );
   return rowCount ?? 0;
 }
 

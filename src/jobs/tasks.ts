@@ -13,6 +13,7 @@ import { deleteOldAnswers } from '../booking/idempotency.js';
 import { HttpSlotFeed } from '../slots/feeds/http-feed.js';
 import { pollFeed } from '../slots/feeds/poll.js';
 import { foldMetricCounts } from '../metrics/counts.js';
+import { inBatches, runRetention } from './retention.js';
 import type { MaintenanceTask } from './task.js';
 
 /** Matches released slots every release_poll_seconds (setting) and whenever 'slot_released' is notified. */
@@ -80,11 +81,27 @@ export const cleanupTask: MaintenanceTask = {
   name: 'cleanup-sessions-keys',
   everyMs: () => 3_600_000,
   async run(deps) {
-    const sessions = await deleteStaleSessions(deps.pool, 7);
-    const links = await deleteStaleTokens(deps.pool, 7);
-    const keys = await deleteOldAnswers(deps.pool, 24);
+    // in batches (inBatches): each DELETE a short transaction, however much built up
+    const sessions = await inBatches((limit) => deleteStaleSessions(deps.pool, 7, limit));
+    const links = await inBatches((limit) => deleteStaleTokens(deps.pool, 7, limit));
+    const keys = await inBatches((limit) => deleteOldAnswers(deps.pool, 24, limit));
     if (sessions || links || keys) deps.log.info({ sessions, links, keys }, 'stale sessions, emailed links and idempotency keys deleted');
     return { sessions, links, keys };
+  },
+};
+
+/**
+ * Hourly: makes the coming weeks' and months' partitions, drops those older than their
+ * retention setting, and deletes other tables' old rows in batches (src/jobs/retention.ts).
+ */
+export const retentionTask: MaintenanceTask = {
+  name: 'retention',
+  everyMs: () => 3_600_000,
+  async run(deps) {
+    const result = await runRetention(deps.pool, await deps.settings.all());
+    if (result.created.length || result.dropped.length || result.kept.length || Object.values(result.deleted).some((n) => n))
+      deps.log.info(result, 'retention: partitions made and dropped, old rows deleted');
+    return result;
   },
 };
 
@@ -114,6 +131,7 @@ export const maintenanceTasks: MaintenanceTask[] = [
   deliveryChannelsTask,
   expireHoldsTask,
   cleanupTask,
+  retentionTask,
   pollReleasesTask,
   sweepPendingAlertsTask,
   pollFeedTask,

@@ -27,6 +27,20 @@ function setting<R extends { schema: z.ZodType }>(description: string, rule: R, 
 export const REALERT_AFTER_MINUTES_DEFAULT = 30;
 export const ALERT_DIGEST_SECONDS_DEFAULT = 60;
 export const ALERT_DAILY_CAP_DEFAULT = 20;
+/**
+ * How long rows that only grow are kept (src/jobs/retention.ts). Alerts are for acting on a
+ * slot within days; 90 days answers "was I told?". A booking's history and the audit log
+ * answer complaints, chargebacks and "who did this?" long after the test, so two years.
+ * A processed release is only the matcher's outbox row (its alerts keep their own copy of
+ * the id); a slot long past matters only while an appointment still points at it, and
+ * those are always kept.
+ */
+export const ALERT_RETENTION_DAYS_DEFAULT = 90;
+export const EVENT_RETENTION_DAYS_DEFAULT = 730;
+export const AUDIT_RETENTION_DAYS_DEFAULT = 730;
+export const RELEASE_RETENTION_DAYS_DEFAULT = 30;
+export const SLOT_RETENTION_DAYS_DEFAULT = 365;
+
 /** Default of the booking setting that SQL reads straight from system_config. */
 export const REHOLD_COOLDOWN_SECONDS_DEFAULT = 60;
 
@@ -59,6 +73,23 @@ export const SETTINGS = {
     'Minutes after an alert for a slot before the same learner is alerted again when that slot comes back',
     wholeNumber(0, 10_080),
     () => REALERT_AFTER_MINUTES_DEFAULT,
+  ),
+  alert_retention_days: setting(
+    'Days an alert (and the message that carried it) is kept; alerts go a week at a time, once the newest in their week is this old',
+    wholeNumber(7, 3650),
+    () => ALERT_RETENTION_DAYS_DEFAULT,
+  ),
+  event_retention_days: setting(
+    "Days a booking's history (appointment_events) is kept; it goes a month at a time",
+    wholeNumber(90, 3650),
+    () => EVENT_RETENTION_DAYS_DEFAULT,
+  ),
+  audit_retention_days: setting('Days the audit log is kept; it goes a month at a time', wholeNumber(90, 3650), () => AUDIT_RETENTION_DAYS_DEFAULT),
+  release_retention_days: setting('Days a processed slot release (the matching outbox) is kept', wholeNumber(1, 3650), () => RELEASE_RETENTION_DAYS_DEFAULT),
+  slot_retention_days: setting(
+    'Days after a slot started before it is deleted with its releases and alerts; slots an appointment refers to are kept',
+    wholeNumber(30, 3650),
+    () => SLOT_RETENTION_DAYS_DEFAULT,
   ),
   quiet_hours_default: setting(
     'Quiet hours {start, end} (HH:MM, Europe/London) for users who set none, or null',

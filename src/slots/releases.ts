@@ -53,3 +53,13 @@ export const RELEASE_REASON_SETTING = 'slotwatch.release_reason';
 export async function setReleaseReason(tx: Queryable, reason: string): Promise<void> {
   await tx.query(`SELECT set_config('${RELEASE_REASON_SETTING}', $1::text, true)`, [reason]);
 }
+
+/** Deletes up to `limit` releases processed before `cutoff`; an unprocessed one is never deleted. */
+export async function deleteProcessedReleases(db: Queryable, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM slot_releases WHERE id = ANY (ARRAY(
+       SELECT id FROM slot_releases WHERE processed_at < $1::timestamptz LIMIT $2::int))`,
+    [cutoff, limit],
+  );
+  return rowCount ?? 0;
+}

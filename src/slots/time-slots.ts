@@ -139,3 +139,19 @@ export function slotStatusCte(name: string, status: 'AVAILABLE' | 'HOLD' | 'BOOK
   const conditions = [o.when, `t.id = ${o.from}.slot_id`, o.onlyFrom ? `t.status = '${o.onlyFrom}'` : undefined].filter(Boolean);
   return `${name} AS (UPDATE time_slots t SET status = '${status}' FROM ${o.from} WHERE ${conditions.join(' AND ')})`;
 }
+
+/**
+ * Deletes up to `limit` slots that started before `cutoff` and that no appointment refers to
+ * (a booked or held slot stays with its booking: appointments restrict its deletion, and
+ * its history needs it). Their releases go by cascade and their alerts by trigger.
+ */
+export async function deletePastSlots(db: Queryable, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM time_slots WHERE id = ANY (ARRAY(
+       SELECT s.id FROM time_slots s
+        WHERE s.start_time < $1::timestamptz AND NOT EXISTS (SELECT FROM appointments a WHERE a.slot_id = s.id)
+        LIMIT $2::int))`,
+    [cutoff, limit],
+  );
+  return rowCount ?? 0;
+}
