@@ -1,7 +1,7 @@
 /** Accounts over HTTP: register, login, me, logout; tokens stored only as hashes; bad input refused. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSmtpReceiver } from '../../dev/smtp-receiver.js';
-import { hashPassword, verifyPassword } from '../../src/accounts/passwords.js';
+import { hashPassword, OWASP_SCRYPT, verifyPassword } from '../../src/accounts/passwords.js';
 import { useTestApp } from '../helpers/app.js';
 import { nextMail } from '../helpers/mailbox.js';
 
@@ -14,8 +14,11 @@ describe('accounts', () => {
     const email = `Learner.${Date.now()}@Example.com`;
     const reg = await t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { email, password: 'correct horse battery', firstName: ' Ann ' } });
     expect(reg.statusCode).toBe(202);
-    const { rows: made } = await t.ctx.pool.query(`SELECT id, email, role::text AS role, first_name FROM users WHERE email = $1`, [email]);
+    const { rows: made } = await t.ctx.pool.query(`SELECT id, email, role::text AS role, first_name, password_hash FROM users WHERE email = $1`, [email]);
     expect(made).toMatchObject([{ email, role: 'CLIENT', first_name: 'Ann' }]);
+    // the app's own lane hashes at OWASP's cost (most other files swap in cheap parameters: helpers/passwords.ts)
+    const [, log2N, r, p] = (made[0].password_hash as string).split('$');
+    expect({ log2N: Number(log2N), r: Number(r), p: Number(p) }).toEqual(OWASP_SCRYPT);
     const user = { id: made[0].id as string };
     await nextMail(smtp, email, /Confirm your email address/);
 

@@ -7,12 +7,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSmtpReceiver } from '../../dev/smtp-receiver.js';
-import { hashPassword } from '../../src/accounts/passwords.js';
 import { createSession } from '../../src/accounts/sessions.js';
 import { createUser } from '../../src/accounts/users.js';
 import { normaliseName } from '../../src/accounts/names.js';
 import { sessionCookieOf, useTestApp } from '../helpers/app.js';
 import { mailTo, nextMail, tokenIn } from '../helpers/mailbox.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 
 const smtp = await startSmtpReceiver();
 afterAll(() => smtp.close());
@@ -24,13 +24,14 @@ const t = useTestApp({
   REGISTER_LIMIT_PER_MINUTE_IP: 1000,
   ACCOUNT_EMAIL_LIMIT_PER_MINUTE_IP: 1000,
 });
+useCheapHashes(t);
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a brand new long secret';
 const unique = (tag: string) => `${tag}-${Math.random().toString(36).slice(2, 10)}@passwords.test`;
 
 async function account(o: { verified?: boolean } = {}) {
   const email = unique('user');
-  const user = await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT', verified: o.verified ?? true });
+  const user = await createUser(t.ctx.pool, { email, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT', verified: o.verified ?? true });
   return { ...user, email };
 }
 const login = (email: string, password: string) => t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } });

@@ -13,6 +13,7 @@ import { matchReleaseBatch } from '../../src/alerts/match.js';
 import { useTestApp } from '../helpers/app.js';
 import { insertCenter, insertSlot, insertUser, insertWatch } from '../helpers/factories.js';
 import { mailTo, nextMail, tokenIn } from '../helpers/mailbox.js';
+import { useCheapHashes } from '../helpers/passwords.js';
 
 const smtp = await startSmtpReceiver();
 afterAll(() => smtp.close());
@@ -23,6 +24,7 @@ const t = useTestApp({
   REGISTER_LIMIT_PER_MINUTE_IP: 1000,
   ACCOUNT_EMAIL_LIMIT_PER_MINUTE_IP: 1000,
 });
+useCheapHashes(t);
 const PASSWORD = 'correct horse battery';
 const unique = (tag: string) => `${tag}-${Math.random().toString(36).slice(2, 10)}@verify.test`;
 
@@ -189,6 +191,7 @@ describe('sign-up that tells nothing', () => {
 
 describe('rate limits', () => {
   const limited = useTestApp({ SMTP_URL: smtp.url, REGISTER_LIMIT_PER_MINUTE_IP: 2, ACCOUNT_EMAIL_LIMIT_PER_MINUTE: 2 });
+  useCheapHashes(limited);
 
   it('limits sign-ups per IP, and resends per address, with 429 and Retry-After', async () => {
     const codes: number[] = [];

@@ -13,8 +13,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.js';
 import { futureSlots, invariantViolations } from '../booking/helpers.js';
+import { useCheapHashes } from '../helpers/passwords.js';
 
 const t = useTestApp({ HOLD_LIMIT_PER_MINUTE: 1_000_000, HOLD_LIMIT_PER_MINUTE_IP: 1_000_000, LOGIN_LIMIT_PER_MINUTE: 1_000_000, LOGIN_LIMIT_PER_MINUTE_IP: 1_000_000 });
+useCheapHashes(t);
 
 const FIELDS = [
   'email', 'password', 'firstName', 'lastName', 'name', 'postcode', 'latitude', 'longitude', 'fullName', 'serviceType',

@@ -8,16 +8,17 @@ import webpush from 'web-push';
 import { createECDH, randomBytes } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { recordHeartbeat } from '../../src/queues/heartbeat.js';
 import { resolveAsPublic, sessionCookieOf, useTestApp } from '../helpers/app.js';
 import { insertCenter, insertSlot } from '../helpers/factories.js';
 import { documented, type OpenApiDocument } from '../helpers/openapi.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 
 const vapid = webpush.generateVAPIDKeys();
 const METRICS_TOKEN = 'metrics-token-for-the-document-test';
 const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, METRICS_TOKEN, LOGIN_LIMIT_PER_MINUTE: 3 }, { lookupHost: resolveAsPublic });
+useCheapHashes(t);
 const PASSWORD = 'correct horse battery';
 const NOBODY = '00000000-0000-4000-8000-000000000000';
 let check: ReturnType<typeof documented>;
@@ -65,7 +66,7 @@ describe('answers match the document', () => {
     await answer('POST /api/me/sessions/revoke-all', { url: '/api/me/sessions/revoke-all', headers: as(other.token) }, 204);
     await answer('POST /api/me/sessions/revoke-all', { url: '/api/me/sessions/revoke-all', headers: as(other.token) }, 401);
 
-    const web = await createUser(t.ctx.pool, { email: `web-${email}`, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
+    const web = await createUser(t.ctx.pool, { email: `web-${email}`, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT' });
     const session = await answer('POST /api/web/session', { url: '/api/web/session', payload: { email: web.email, password: PASSWORD } }, 200);
     const cookie = sessionCookieOf(session);
     await answer('POST /api/me/watches', { url: '/api/me/watches', headers: { cookie }, payload: {} }, 403);
@@ -75,7 +76,7 @@ describe('answers match the document', () => {
 
   it('your data: export and delete', async () => {
     const email = `data-${randomBytes(4).toString('hex')}@openapi.test`;
-    await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT', firstName: 'Ada' });
+    await createUser(t.ctx.pool, { email, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT', firstName: 'Ada' });
     const token = (await answer('POST /api/auth/login', { url: '/api/auth/login', payload: { email, password: PASSWORD } }, 200)).json().token;
     await t.app.inject({ method: 'POST', url: '/api/me/watches', headers: as(token), payload: { location: { latitude: 52, longitude: 0 }, radiusMiles: 5, method: 'email', testTypes: ['practical'] } });
     await answer('GET /api/me/export', { url: '/api/me/export', headers: as(token) }, 200);

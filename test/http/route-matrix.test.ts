@@ -20,8 +20,6 @@ import { randomBytes } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/accounts/account-tokens.js';
-import { HashLane } from '../../src/accounts/hash-lane.js';
-import { hashPassword, type ScryptParams } from '../../src/accounts/passwords.js';
 import type { Role } from '../../src/accounts/roles.js';
 import { createSession } from '../../src/accounts/sessions.js';
 import { ADMIN_COOKIE, csrfTokenFor, CSRF_HEADER, SESSION_COOKIE } from '../../src/http/session.js';
@@ -29,6 +27,7 @@ import { futureSlots } from '../booking/helpers.js';
 import { resolveAsPublic, useTestApp } from '../helpers/app.js';
 import { insertSlot, insertUser, insertWatch } from '../helpers/factories.js';
 import { documented, documentPath, type OpenApiDocument } from '../helpers/openapi.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 import { CALLERS, MATRIX, newSubscription, type Caller, type Person, type Row, type World } from './route-matrix.js';
 
 const vapid = webpush.generateVAPIDKeys();
@@ -52,21 +51,18 @@ const t = useTestApp(
   },
   { lookupHost: resolveAsPublic },
 );
+// sign-ins and new passwords (sign-up, change): this test is about who may call what
+useCheapHashes(t);
 
 const PASSWORD = 'the matrix passphrase';
 let passwordHash: string;
 let hour = 0;
-// A hash names its own parameters, so cheap ones verify as any other; this test is about who
-// may call what, and the real cost (a second of CPU per hash on this machine) is the bench's concern.
-const CHEAP: ScryptParams = { log2N: 10, r: 8, p: 1 };
 let doc: OpenApiDocument;
 let expectDocumented: ReturnType<typeof documented>;
 beforeAll(async () => {
   doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as OpenApiDocument;
   expectDocumented = documented(doc);
-  passwordHash = await hashPassword(PASSWORD, CHEAP);
-  // new passwords (sign-up, change) too: the app's lane, with the same bound, hashing cheaply
-  t.app.hashLane = new HashLane(t.app.hashLane.concurrency, t.app.hashLane.queueLimit, (password) => hashPassword(password, CHEAP));
+  passwordHash = await cheapHash(PASSWORD);
 });
 
 async function person(role: Role, signedIn = true): Promise<Person> {

@@ -5,20 +5,21 @@
 import { Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { bullPrefix, QUEUES } from '../../src/queues/names.js';
 import { useTestApp } from '../helpers/app.js';
 import { browserMissing, launchBrowser, screenshotPath } from '../helpers/browser.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 
 const t = useTestApp();
+useCheapHashes(t);
 const PASSWORD = 'correct horse battery';
 let base = '';
 let browser: Browser | undefined;
 let deliveries: Queue;
 
 beforeAll(async () => {
-  const hash = await hashPassword(PASSWORD);
+  const hash = await cheapHash(PASSWORD);
   await createUser(t.ctx.pool, { email: 'admin@board.test', passwordHash: hash, role: 'ADMIN' });
   await createUser(t.ctx.pool, { email: 'learner@board.test', passwordHash: hash, role: 'CLIENT' });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });

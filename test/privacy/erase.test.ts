@@ -9,16 +9,17 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import webpush from 'web-push';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { matchReleaseBatch } from '../../src/alerts/match.js';
 import { recordAudit } from '../../src/audit/audit.js';
 import type { Queryable } from '../../src/db/types.js';
 import { sessionCookieOf, useTestApp } from '../helpers/app.js';
 import { insertAppointment, insertCenter, insertSlot, insertWatch } from '../helpers/factories.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 
 const vapid = webpush.generateVAPIDKeys();
 const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_LOCAL_ENDPOINTS: true });
+useCheapHashes(t);
 const PASSWORD = 'a long and private passphrase';
 const days = (n: number) => new Date(Date.now() + n * 86_400_000);
 
@@ -69,7 +70,7 @@ describe('DELETE /api/me', () => {
   beforeAll(async () => {
     const pool = t.ctx.pool;
     centre = (await insertCenter(pool, { name: 'Erasure Centre', latitude: 51.2, longitude: -1.1, postcode: 'RG1 1AA' })).id;
-    const person = await createUser(pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT', firstName, lastName });
+    const person = await createUser(pool, { email, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT', firstName, lastName });
     personId = person.id;
     // two sign-ins: two sessions, each with the address it came from
     token = (await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: PASSWORD } })).json().token;
@@ -187,7 +188,7 @@ describe('DELETE /api/me', () => {
   });
 
   it('signs the pages out: the cookie is cleared', async () => {
-    const learner = await createUser(t.ctx.pool, { email: `cookie-${tag}@erasure-test.example`, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
+    const learner = await createUser(t.ctx.pool, { email: `cookie-${tag}@erasure-test.example`, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT' });
     const session = await t.app.inject({ method: 'POST', url: '/api/web/session', payload: { email: learner.email, password: PASSWORD } });
     const cookie = sessionCookieOf(session);
     const noCsrf = await t.app.inject({ method: 'DELETE', url: '/api/me', headers: { cookie }, payload: { password: PASSWORD } });

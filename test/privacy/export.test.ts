@@ -5,23 +5,24 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import webpush from 'web-push';
 import { describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { matchReleaseBatch } from '../../src/alerts/match.js';
 import { recordAudit } from '../../src/audit/audit.js';
 import { EXPORT_LIMIT_PER_MINUTE } from '../../src/http/api/privacy.js';
 import { resolveAsPublic, sessionCookieOf, useTestApp } from '../helpers/app.js';
 import { insertCenter, insertSlot } from '../helpers/factories.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 
 const vapid = webpush.generateVAPIDKeys();
 const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey }, { lookupHost: resolveAsPublic });
+useCheapHashes(t);
 const PASSWORD = 'a long and private passphrase';
 
 describe('GET /api/me/export', () => {
   it('gives the caller everything held about them as a JSON file, and nothing of anyone else', async () => {
     const pool = t.ctx.pool;
     const email = `export-${randomBytes(4).toString('hex')}@export-test.example`;
-    const me = await createUser(pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT', firstName: 'Ada', lastName: 'Lovelace' });
+    const me = await createUser(pool, { email, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT', firstName: 'Ada', lastName: 'Lovelace' });
     const login = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: PASSWORD } });
     const as = { authorization: `Bearer ${login.json().token}` };
     const other = await t.signedIn();

@@ -11,17 +11,18 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpReceiver } from '../../dev/smtp-receiver.js';
-import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { useTestApp } from '../helpers/app.js';
 import { browserMissing, launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { insertAppointment, insertCenter, insertSlot } from '../helpers/factories.js';
 import { linkIn, nextMail } from '../helpers/mailbox.js';
 import { alertText, eventually, expectAccessible, watchCsp } from './browser-kit.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 
 const smtp = await startSmtpReceiver();
 afterAll(() => smtp.close());
 const t = useTestApp({ LOGIN_LIMIT_PER_MINUTE: 1000, SMTP_URL: smtp.url, REGISTER_LIMIT_PER_MINUTE_IP: 1000, ACCOUNT_EMAIL_LIMIT_PER_MINUTE_IP: 1000 });
+useCheapHashes(t);
 const PASSWORD = 'correct horse battery';
 let base = '';
 let browser: Browser | undefined;
@@ -37,7 +38,7 @@ beforeAll(async () => {
   centres.garretts = (await insertCenter(t.ctx.pool, { name: 'Birmingham (Garretts Green)', postcode: 'B33 0SS', latitude: 52.4744, longitude: -1.7766 })).id;
   centres.kings = (await insertCenter(t.ctx.pool, { name: 'Birmingham (Kings Heath)', postcode: 'B14 6AG', latitude: 52.4306, longitude: -1.8935 })).id;
   centres.leeds = (await insertCenter(t.ctx.pool, { name: 'Leeds', postcode: 'LS1 1UR', latitude: 53.8008, longitude: -1.5491 })).id;
-  await createUser(t.ctx.pool, { email: 'known@pages.test', passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
+  await createUser(t.ctx.pool, { email: 'known@pages.test', passwordHash: await cheapHash(PASSWORD), role: 'CLIENT' });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   if (!browserMissing) browser = await launchBrowser();
 });
@@ -77,7 +78,7 @@ function onTestServer(link: string): string {
 
 async function newLearner(): Promise<string> {
   const email = `learner-${Math.random().toString(36).slice(2, 10)}@pages.test`;
-  await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
+  await createUser(t.ctx.pool, { email, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT' });
   return email;
 }
 
@@ -374,7 +375,7 @@ describe.skipIf(browserMissing)(`learner pages in Chromium${browserMissing ? ` (
 
   it('My account: downloads the data, and deletes the account only with the password and the box ticked', async () => {
     const email = `account-${Math.random().toString(36).slice(2, 10)}@pages.test`;
-    const user = await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT', firstName: 'Ada', lastName: 'Lovelace' });
+    const user = await createUser(t.ctx.pool, { email, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT', firstName: 'Ada', lastName: 'Lovelace' });
     const slot = await insertSlot(t.ctx.pool, { centerId: centres.kings!, start: days(13, 9), status: 'HOLD' });
     await insertAppointment(t.ctx.pool, { userId: user.id, slotId: slot.id });
     const { context, page, csp } = await signedInPage(email);

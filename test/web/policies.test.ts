@@ -7,14 +7,15 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { useTestApp } from '../helpers/app.js';
 import { browserMissing, launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { insertUser, insertWatch } from '../helpers/factories.js';
 import { watchCsp } from './browser-kit.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 
 const t = useTestApp({ LOGIN_LIMIT_PER_MINUTE: 1000 });
+useCheapHashes(t);
 const PASSWORD = 'correct horse battery';
 let base = '';
 let browser: Browser | undefined;
@@ -52,7 +53,7 @@ describe.skipIf(browserMissing)('pages under their policies', () => {
   });
 
   it('the admin signs in and the queue board draws its queues', async () => {
-    await createUser(t.ctx.pool, { email: 'admin@policies.test', passwordHash: await hashPassword(PASSWORD), role: 'ADMIN' });
+    await createUser(t.ctx.pool, { email: 'admin@policies.test', passwordHash: await cheapHash(PASSWORD), role: 'ADMIN' });
     const { context, page, csp } = await newPage();
     await page.goto(`${base}/admin/login`);
     await page.getByLabel('Email').fill('admin@policies.test');

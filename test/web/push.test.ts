@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import webpush from 'web-push';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/accounts/passwords.js';
 import { projectRoot } from '../../src/paths.js';
 import { createUser } from '../../src/accounts/users.js';
 import { useTestApp } from '../helpers/app.js';
@@ -21,10 +20,12 @@ import { browserMissing, launchBrowser, screenshotPath } from '../helpers/browse
 import { insertCenter, insertSlot } from '../helpers/factories.js';
 import { startPushReceiver, type PushReceiver } from '../../dev/push-receiver.js';
 import { eventually, expectAccessible, watchCsp } from './browser-kit.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 
 const BROWSER_SCRIPTS = join(projectRoot, 'test', 'web', 'browser');
 const vapid = webpush.generateVAPIDKeys();
 const t = useTestApp({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOW_LOCAL_ENDPOINTS: true, LOGIN_LIMIT_PER_MINUTE: 1000 });
+useCheapHashes(t);
 const PASSWORD = 'correct horse battery';
 let base = '';
 let browser: Browser | undefined;
@@ -44,7 +45,7 @@ afterAll(async () => {
 /** A new learner signed in on /watches, notifications allowed for the site. */
 async function learnerOnWatches(init?: (page: Page) => Promise<void>): Promise<{ context: BrowserContext; page: Page; userId: string; csp: string[] }> {
   const email = `push-${Math.random().toString(36).slice(2, 10)}@pages.test`;
-  const user = await createUser(t.ctx.pool, { email, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
+  const user = await createUser(t.ctx.pool, { email, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT' });
   const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
   const csp = watchCsp(context);
   await context.grantPermissions(['notifications'], { origin: base });

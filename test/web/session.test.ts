@@ -4,14 +4,15 @@
  * security headers scoped to the pages, and sign-in redirects that stay on this site.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { csrfTokenFor } from '../../src/http/session.js';
 import { useTestApp } from '../helpers/app.js';
 import { insertAppointment, insertCenter, insertSlot } from '../helpers/factories.js';
+import { cheapHash, useCheapHashes } from '../helpers/passwords.js';
 
 // many sign-ins by one account in a minute: the login limit is not what this file tests
 const t = useTestApp({ LOGIN_LIMIT_PER_MINUTE: 1000 });
+useCheapHashes(t);
 const PASSWORD = 'correct horse battery';
 const EMAIL = 'learner@session.test';
 
@@ -25,7 +26,7 @@ async function signIn(): Promise<{ cookie: string; token: string; setCookie: str
 }
 
 beforeAll(async () => {
-  await createUser(t.ctx.pool, { email: EMAIL, passwordHash: await hashPassword(PASSWORD), role: 'CLIENT' });
+  await createUser(t.ctx.pool, { email: EMAIL, passwordHash: await cheapHash(PASSWORD), role: 'CLIENT' });
 });
 
 describe('the session cookie', () => {
