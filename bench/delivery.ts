@@ -62,9 +62,9 @@ async function waitUntil(check: () => boolean | Promise<boolean>, what: string, 
 /** BullMQ's own rate on this Redis: `n` no-op jobs added in bulk, processed at our concurrency. */
 async function bullmqNoopRate(redisUrl: string, prefix: string, n: number, concurrency: number): Promise<number> {
   const connection = createRedis(redisUrl, 'worker');
-  const queue = new Queue('bench-noop', { connection, prefix: bullPrefix(prefix) });
+  const queue = new Queue('bench-noop', { connection, prefix: bullPrefix(prefix, 'bench-noop') });
   let done = 0;
-  const worker = new Worker('bench-noop', async () => undefined, { connection, prefix: bullPrefix(prefix), concurrency, autorun: false });
+  const worker = new Worker('bench-noop', async () => undefined, { connection, prefix: bullPrefix(prefix, 'bench-noop'), concurrency, autorun: false });
   worker.on('completed', () => done++);
   for (let i = 0; i < n; i += 1000) {
     await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ name: 'noop', data: { alertId: `${i + k}` }, opts: { removeOnComplete: true } })));

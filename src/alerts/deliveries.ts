@@ -1,7 +1,9 @@
 /**
- * The deliveries queues and their job contract. One queue per channel, so each gets
- * BullMQ's own rate limiter (a Worker's limiter caps its whole queue): a job over the
- * limit waits in its queue; none is dropped. Every job is one alert: name `send`, data
+ * The deliveries queues and their job contract. Queues per channel (DELIVERY_SHARDS of
+ * them, each with its own hash tag so that a Redis Cluster spreads them over its shards),
+ * so each gets BullMQ's own rate limiter (a Worker's limiter caps its whole queue): a job
+ * over the limit waits in its queue; none is dropped. A job's shard is a hash of its job id
+ * (shardIndex), so every hand-off of the same alert or digest finds the same queue. Every job is one alert: name `send`, data
  * `{ alertId }` and nothing else, jobId = the alert id, priority from the user's tier.
  * Matching hands each alert straight to the queue of its channel, so a message costs one
  * BullMQ job: the sender re-checks everything a separate routing step would (slot still
@@ -9,13 +11,11 @@
  */
 import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Queryable } from '../db/types.js';
-import { QUEUES } from '../queues/names.js';
+import { shardIndex } from '../queues/names.js';
 import type { Queues } from '../queues/queues.js';
 import { findStrandedAlerts, type AlertToDeliver, type StrandedQuery } from './state.js';
 import { markDigestsEnqueued, pendingDigests, strandedDigests } from './messages.js';
 import { markEnqueued, type Channel, type PriorityTier } from './store.js';
-
-export const CHANNEL_QUEUES: Record<Channel, string> = { email: QUEUES.deliveriesEmail, push: QUEUES.deliveriesPush };
 
 /** The name of every job on a channel queue. */
 export const SEND_JOB = 'send';
@@ -43,11 +43,17 @@ export function digestJobId(messageId: string): string {
 /** BullMQ priorities (1 is served first) for a user's tier: URGENT before VIP before NORMAL. */
 export const PRIORITY_BY_TIER: Record<PriorityTier, number> = { URGENT: 1, VIP: 2, NORMAL: 3 };
 
-export type ChannelQueues = Record<Channel, Queue>;
+/** Each channel's queues, in shard order. */
+export type ChannelQueues = Record<Channel, Queue[]>;
 
 /** The channel queues among a process's queues. */
-export function channelQueues(queues: Pick<Queues, 'deliveriesEmail' | 'deliveriesPush'>): ChannelQueues {
-  return { email: queues.deliveriesEmail, push: queues.deliveriesPush };
+export function channelQueues(queues: Pick<Queues, 'deliveries'>): ChannelQueues {
+  return queues.deliveries;
+}
+
+/** The queue of a channel's shards that holds the job `jobId`. */
+export function shardFor(shards: Queue[], jobId: string): Queue {
+  return shards[shardIndex(jobId, shards.length)]!;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -100,8 +106,8 @@ const FINISHED_STATES = new Set(['completed', 'failed']);
  * job that failed on infrastructure, or a completed job still kept) is removed first, or
  * its id would block the alert for good. Returns whether a job was added.
  */
-export async function handOff(queue: Queue, alertId: string, priority: number | undefined): Promise<boolean> {
-  return addUnlessLive(queue, SEND_JOB, { alertId } satisfies DeliverJobData, alertId, channelJobOptions(alertId, priority));
+export async function handOff(shards: Queue[], alertId: string, priority: number | undefined): Promise<boolean> {
+  return addUnlessLive(shardFor(shards, alertId), SEND_JOB, { alertId } satisfies DeliverJobData, alertId, channelJobOptions(alertId, priority));
 }
 
 /** Adds a job unless one with its id is live; a finished one under that id is replaced. */
@@ -117,10 +123,10 @@ async function addUnlessLive(queue: Queue, name: string, data: object, jobId: st
  * Queues a digest's job on a channel, delayed until it is due (the same rules as
  * handOff: a live job makes this a no-op). Returns whether a job was added.
  */
-export async function handOffDigest(queue: Queue, messageId: string, due: Date | null, priority: number | undefined): Promise<boolean> {
+export async function handOffDigest(shards: Queue[], messageId: string, due: Date | null, priority: number | undefined): Promise<boolean> {
   const delay = due ? Math.max(0, due.getTime() - Date.now()) : 0;
   const jobId = digestJobId(messageId);
-  return addUnlessLive(queue, DIGEST_JOB, { messageId } satisfies DigestJobData, jobId, { ...channelJobOptions(jobId, priority), delay });
+  return addUnlessLive(shardFor(shards, jobId), DIGEST_JOB, { messageId } satisfies DigestJobData, jobId, { ...channelJobOptions(jobId, priority), delay });
 }
 
 // a release near a city can owe thousands of alerts: hand them over in bounded pieces
@@ -136,11 +142,16 @@ export async function enqueueAlerts(queues: ChannelQueues, db: Queryable, alerts
   for (let i = 0; i < alerts.length; i += CHUNK) {
     const chunk = alerts.slice(i, i + CHUNK);
     for (const channel of ['push', 'email'] as const) {
+      const shards = queues[channel];
       const jobs = chunk.filter((a) => firstChannel(a.channel, pushConfigured) === channel);
-      if (!jobs.length) continue;
-      await queues[channel].addBulk(
-        jobs.map((a) => ({ name: SEND_JOB, data: { alertId: a.id } satisfies DeliverJobData, opts: channelJobOptions(a.id, PRIORITY_BY_TIER[a.priority]) })),
-      );
+      // one addBulk per shard: a cluster runs each within its queue's slot
+      for (let i = 0; i < shards.length; i++) {
+        const mine = jobs.filter((a) => shardIndex(a.id, shards.length) === i);
+        if (!mine.length) continue;
+        await shards[i]!.addBulk(
+          mine.map((a) => ({ name: SEND_JOB, data: { alertId: a.id } satisfies DeliverJobData, opts: channelJobOptions(a.id, PRIORITY_BY_TIER[a.priority]) })),
+        );
+      }
     }
     await markEnqueued(db, chunk.map((a) => a.id));
   }
@@ -179,7 +190,7 @@ export async function sweepDigests(queues: ChannelQueues, db: Queryable, o: Pick
   let added = 0;
   for (const { id } of stranded) {
     const jobId = digestJobId(id);
-    const states = await Promise.all([queues.email.getJobState(jobId), queues.push.getJobState(jobId)]);
+    const states = await Promise.all([shardFor(queues.email, jobId).getJobState(jobId), shardFor(queues.push, jobId).getJobState(jobId)]);
     if (states.some((state) => state !== 'unknown' && !FINISHED_STATES.has(state))) continue;
     if (await handOffDigest(queues.email, id, null, undefined)) added++;
   }

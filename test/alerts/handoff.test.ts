@@ -37,7 +37,7 @@ afterAll(async () => {
 async function deliveryJobs() {
   const jobs = await Promise.all(
     (['email', 'push'] as const).map(async (channel) =>
-      (await channels[channel].getJobs(['prioritized', 'waiting', 'delayed', 'active'])).map((j) => ({
+      (await channels[channel][0]!.getJobs(['prioritized', 'waiting', 'delayed', 'active'])).map((j) => ({
         id: j.id,
         queue: channel,
         name: j.name,
@@ -58,7 +58,7 @@ async function alertsByTier() {
 }
 
 const tier = { URGENT: 1, VIP: 2, NORMAL: 3 } as Record<string, number>;
-const obliterateAll = () => Promise.all(Object.values(channels).map((q) => q.obliterate({ force: true })));
+const obliterateAll = () => Promise.all(Object.values(channels).flat().map((q) => q.obliterate({ force: true })));
 
 describe('hand-off to the deliveries queues', () => {
   it('enqueues one job per new alert after the commit, on its channel, by tier, with ids only', async () => {
@@ -131,15 +131,15 @@ describe('hand-off to the deliveries queues', () => {
     // a job that failed for good on infrastructure (kept by BullMQ under the alert's id) is replaced, not left to block it
     const [first] = pending;
     await obliterateAll();
-    await channels.email.add(SEND_JOB, { alertId: first!.id }, { jobId: first!.id });
+    await channels.email[0]!.add(SEND_JOB, { alertId: first!.id }, { jobId: first!.id });
     const connection = ctx.redis.duplicate({ maxRetriesPerRequest: null });
-    const failing = new Worker(channels.email.name, () => Promise.reject(new UnrecoverableError('database away')), { connection, prefix: bullPrefix(queuePrefix) });
-    await expect.poll(() => channels.email.getJobState(first!.id)).toBe('failed');
+    const failing = new Worker(channels.email[0]!.name, () => Promise.reject(new UnrecoverableError('database away')), { connection, prefix: bullPrefix(queuePrefix, channels.email[0]!.name) });
+    await expect.poll(() => channels.email[0]!.getJobState(first!.id)).toBe('failed');
     await failing.close();
     connection.disconnect();
     await ctx.pool.query(`UPDATE user_alerts SET enqueued_at = now() - interval '2 hours'`);
     expect(await sweepPendingAlerts(channels, ctx.pool, { graceSeconds: 60, requeueSeconds: 3600, limit: 100 }, true)).toBe(pending.length);
-    expect(await channels.email.getJobState(first!.id)).toBe('prioritized');
+    expect(await channels.email[0]!.getJobState(first!.id)).toBe('prioritized');
 
     // a delivered one is never swept
     await ctx.pool.query(`UPDATE user_alerts SET status = 'SENT', sent = true, sent_at = now(), enqueued_at = now() - interval '2 hours'`);
