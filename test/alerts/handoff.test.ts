@@ -3,7 +3,7 @@
  * alert id, { alertId } only, priority by the user's tier), and the sweep that re-enqueues
  * alerts stranded by a worker killed between the alert commit and the enqueue.
  */
-import { UnrecoverableError, Worker, type Queue } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -11,7 +11,7 @@ import { log } from '../../src/log.js';
 import { drainReleases } from '../../src/alerts/match.js';
 import { channelQueues, enqueueAlerts, SEND_JOB, sweepPendingAlerts, type ChannelQueues } from '../../src/alerts/deliveries.js';
 import { bullPrefix } from '../../src/queues/names.js';
-import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
+import { allQueues, closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
 import { runFixture } from '../fixtures/child.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertCenter, insertSlot, insertUser, insertWatch } from '../helpers/factories.js';
@@ -29,7 +29,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   // the queue's keys are {prefix}:..., outside the ctx's key prefix: remove them here
-  for (const q of Object.values(queues) as Queue[]) await q.obliterate({ force: true });
+  for (const q of allQueues(queues)) await q.obliterate({ force: true });
   await closeQueues(queues);
 });
 

@@ -18,7 +18,7 @@ export interface OwnRedisCluster {
   /** Each node as `redis-cli --cluster create` set it up (roles change on failover; see killMaster). */
   nodes: { port: number; role: 'master' | 'replica' }[];
   /**
-   * SIGKILLs the index-th master still alive (in port order, default 0) and resolves once a
+   * SIGKILLs the index-th master still alive (in the order of `nodes`, default 0) and resolves once a
    * replica of it is master and every surviving node says `cluster_state:ok`.
    */
   killMaster(index?: number): Promise<{ port: number; promotedPort: number }>;
