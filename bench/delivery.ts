@@ -88,6 +88,9 @@ interface Burst {
   cpuMsPerMessage: { sender: number; receivers: number; redis: number; postgres: number };
 }
 
+/** Every seeded alert's user: the hand-off routes an alert to its user's queue shard. */
+const userOfAlert = new Map<string, string>();
+
 interface Seeded {
   alertIds: string[];
   /** push: subscription id per alert; email: recipient per alert */
@@ -136,6 +139,7 @@ async function seed(pool: pg.Pool, n: number, method: 'email' | 'push', tag: str
   } else {
     for (const r of rows) keyOf.set(r.alert_id, r.email);
   }
+  for (const r of rows) userOfAlert.set(r.alert_id, r.user_id);
   return { alertIds: rows.map((r) => r.alert_id), keyOf };
 }
 
@@ -200,7 +204,7 @@ export default async function main(args: string[]): Promise<void> {
     const cpuNow = async () => ({ sender: process.cpuUsage(), receivers: (await counts()).cpuMs, redisSeconds: await redisCpuSeconds(producerRedis) });
     /** One job per alert on its channel's deliveries queue, by the matcher's own hand-off. */
     const enqueue = (alertIds: string[], channel: 'email' | 'push') =>
-      enqueueAlerts(channelQueues(producer), pool, alertIds.map((id) => ({ id, priority: 'NORMAL' as const, channel })), true);
+      enqueueAlerts(channelQueues(producer), pool, alertIds.map((id) => ({ id, userId: userOfAlert.get(id)!, priority: 'NORMAL' as const, channel })), true);
     const results: Record<string, unknown> = {};
     // every message accepted, per alert key, across both phases: more than one is a duplicate
     const seen = new Map<string, number>();

@@ -2,8 +2,9 @@
  * The deliveries queues and their job contract. Queues per channel (DELIVERY_SHARDS of
  * them, each with its own hash tag so that a Redis Cluster spreads them over its shards),
  * so each gets BullMQ's own rate limiter (a Worker's limiter caps its whole queue): a job
- * over the limit waits in its queue; none is dropped. A job's shard is a hash of its job id
- * (shardIndex), so every hand-off of the same alert or digest finds the same queue. Every job is one alert: name `send`, data
+ * over the limit waits in its queue; none is dropped. A job's shard is a hash of its user's
+ * id (shardIndex): one learner's alerts and digest share a queue, and every hand-off of the
+ * same alert or digest finds the same queue (which is what keeps a second one a no-op). Every job is one alert: name `send`, data
  * `{ alertId }` and nothing else, jobId = the alert id, priority from the user's tier.
  * Matching hands each alert straight to the queue of its channel, so a message costs one
  * BullMQ job: the sender re-checks everything a separate routing step would (slot still
@@ -51,9 +52,18 @@ export function channelQueues(queues: Pick<Queues, 'deliveries'>): ChannelQueues
   return queues.deliveries;
 }
 
-/** The queue of a channel's shards that holds the job `jobId`. */
-export function shardFor(shards: Queue[], jobId: string): Queue {
-  return shards[shardIndex(jobId, shards.length)]!;
+/** The queue of a channel's shards that holds the jobs of the user `userId`. */
+export function shardFor(shards: Queue[], userId: string): Queue {
+  return shards[shardIndex(userId, shards.length)]!;
+}
+
+/**
+ * The queue of a channel's shards at the same place as the queue `job` is on: a job that
+ * hands its alert or digest to another channel (or queues a digest) stays on its user's shard.
+ */
+export function sameShard(shards: Queue[], job: Pick<Job, 'queueName'>, from: Queue[]): Queue {
+  const i = from.findIndex((q) => q.name === job.queueName);
+  return shards[i < 0 ? 0 : i]!;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -106,8 +116,8 @@ const FINISHED_STATES = new Set(['completed', 'failed']);
  * job that failed on infrastructure, or a completed job still kept) is removed first, or
  * its id would block the alert for good. Returns whether a job was added.
  */
-export async function handOff(shards: Queue[], alertId: string, priority: number | undefined): Promise<boolean> {
-  return addUnlessLive(shardFor(shards, alertId), SEND_JOB, { alertId } satisfies DeliverJobData, alertId, channelJobOptions(alertId, priority));
+export async function handOff(queue: Queue, alertId: string, priority: number | undefined): Promise<boolean> {
+  return addUnlessLive(queue, SEND_JOB, { alertId } satisfies DeliverJobData, alertId, channelJobOptions(alertId, priority));
 }
 
 /** Adds a job unless one with its id is live; a finished one under that id is replaced. */
@@ -123,10 +133,10 @@ async function addUnlessLive(queue: Queue, name: string, data: object, jobId: st
  * Queues a digest's job on a channel, delayed until it is due (the same rules as
  * handOff: a live job makes this a no-op). Returns whether a job was added.
  */
-export async function handOffDigest(shards: Queue[], messageId: string, due: Date | null, priority: number | undefined): Promise<boolean> {
+export async function handOffDigest(queue: Queue, messageId: string, due: Date | null, priority: number | undefined): Promise<boolean> {
   const delay = due ? Math.max(0, due.getTime() - Date.now()) : 0;
   const jobId = digestJobId(messageId);
-  return addUnlessLive(shardFor(shards, jobId), DIGEST_JOB, { messageId } satisfies DigestJobData, jobId, { ...channelJobOptions(jobId, priority), delay });
+  return addUnlessLive(queue, DIGEST_JOB, { messageId } satisfies DigestJobData, jobId, { ...channelJobOptions(jobId, priority), delay });
 }
 
 // a release near a city can owe thousands of alerts: hand them over in bounded pieces
@@ -146,7 +156,7 @@ export async function enqueueAlerts(queues: ChannelQueues, db: Queryable, alerts
       const jobs = chunk.filter((a) => firstChannel(a.channel, pushConfigured) === channel);
       // one addBulk per shard: a cluster runs each within its queue's slot
       for (let i = 0; i < shards.length; i++) {
-        const mine = jobs.filter((a) => shardIndex(a.id, shards.length) === i);
+        const mine = jobs.filter((a) => shardIndex(a.userId, shards.length) === i);
         if (!mine.length) continue;
         await shards[i]!.addBulk(
           mine.map((a) => ({ name: SEND_JOB, data: { alertId: a.id } satisfies DeliverJobData, opts: channelJobOptions(a.id, PRIORITY_BY_TIER[a.priority]) })),
@@ -165,7 +175,7 @@ export async function enqueueAlerts(queues: ChannelQueues, db: Queryable, alerts
 export async function requeueAlerts(queues: ChannelQueues, db: Queryable, alerts: AlertToDeliver[], pushConfigured: boolean): Promise<number> {
   let added = 0;
   for (const a of alerts) {
-    if (await handOff(queues[firstChannel(a.channel, pushConfigured)], a.id, PRIORITY_BY_TIER[a.priority])) added++;
+    if (await handOff(shardFor(queues[firstChannel(a.channel, pushConfigured)], a.userId), a.id, PRIORITY_BY_TIER[a.priority])) added++;
   }
   if (alerts.length) await markEnqueued(db, alerts.map((a) => a.id));
   return added;
@@ -188,11 +198,11 @@ export async function sweepPendingAlerts(queues: ChannelQueues, db: Queryable, o
 export async function sweepDigests(queues: ChannelQueues, db: Queryable, o: Pick<StrandedQuery, 'requeueSeconds' | 'limit'>): Promise<number> {
   const stranded = await strandedDigests(db, o.requeueSeconds, o.limit);
   let added = 0;
-  for (const { id } of stranded) {
+  for (const { id, userId } of stranded) {
     const jobId = digestJobId(id);
-    const states = await Promise.all([shardFor(queues.email, jobId).getJobState(jobId), shardFor(queues.push, jobId).getJobState(jobId)]);
+    const states = await Promise.all([shardFor(queues.email, userId).getJobState(jobId), shardFor(queues.push, userId).getJobState(jobId)]);
     if (states.some((state) => state !== 'unknown' && !FINISHED_STATES.has(state))) continue;
-    if (await handOffDigest(queues.email, id, null, undefined)) added++;
+    if (await handOffDigest(shardFor(queues.email, userId), id, null, undefined)) added++;
   }
   await markDigestsEnqueued(db, stranded.map((d) => d.id));
   return added;
@@ -211,7 +221,7 @@ export async function rebuildQueues(queues: ChannelQueues, db: Queryable, pushCo
   const alerts = await requeueAlerts(queues, db, stranded, pushConfigured);
   const pending = await pendingDigests(db, limit);
   let digests = 0;
-  for (const d of pending) if (await handOffDigest(queues.email, d.id, d.sendAfter, undefined)) digests++;
+  for (const d of pending) if (await handOffDigest(shardFor(queues.email, d.userId), d.id, d.sendAfter, undefined)) digests++;
   await markDigestsEnqueued(db, pending.map((d) => d.id));
   return { alerts, digests };
 }

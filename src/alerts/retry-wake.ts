@@ -13,7 +13,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { shardFor, type ChannelQueues } from './deliveries.js';
+import type { ChannelQueues } from './deliveries.js';
 import type { RedisConnection } from '../queues/redis.js';
 import type { Channel } from './store.js';
 
@@ -27,8 +27,8 @@ const WAKE_EVERY_MS = 1000;
 const WAKE_BATCH = 500;
 
 export interface RetryWaker {
-  /** Notes a delayed job as waiting on `receivers`. */
-  refused(channel: Channel, receivers: string[], jobId: string): Promise<void>;
+  /** Notes a delayed job (on the queue named `queueName`, one of the channel's shards) as waiting on `receivers`. */
+  refused(channel: Channel, receivers: string[], jobId: string, queueName: string): Promise<void>;
   /** A send `receivers` accepted: wakes the jobs waiting on them, in the background. */
   accepted(channel: Channel, receivers: string[]): void;
 }
@@ -55,9 +55,9 @@ async function wake(redis: RedisConnection, queue: Queue, receiver: string): Pro
 export function retryWaker(queues: ChannelQueues, redis: RedisConnection, log: Logger): RetryWaker {
   const lastWake = new Map<string, number>();
   return {
-    async refused(channel, receivers, jobId) {
+    async refused(channel, receivers, jobId, queueName) {
       // noted beside the job's own queue, inside its hash tag
-      const queue = shardFor(queues[channel], jobId);
+      const queue = queues[channel].find((q) => q.name === queueName) ?? queues[channel][0]!;
       for (const r of receivers) await redis.multi().sadd(noteKey(queue, r), jobId).expire(noteKey(queue, r), NOTE_TTL_SECONDS).exec();
     },
     accepted(channel, receivers) {

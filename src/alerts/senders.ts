@@ -13,7 +13,7 @@ import { workerMetrics, type Queues } from '../queues/queues.js';
 import type { SettingsCache } from '../settings/settings.js';
 import type { HostLookup } from '../watches/push-endpoints.js';
 import { batchedAlertStore } from './batched-store.js';
-import { channelQueues, handOff, type ChannelQueues } from './deliveries.js';
+import { channelQueues, handOff, shardFor, type ChannelQueues } from './deliveries.js';
 import { createMailer } from './email.js';
 import { createPushSender } from './push.js';
 import { retryWaker } from './retry-wake.js';
@@ -28,9 +28,9 @@ import type { Channel } from './store.js';
  */
 export async function requeueExpiredClaims(o: { pool: Queryable }, queues: ChannelQueues, limit = 500): Promise<number> {
   let requeued = 0;
-  for (const { id, channel } of await expiredClaims(o.pool, limit)) {
+  for (const { id, userId, channel } of await expiredClaims(o.pool, limit)) {
     // a live job for it will retake the claim itself; handOff leaves that one alone
-    if (await handOff(queues[channel ?? 'email'], id, undefined)) requeued++;
+    if (await handOff(shardFor(queues[channel ?? 'email'], userId), id, undefined)) requeued++;
   }
   return requeued;
 }

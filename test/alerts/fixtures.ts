@@ -97,8 +97,8 @@ export async function insertAlert(
 }
 
 /** Enqueues the alert's job on its channel's deliveries queue, as the matching hand-off does. */
-export async function enqueue(producer: Queues, alert: Pick<AlertSetup, 'alertId' | 'method'>, tier: keyof typeof PRIORITY_BY_TIER = 'NORMAL') {
-  const queue = shardFor(channelQueues(producer)[firstChannel(alert.method, true)], alert.alertId);
+export async function enqueue(producer: Queues, alert: Pick<AlertSetup, 'alertId' | 'userId' | 'method'>, tier: keyof typeof PRIORITY_BY_TIER = 'NORMAL') {
+  const queue = shardFor(channelQueues(producer)[firstChannel(alert.method, true)], alert.userId);
   return queue.add(SEND_JOB, { alertId: alert.alertId }, channelJobOptions(alert.alertId, PRIORITY_BY_TIER[tier]));
 }
 

@@ -50,8 +50,8 @@ async function deliveryJobs() {
 }
 
 async function alertsByTier() {
-  const { rows } = await ctx.pool.query<{ id: string; priority: string; channel: 'email' | 'push'; enqueued: boolean }>(
-    `SELECT a.id, u.priority::text AS priority, a.channel::text AS channel, a.enqueued_at IS NOT NULL AS enqueued
+  const { rows } = await ctx.pool.query<{ id: string; userId: string; priority: string; channel: 'email' | 'push'; enqueued: boolean }>(
+    `SELECT a.id, a.user_id AS "userId", u.priority::text AS priority, a.channel::text AS channel, a.enqueued_at IS NOT NULL AS enqueued
        FROM user_alerts a JOIN users u ON u.id = a.user_id ORDER BY a.id`,
   );
   return rows;
@@ -77,11 +77,11 @@ describe('hand-off to the deliveries queues', () => {
     expect(alerts.map((a) => [a.priority, a.channel]).sort()).toEqual([['NORMAL', 'email'], ['URGENT', 'email'], ['VIP', 'push']]);
     expect(await deliveryJobs()).toEqual(alerts.map((a) => ({ id: a.id, queue: a.channel, name: SEND_JOB, data: { alertId: a.id }, priority: tier[a.priority] })));
     // handing the same alerts over again adds nothing while their jobs exist
-    await enqueueAlerts(channels, ctx.pool, alerts.map((a) => ({ id: a.id, priority: a.priority as 'NORMAL', channel: a.channel })), true);
+    await enqueueAlerts(channels, ctx.pool, alerts.map((a) => ({ id: a.id, userId: a.userId, priority: a.priority as 'NORMAL', channel: a.channel })), true);
     expect(await deliveryJobs()).toHaveLength(3);
     await obliterateAll();
     // without VAPID keys every alert starts on the email queue
-    await enqueueAlerts(channels, ctx.pool, alerts.map((a) => ({ id: a.id, priority: a.priority as 'NORMAL', channel: a.channel })), false);
+    await enqueueAlerts(channels, ctx.pool, alerts.map((a) => ({ id: a.id, userId: a.userId, priority: a.priority as 'NORMAL', channel: a.channel })), false);
     expect((await deliveryJobs()).map((j) => j.queue)).toEqual(['email', 'email', 'email']);
     await obliterateAll();
     await ctx.pool.query(`DELETE FROM user_alerts`);
