@@ -69,6 +69,14 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     }
   }
   await warnOnEviction(redis, log);
+  // no schedule at all at start: a Redis that lost its data while no worker ran, a first
+  // start, or queues under a key layout of their own (each queue its own hash tag) that an
+  // earlier version's jobs are not in. Either way what PostgreSQL says is owed is queued now,
+  // not when the sweep would find it; on a first start that finds nothing.
+  if (!(await queues.maintenance.getJobSchedulers()).length) {
+    log.info('no job schedules in Redis at start; queueing what PostgreSQL says is owed');
+    rebuildDue = true;
+  }
   await upsertSchedules();
   // a recheck waits while Redis is away (the worker's connection queues its commands), so
   // the next one must not start until it is done
