@@ -125,9 +125,8 @@ export async function startRedisCluster(o: OwnRedisClusterOptions = {}): Promise
           '--save', '', '--appendonly', 'no',
           '--cluster-enabled', 'yes', '--cluster-config-file', join(n.dir, 'nodes.conf'),
           '--cluster-node-timeout', String(nodeTimeoutMs),
-          // a replica that lost touch with its master a while ago may still take over: the test
-          // kills masters on purpose and wants the failover, not a safer refusal
-          '--cluster-replica-validity-factor', '0',
+          // a replica's first full sync at once, not after the default 5 s wait for more replicas
+          '--repl-diskless-sync-delay', '0',
           '--maxmemory-policy', 'noeviction',
         ],
         { stdio: 'ignore' },
@@ -153,6 +152,16 @@ export async function startRedisCluster(o: OwnRedisClusterOptions = {}): Promise
       const line = view.split('\n').find((l) => l.includes(`127.0.0.1:${n.port}@`));
       n.role = line && /\bslave\b/.test(line) ? 'replica' : 'master';
     }
+    // and every replica through its first sync: until then it holds nothing, and a failover
+    // to it would lose its master's every key
+    await Promise.all(
+      nodes
+        .filter((n) => n.role === 'replica')
+        .map((n) => waitFor(`replica ${n.port} in sync with its master`, 20_000, async () => {
+          const info = await ask(n.port, 'INFO', 'replication');
+          return /master_link_status:up/.test(info) && !/master_sync_in_progress:1/.test(info) ? true : undefined;
+        })),
+    );
   } catch (err) {
     await close();
     throw err;

@@ -48,9 +48,9 @@ beforeAll(async () => {
   // a queue prefix under which the two email queues live on different masters (hash tags
   // spread over slots by their text, and this run's prefix is random), and the maintenance
   // queue on another master than the first email queue's, which is the one killed: when the
-  // maintenance queue's own master fails over, the worker's maintenance worker has been seen
-  // to stop (no heartbeat, and its close never returning), a problem still open (README,
-  // Redis Cluster); placed at random, this test would fail on it now and then
+  // maintenance queue's own master fails over, the worker's maintenance worker was seen (one
+  // run in three) to stop (no heartbeat, and its close never returning), a problem still open
+  // (README, Redis Cluster); placed at random, this test would fail on it now and then
   const base = `swt-cluster-${process.pid}`;
   for (let i = 0; ; i++) {
     const prefix = `${base}-${i}`;
