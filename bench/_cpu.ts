@@ -5,7 +5,7 @@
  * a change made cheaper; CPU milliseconds per request can.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { masters, type RedisConnection } from '../src/queues/redis.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 const BACKEND_TITLE = /^postgres: (?:\S+: )?\S+ (\S+) /;
@@ -83,11 +83,15 @@ export class BackendCpu {
   }
 }
 
-/** Redis's own CPU seconds so far (INFO cpu). */
-export async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  return field('used_cpu_sys') + field('used_cpu_user');
+/** Redis's own CPU seconds so far (INFO cpu), summed over every master of a cluster. */
+export async function redisCpuSeconds(redis: RedisConnection): Promise<number> {
+  let total = 0;
+  for (const node of masters(redis)) {
+    const info = await node.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    total += field('used_cpu_sys') + field('used_cpu_user');
+  }
+  return total;
 }
 
 /** This process's CPU seconds, with or without its waited-for children (pgbench, wrk). */

@@ -62,9 +62,9 @@ async function waitUntil(check: () => boolean | Promise<boolean>, what: string, 
 /** BullMQ's own rate on this Redis: `n` no-op jobs added in bulk, processed at our concurrency. */
 async function bullmqNoopRate(redisUrl: string, prefix: string, n: number, concurrency: number): Promise<number> {
   const connection = createRedis(redisUrl, 'worker');
-  const queue = new Queue('bench-noop', { connection, prefix: bullPrefix(prefix) });
+  const queue = new Queue('bench-noop', { connection, prefix: bullPrefix(prefix, 'bench-noop') });
   let done = 0;
-  const worker = new Worker('bench-noop', async () => undefined, { connection, prefix: bullPrefix(prefix), concurrency, autorun: false });
+  const worker = new Worker('bench-noop', async () => undefined, { connection, prefix: bullPrefix(prefix, 'bench-noop'), concurrency, autorun: false });
   worker.on('completed', () => done++);
   for (let i = 0; i < n; i += 1000) {
     await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ name: 'noop', data: { alertId: `${i + k}` }, opts: { removeOnComplete: true } })));
@@ -87,6 +87,9 @@ interface Burst {
   bullmqNoopPerSecond: number;
   cpuMsPerMessage: { sender: number; receivers: number; redis: number; postgres: number };
 }
+
+/** Every seeded alert's user: the hand-off routes an alert to its user's queue shard. */
+const userOfAlert = new Map<string, string>();
 
 interface Seeded {
   alertIds: string[];
@@ -136,6 +139,7 @@ async function seed(pool: pg.Pool, n: number, method: 'email' | 'push', tag: str
   } else {
     for (const r of rows) keyOf.set(r.alert_id, r.email);
   }
+  for (const r of rows) userOfAlert.set(r.alert_id, r.user_id);
   return { alertIds: rows.map((r) => r.alert_id), keyOf };
 }
 
@@ -200,7 +204,7 @@ export default async function main(args: string[]): Promise<void> {
     const cpuNow = async () => ({ sender: process.cpuUsage(), receivers: (await counts()).cpuMs, redisSeconds: await redisCpuSeconds(producerRedis) });
     /** One job per alert on its channel's deliveries queue, by the matcher's own hand-off. */
     const enqueue = (alertIds: string[], channel: 'email' | 'push') =>
-      enqueueAlerts(channelQueues(producer), pool, alertIds.map((id) => ({ id, priority: 'NORMAL' as const, channel })), true);
+      enqueueAlerts(channelQueues(producer), pool, alertIds.map((id) => ({ id, userId: userOfAlert.get(id)!, priority: 'NORMAL' as const, channel })), true);
     const results: Record<string, unknown> = {};
     // every message accepted, per alert key, across both phases: more than one is a duplicate
     const seen = new Map<string, number>();

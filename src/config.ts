@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { parseRedisUrl } from './queues/redis-url.js';
 
 /**
  * Every environment variable slotwatch reads, parsed and validated once. Defaults suit a
@@ -31,7 +32,17 @@ const schema = z
     // the services
     DATABASE_URL: url('DATABASE_URL', ['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/slotwatch'),
     DATABASE_POOL_MAX: int(1, 500).default(10),
-    REDIS_URL: url('REDIS_URL', ['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+    REDIS_URL: z
+      .string()
+      .trim()
+      .default('redis://127.0.0.1:6379')
+      .superRefine((v, ctx) => {
+        try {
+          parseRedisUrl(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,80}$/, 'must be 1-80 letters, digits, or . _ : - (no braces: it becomes a {hash tag})').default('slotwatch'),
     // the processes: HTTP, logs, shutdown
     PORT: int(0, 65535).default(3000),
@@ -93,6 +104,8 @@ const schema = z
     // delivery: rates per channel, concurrency, retries, claims
     DELIVERY_EMAIL_PER_SECOND: int(1, 100_000).default(200), DELIVERY_PUSH_PER_SECOND: int(1, 100_000).default(1000),
     DELIVERY_CONCURRENCY: int(1, 1000).default(50),
+    // queues per channel, each its own hash tag: on a Redis Cluster the busiest channel spreads over shards
+    DELIVERY_SHARDS: int(1, 64).default(1),
     DELIVERY_MAX_ATTEMPTS: int(1, 100).default(10), DELIVERY_BACKOFF_MS: int(1, 3_600_000).default(2000),
     // at least the longest a send may take (SMTP socket 30 s, push request 20 s), or a slow send could be retaken
     DELIVERY_LEASE_SECONDS: int(60, 3600).default(60),

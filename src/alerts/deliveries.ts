@@ -1,7 +1,10 @@
 /**
- * The deliveries queues and their job contract. One queue per channel, so each gets
- * BullMQ's own rate limiter (a Worker's limiter caps its whole queue): a job over the
- * limit waits in its queue; none is dropped. Every job is one alert: name `send`, data
+ * The deliveries queues and their job contract. Queues per channel (DELIVERY_SHARDS of
+ * them, each with its own hash tag so that a Redis Cluster spreads them over its shards),
+ * so each gets BullMQ's own rate limiter (a Worker's limiter caps its whole queue): a job
+ * over the limit waits in its queue; none is dropped. A job's shard is a hash of its user's
+ * id (shardIndex): one learner's alerts and digest share a queue, and every hand-off of the
+ * same alert or digest finds the same queue (which is what keeps a second one a no-op). Every job is one alert: name `send`, data
  * `{ alertId }` and nothing else, jobId = the alert id, priority from the user's tier.
  * Matching hands each alert straight to the queue of its channel, so a message costs one
  * BullMQ job: the sender re-checks everything a separate routing step would (slot still
@@ -9,13 +12,11 @@
  */
 import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Queryable } from '../db/types.js';
-import { QUEUES } from '../queues/names.js';
+import { shardIndex } from '../queues/names.js';
 import type { Queues } from '../queues/queues.js';
 import { findStrandedAlerts, type AlertToDeliver, type StrandedQuery } from './state.js';
 import { markDigestsEnqueued, pendingDigests, strandedDigests } from './messages.js';
 import { markEnqueued, type Channel, type PriorityTier } from './store.js';
-
-export const CHANNEL_QUEUES: Record<Channel, string> = { email: QUEUES.deliveriesEmail, push: QUEUES.deliveriesPush };
 
 /** The name of every job on a channel queue. */
 export const SEND_JOB = 'send';
@@ -43,11 +44,26 @@ export function digestJobId(messageId: string): string {
 /** BullMQ priorities (1 is served first) for a user's tier: URGENT before VIP before NORMAL. */
 export const PRIORITY_BY_TIER: Record<PriorityTier, number> = { URGENT: 1, VIP: 2, NORMAL: 3 };
 
-export type ChannelQueues = Record<Channel, Queue>;
+/** Each channel's queues, in shard order. */
+export type ChannelQueues = Record<Channel, Queue[]>;
 
 /** The channel queues among a process's queues. */
-export function channelQueues(queues: Pick<Queues, 'deliveriesEmail' | 'deliveriesPush'>): ChannelQueues {
-  return { email: queues.deliveriesEmail, push: queues.deliveriesPush };
+export function channelQueues(queues: Pick<Queues, 'deliveries'>): ChannelQueues {
+  return queues.deliveries;
+}
+
+/** The queue of a channel's shards that holds the jobs of the user `userId`. */
+export function shardFor(shards: Queue[], userId: string): Queue {
+  return shards[shardIndex(userId, shards.length)]!;
+}
+
+/**
+ * The queue of a channel's shards at the same place as the queue `job` is on: a job that
+ * hands its alert or digest to another channel (or queues a digest) stays on its user's shard.
+ */
+export function sameShard(shards: Queue[], job: Pick<Job, 'queueName'>, from: Queue[]): Queue {
+  const i = from.findIndex((q) => q.name === job.queueName);
+  return shards[i < 0 ? 0 : i]!;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -136,11 +152,16 @@ export async function enqueueAlerts(queues: ChannelQueues, db: Queryable, alerts
   for (let i = 0; i < alerts.length; i += CHUNK) {
     const chunk = alerts.slice(i, i + CHUNK);
     for (const channel of ['push', 'email'] as const) {
+      const shards = queues[channel];
       const jobs = chunk.filter((a) => firstChannel(a.channel, pushConfigured) === channel);
-      if (!jobs.length) continue;
-      await queues[channel].addBulk(
-        jobs.map((a) => ({ name: SEND_JOB, data: { alertId: a.id } satisfies DeliverJobData, opts: channelJobOptions(a.id, PRIORITY_BY_TIER[a.priority]) })),
-      );
+      // one addBulk per shard: a cluster runs each within its queue's slot
+      for (let i = 0; i < shards.length; i++) {
+        const mine = jobs.filter((a) => shardIndex(a.userId, shards.length) === i);
+        if (!mine.length) continue;
+        await shards[i]!.addBulk(
+          mine.map((a) => ({ name: SEND_JOB, data: { alertId: a.id } satisfies DeliverJobData, opts: channelJobOptions(a.id, PRIORITY_BY_TIER[a.priority]) })),
+        );
+      }
     }
     await markEnqueued(db, chunk.map((a) => a.id));
   }
@@ -154,7 +175,7 @@ export async function enqueueAlerts(queues: ChannelQueues, db: Queryable, alerts
 export async function requeueAlerts(queues: ChannelQueues, db: Queryable, alerts: AlertToDeliver[], pushConfigured: boolean): Promise<number> {
   let added = 0;
   for (const a of alerts) {
-    if (await handOff(queues[firstChannel(a.channel, pushConfigured)], a.id, PRIORITY_BY_TIER[a.priority])) added++;
+    if (await handOff(shardFor(queues[firstChannel(a.channel, pushConfigured)], a.userId), a.id, PRIORITY_BY_TIER[a.priority])) added++;
   }
   if (alerts.length) await markEnqueued(db, alerts.map((a) => a.id));
   return added;
@@ -177,11 +198,11 @@ export async function sweepPendingAlerts(queues: ChannelQueues, db: Queryable, o
 export async function sweepDigests(queues: ChannelQueues, db: Queryable, o: Pick<StrandedQuery, 'requeueSeconds' | 'limit'>): Promise<number> {
   const stranded = await strandedDigests(db, o.requeueSeconds, o.limit);
   let added = 0;
-  for (const { id } of stranded) {
+  for (const { id, userId } of stranded) {
     const jobId = digestJobId(id);
-    const states = await Promise.all([queues.email.getJobState(jobId), queues.push.getJobState(jobId)]);
+    const states = await Promise.all([shardFor(queues.email, userId).getJobState(jobId), shardFor(queues.push, userId).getJobState(jobId)]);
     if (states.some((state) => state !== 'unknown' && !FINISHED_STATES.has(state))) continue;
-    if (await handOffDigest(queues.email, id, null, undefined)) added++;
+    if (await handOffDigest(shardFor(queues.email, userId), id, null, undefined)) added++;
   }
   await markDigestsEnqueued(db, stranded.map((d) => d.id));
   return added;
@@ -200,7 +221,7 @@ export async function rebuildQueues(queues: ChannelQueues, db: Queryable, pushCo
   const alerts = await requeueAlerts(queues, db, stranded, pushConfigured);
   const pending = await pendingDigests(db, limit);
   let digests = 0;
-  for (const d of pending) if (await handOffDigest(queues.email, d.id, d.sendAfter, undefined)) digests++;
+  for (const d of pending) if (await handOffDigest(shardFor(queues.email, d.userId), d.id, d.sendAfter, undefined)) digests++;
   await markDigestsEnqueued(db, pending.map((d) => d.id));
   return { alerts, digests };
 }

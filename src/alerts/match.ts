@@ -76,7 +76,7 @@ export interface DrainResult {
 
 export interface DrainOptions {
   pool: pg.Pool;
-  queues: Pick<Queues, 'deliveriesEmail' | 'deliveriesPush'>;
+  queues: Pick<Queues, 'deliveries'>;
   config: Pick<Config, 'RELEASE_BATCH_SIZE' | 'VAPID_PUBLIC_KEY' | 'VAPID_PRIVATE_KEY'>;
   log: Logger;
 }

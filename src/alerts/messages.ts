@@ -243,9 +243,9 @@ export async function markDigestsEnqueued(db: Queryable, ids: string[]): Promise
  * `requeueSeconds` (the job was lost, or never added after a crash), or SENDING with a
  * lease that ran out (a sender died). Oldest first.
  */
-export async function strandedDigests(db: Queryable, requeueSeconds: number, limit: number): Promise<{ id: string }[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM alert_messages
+export async function strandedDigests(db: Queryable, requeueSeconds: number, limit: number): Promise<{ id: string; userId: string }[]> {
+  const { rows } = await db.query<{ id: string; userId: string }>(
+    `SELECT id, user_id AS "userId" FROM alert_messages
       WHERE kind = 'digest'
         AND ((status = 'PENDING' AND send_after < now() - make_interval(secs => $1::double precision))
           OR (status = 'SENDING' AND lease_until <= now()))
@@ -256,12 +256,12 @@ export async function strandedDigests(db: Queryable, requeueSeconds: number, lim
 }
 
 /** Every PENDING digest with when it is due, soonest first: what a queue rebuilt from nothing must hold. */
-export async function pendingDigests(db: Queryable, limit: number): Promise<{ id: string; sendAfter: Date | null }[]> {
-  const { rows } = await db.query<{ id: string; send_after: Date | null }>(
-    `SELECT id, send_after FROM alert_messages WHERE kind = 'digest' AND status = 'PENDING' ORDER BY send_after LIMIT $1::int`,
+export async function pendingDigests(db: Queryable, limit: number): Promise<{ id: string; userId: string; sendAfter: Date | null }[]> {
+  const { rows } = await db.query<{ id: string; user_id: string; send_after: Date | null }>(
+    `SELECT id, user_id, send_after FROM alert_messages WHERE kind = 'digest' AND status = 'PENDING' ORDER BY send_after LIMIT $1::int`,
     [limit],
   );
-  return rows.map((r) => ({ id: r.id, sendAfter: r.send_after }));
+  return rows.map((r) => ({ id: r.id, userId: r.user_id, sendAfter: r.send_after }));
 }
 
 /** Deletes a learner's messages (their alerts first: store.ts deleteAlertsOf does both). */

@@ -12,9 +12,9 @@
  * anything with Retry-After) is not noted: its own backoff stands.
  */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelQueues } from './deliveries.js';
+import type { RedisConnection } from '../queues/redis.js';
 import type { Channel } from './store.js';
 
 /** The receiver name of the SMTP server (a deployment has one); push services are named by their endpoint's origin. */
@@ -27,8 +27,8 @@ const WAKE_EVERY_MS = 1000;
 const WAKE_BATCH = 500;
 
 export interface RetryWaker {
-  /** Notes a delayed job as waiting on `receivers`. */
-  refused(channel: Channel, receivers: string[], jobId: string): Promise<void>;
+  /** Notes a delayed job (on the queue named `queueName`, one of the channel's shards) as waiting on `receivers`. */
+  refused(channel: Channel, receivers: string[], jobId: string, queueName: string): Promise<void>;
   /** A send `receivers` accepted: wakes the jobs waiting on them, in the background. */
   accepted(channel: Channel, receivers: string[]): void;
 }
@@ -38,7 +38,7 @@ function noteKey(queue: Queue, receiver: string): string {
 }
 
 /** Promotes every delayed job noted under `receiver`; returns how many. */
-async function wake(redis: Redis, queue: Queue, receiver: string): Promise<number> {
+async function wake(redis: RedisConnection, queue: Queue, receiver: string): Promise<number> {
   let woken = 0;
   for (;;) {
     const ids = await redis.spop(noteKey(queue, receiver), WAKE_BATCH);
@@ -52,11 +52,12 @@ async function wake(redis: Redis, queue: Queue, receiver: string): Promise<numbe
 }
 
 /** The waker for `queues`, noting on `redis` (the process's worker connection). */
-export function retryWaker(queues: ChannelQueues, redis: Redis, log: Logger): RetryWaker {
+export function retryWaker(queues: ChannelQueues, redis: RedisConnection, log: Logger): RetryWaker {
   const lastWake = new Map<string, number>();
   return {
-    async refused(channel, receivers, jobId) {
-      const queue = queues[channel];
+    async refused(channel, receivers, jobId, queueName) {
+      // noted beside the job's own queue, inside its hash tag
+      const queue = queues[channel].find((q) => q.name === queueName) ?? queues[channel][0]!;
       for (const r of receivers) await redis.multi().sadd(noteKey(queue, r), jobId).expire(noteKey(queue, r), NOTE_TTL_SECONDS).exec();
     },
     accepted(channel, receivers) {
@@ -64,7 +65,8 @@ export function retryWaker(queues: ChannelQueues, redis: Redis, log: Logger): Re
         const key = `${channel} ${r}`;
         if (Date.now() - (lastWake.get(key) ?? 0) < WAKE_EVERY_MS) continue;
         lastWake.set(key, Date.now());
-        wake(redis, queues[channel], r)
+        Promise.all(queues[channel].map((q) => wake(redis, q, r)))
+          .then((counts) => counts.reduce((a, b) => a + b, 0))
           .then((n) => {
             if (n) log.info({ channel, woken: n }, 'a receiver accepts again: woke the retries waiting on it');
           })

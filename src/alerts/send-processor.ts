@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import { scrubError, scrubReason } from '../log.js';
 import { deactivateSubscription, noteSubscriptionFailure } from '../watches/push-subscriptions.js';
 import type { AlertStore } from './batched-store.js';
-import { alertIdOf, DIGEST_JOB, handOff, handOffDigest, messageIdOf, type ChannelQueues } from './deliveries.js';
+import { alertIdOf, DIGEST_JOB, handOff, handOffDigest, messageIdOf, sameShard, type ChannelQueues } from './deliveries.js';
 import type { Mailer } from './email.js';
 import { claimDigest, extendDigestLease, finishMessage, markDigestSent, readDigestState, releaseDigest } from './messages.js';
 import { PermanentSendError, retryDelayMs, RetryableSendError } from './send-errors.js';
@@ -56,7 +56,7 @@ async function delayJob(job: Job, token: string | undefined, until: number, then
 
 /** Notes a job delayed after a refusal under the receivers that were down, so their recovery wakes it (retry-wake.ts). */
 function noteRefused(d: SendContext, channel: Channel, job: Job, retry: RetryableSendError, log: () => Logger): () => Promise<void> {
-  return () => d.waker.refused(channel, retry.receiversDown, job.id!).catch((err: unknown) => log().warn({ err }, 'could not note the retry under its receiver'));
+  return () => d.waker.refused(channel, retry.receiversDown, job.id!, job.queueName).catch((err: unknown) => log().warn({ err }, 'could not note the retry under its receiver'));
 }
 
 /** A push subscription's receiver: its push service, named by the endpoint's origin. */
@@ -203,7 +203,7 @@ async function sendClaimed(
   // refused send and sent again (see recordSent)
   if (result.kind === 'fallback to email') {
     await releaseClaim(pool, alertId, 'no live push subscription');
-    await handOff(d.channelQueues.email, alertId, job.opts.priority);
+    await handOff(sameShard(d.channelQueues.email, job, d.channelQueues[channel]), alertId, job.opts.priority);
     return { outcome: 'fallback to email' };
   }
   await recordSent(
@@ -234,11 +234,11 @@ async function processAlert(d: SendContext, channel: Channel, job: Job, token: s
     if (ctx.leaseLiveUntil) return delayJob(job, token, ctx.leaseLiveUntil.getTime() + 100);
     if (ctx.quietUntil) return delayJob(job, token, ctx.quietUntil.getTime());
     if (channel === 'push' && ctx.liveSubscriptions === 0) {
-      await handOff(d.channelQueues.email, alertId, job.opts.priority);
+      await handOff(sameShard(d.channelQueues.email, job, d.channelQueues[channel]), alertId, job.opts.priority);
       return { outcome: 'fallback to email', reason: ctx.method === 'email' ? 'the watch now asks for email' : 'no live push subscription' };
     }
     if (channel === 'email' && ctx.method === 'push' && d.push && ctx.liveSubscriptions > 0) {
-      await handOff(d.channelQueues.push, alertId, job.opts.priority);
+      await handOff(sameShard(d.channelQueues.push, job, d.channelQueues[channel]), alertId, job.opts.priority);
       return { outcome: 'moved to push', reason: 'the watch now asks for push' };
     }
     throw new Error('alert could not be claimed; trying again'); // it changed under us: BullMQ's attempts retry
@@ -258,11 +258,11 @@ async function processAlert(d: SendContext, channel: Channel, job: Job, token: s
     }
     if (route.kind === 'capped' || route.kind === 'lost') return { outcome: route.kind === 'capped' ? 'CAPPED' : 'claim lost' };
     if (route.kind === 'digest') {
-      if (route.opened) await handOffDigest(d.channelQueues[channel], route.messageId, route.sendAfter, job.opts.priority);
+      if (route.opened) await handOffDigest(sameShard(d.channelQueues[channel], job, d.channelQueues[channel]), route.messageId, route.sendAfter, job.opts.priority);
       return { outcome: 'DIGESTED', messageId: route.messageId };
     }
     // queued before the send: should this job die mid-send, the digest still has its job
-    if (route.digest) await handOffDigest(d.channelQueues[channel], route.digest.messageId, route.digest.sendAfter, job.opts.priority);
+    if (route.digest) await handOffDigest(sameShard(d.channelQueues[channel], job, d.channelQueues[channel]), route.digest.messageId, route.digest.sendAfter, job.opts.priority);
     return await sendClaimed(d, channel, job, token, claimed, route, log);
   } finally {
     stopRenewing();
@@ -304,7 +304,7 @@ async function processDigest(d: SendContext, channel: Channel, job: Job, token: 
     const want: Channel = subs.length ? 'push' : 'email';
     if (want !== channel) {
       await releaseDigest(pool, messageId, null);
-      await handOffDigest(d.channelQueues[want], messageId, null, job.opts.priority);
+      await handOffDigest(sameShard(d.channelQueues[want], job, d.channelQueues[channel]), messageId, null, job.opts.priority);
       return { outcome: `moved to ${want}` };
     }
     const base = config.PUBLIC_BASE_URL;
@@ -338,7 +338,7 @@ async function processDigest(d: SendContext, channel: Channel, job: Job, token: 
     }
     if (result.kind === 'fallback to email') {
       await releaseDigest(pool, messageId, 'no live push subscription');
-      await handOffDigest(d.channelQueues.email, messageId, null, job.opts.priority);
+      await handOffDigest(sameShard(d.channelQueues.email, job, d.channelQueues[channel]), messageId, null, job.opts.priority);
       return { outcome: 'fallback to email' };
     }
     const providerMessageId = result.providerMessageId;

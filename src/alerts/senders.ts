@@ -3,17 +3,17 @@
  * worker process, and the upkeep that keeps their claims honest.
  */
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Queryable } from '../db/types.js';
 import { bullPrefix } from '../queues/names.js';
+import type { RedisConnection } from '../queues/redis.js';
 import { workerMetrics, type Queues } from '../queues/queues.js';
 import type { SettingsCache } from '../settings/settings.js';
 import type { HostLookup } from '../watches/push-endpoints.js';
 import { batchedAlertStore } from './batched-store.js';
-import { CHANNEL_QUEUES, channelQueues, handOff, type ChannelQueues } from './deliveries.js';
+import { channelQueues, handOff, shardFor, type ChannelQueues } from './deliveries.js';
 import { createMailer } from './email.js';
 import { createPushSender } from './push.js';
 import { retryWaker } from './retry-wake.js';
@@ -28,9 +28,9 @@ import type { Channel } from './store.js';
  */
 export async function requeueExpiredClaims(o: { pool: Queryable }, queues: ChannelQueues, limit = 500): Promise<number> {
   let requeued = 0;
-  for (const { id, channel } of await expiredClaims(o.pool, limit)) {
+  for (const { id, userId, channel } of await expiredClaims(o.pool, limit)) {
     // a live job for it will retake the claim itself; handOff leaves that one alone
-    if (await handOff(queues[channel ?? 'email'], id, undefined)) requeued++;
+    if (await handOff(shardFor(queues[channel ?? 'email'], userId), id, undefined)) requeued++;
   }
   return requeued;
 }
@@ -39,7 +39,7 @@ export interface SendersOptions {
   config: Config;
   pool: pg.Pool;
   /** A worker-role connection (maxRetriesPerRequest: null), as BullMQ workers need. */
-  redis: Redis;
+  redis: RedisConnection;
   queues: Queues;
   log: Logger;
   /** Send rates per channel: system_config over DELIVERY_*_PER_SECOND. */
@@ -68,6 +68,17 @@ async function warmPool(pool: pg.Pool, connections: number): Promise<void> {
 }
 
 /**
+ * The BullMQ limiter of one of a channel's `shards` queues, so that the channel as a whole
+ * sends `perSecond`: each queue gets ceil(perSecond / shards) jobs per window, the window
+ * stretched to match (200/s over 2 shards: 100 per 1,000 ms each; 3/s over 2: 2 per
+ * 1,333 ms each). A queue's limiter caps that queue across every worker process.
+ */
+export function shardLimiter(perSecond: number, shards: number): { max: number; duration: number } {
+  const max = Math.ceil(perSecond / shards);
+  return { max, duration: Math.round((1000 * max * shards) / perSecond) };
+}
+
+/**
  * Opens the mailer, the push sender and one rate-limited BullMQ worker per channel queue;
  * returns the function that closes them (active sends finish first).
  */
@@ -85,12 +96,14 @@ export async function startSenders(o: SendersOptions): Promise<() => Promise<voi
   };
   const perSecond = await rates();
   await warmPool(o.pool, Math.min(config.DATABASE_POOL_MAX, config.DELIVERY_CONCURRENCY));
-  const workers = (['email', 'push'] as const).map((channel) => {
-    const w = new Worker(CHANNEL_QUEUES[channel], sendProcessor(context, channel), {
+  // one worker per queue of every channel; the concurrency is the channel's, shared out
+  const channels = (['email', 'push'] as const).flatMap((channel) => queues[channel].map((q) => ({ channel, name: q.name, shards: queues[channel].length })));
+  const workers = channels.map(({ channel, name, shards }) => {
+    const w = new Worker(name, sendProcessor(context, channel), {
       connection: o.redis,
-      prefix: bullPrefix(config.QUEUE_PREFIX),
-      concurrency: config.DELIVERY_CONCURRENCY,
-      limiter: { max: perSecond[channel], duration: 1000 },
+      prefix: bullPrefix(config.QUEUE_PREFIX, name),
+      concurrency: Math.max(1, Math.ceil(config.DELIVERY_CONCURRENCY / shards)),
+      limiter: shardLimiter(perSecond[channel], shards),
       metrics: workerMetrics,
     });
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
@@ -102,11 +115,12 @@ export async function startSenders(o: SendersOptions): Promise<() => Promise<voi
   const retune = setInterval(() => {
     rates()
       .then((r) => {
-        (['email', 'push'] as const).forEach((channel, i) => {
+        channels.forEach(({ channel, shards }, i) => {
           const w = workers[i]!;
-          if (w.opts.limiter?.max !== r[channel]) {
-            w.opts.limiter = { max: r[channel], duration: 1000 };
-            log.info({ channel, perSecond: r[channel] }, 'send rate changed');
+          const limiter = shardLimiter(r[channel], shards);
+          if (w.opts.limiter?.max !== limiter.max || w.opts.limiter.duration !== limiter.duration) {
+            w.opts.limiter = limiter;
+            log.info({ channel, queue: w.name, perSecond: r[channel] }, 'send rate changed');
           }
         });
       })

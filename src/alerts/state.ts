@@ -103,6 +103,8 @@ export async function settledOutcome(
 /** An alert as the hand-off needs it: which queue, at what priority. */
 export interface AlertToDeliver {
   id: string;
+  /** Whose: picks the alert's queue among its channel's shards. */
+  userId: string;
   priority: PriorityTier;
   /** The alert's channel as matching wrote it (its watch's method). */
   channel: Channel | null;
@@ -126,7 +128,7 @@ export interface StrandedQuery {
 export async function findStrandedAlerts(db: Queryable, o: StrandedQuery): Promise<AlertToDeliver[]> {
   const { rows } = await db.query<AlertToDeliver>(
     // the tier and channel the alert was written with, as the first hand-off used them
-    `SELECT a.id, a.priority::text AS priority, a.channel::text AS channel
+    `SELECT a.id, a.user_id AS "userId", a.priority::text AS priority, a.channel::text AS channel
        FROM user_alerts a
       WHERE a.status = 'PENDING'
         AND ((a.enqueued_at IS NULL AND a.created_at < now() - make_interval(secs => $1::double precision))
@@ -139,9 +141,9 @@ export async function findStrandedAlerts(db: Queryable, o: StrandedQuery): Promi
 }
 
 /** Alerts whose SENDING lease ran out (a sender died mid-send), oldest first. */
-export async function expiredClaims(db: Queryable, limit: number): Promise<{ id: string; channel: Channel | null }[]> {
-  const { rows } = await db.query<{ id: string; channel: Channel | null }>(
-    `SELECT id, channel FROM user_alerts
+export async function expiredClaims(db: Queryable, limit: number): Promise<{ id: string; userId: string; channel: Channel | null }[]> {
+  const { rows } = await db.query<{ id: string; userId: string; channel: Channel | null }>(
+    `SELECT id, user_id AS "userId", channel FROM user_alerts
       WHERE status = 'SENDING' AND lease_until <= now()
       ORDER BY lease_until LIMIT $1::int`,
     [limit],

@@ -1,5 +1,4 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { closeDeps, createDeps, type Deps } from '../process/deps.js';
@@ -7,6 +6,7 @@ import { log as rootLog, scrubError } from '../log.js';
 import { recordHeartbeat } from '../queues/heartbeat.js';
 import { bullPrefix, QUEUES } from '../queues/names.js';
 import { workerMetrics } from '../queues/queues.js';
+import { masters, type RedisConnection } from '../queues/redis.js';
 import type { MaintenanceTask } from './task.js';
 import { maintenanceTasks } from './tasks.js';
 
@@ -38,7 +38,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const log = rootLog.child({ process: 'worker' });
   const deps: Deps = { ...createDeps(config, 'worker', log), ...(options.lookupHost ? { lookupHost: options.lookupHost } : {}) };
   const { queues, redis, settings } = deps;
-  const prefix = bullPrefix(config.QUEUE_PREFIX);
+  const prefix = bullPrefix(config.QUEUE_PREFIX, QUEUES.maintenance);
 
   // upserting by a stable id makes this safe from any number of processes at once; when
   // an admin changes an interval, every process re-upserts the same new schedule
@@ -69,6 +69,14 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     }
   }
   await warnOnEviction(redis, log);
+  // no schedule at all at start: a Redis that lost its data while no worker ran, a first
+  // start, or queues under a key layout of their own (each queue its own hash tag) that an
+  // earlier version's jobs are not in. Either way what PostgreSQL says is owed is queued now,
+  // not when the sweep would find it; on a first start that finds nothing.
+  if (!(await queues.maintenance.getJobSchedulers()).length) {
+    log.info('no job schedules in Redis at start; queueing what PostgreSQL says is owed');
+    rebuildDue = true;
+  }
   await upsertSchedules();
   // a recheck waits while Redis is away (the worker's connection queues its commands), so
   // the next one must not start until it is done
@@ -131,15 +139,18 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
  * Says once, at start, when Redis may evict keys to make room: BullMQ's jobs and schedules
  * are keys, and an evicted one is work silently lost. (BullMQ prints its own terse line on
  * every connection; this one tells the operator what to change.) A managed Redis that
- * refuses CONFIG GET is left unchecked.
+ * refuses CONFIG GET is left unchecked. On a cluster every master is asked: each holds
+ * queues of its own.
  */
-async function warnOnEviction(redis: Redis, log: Logger): Promise<void> {
-  const reply = (await redis.call('CONFIG', 'GET', 'maxmemory-policy').catch(() => null)) as string[] | null;
-  const policy = reply?.[1];
-  if (policy && policy !== 'noeviction') {
+async function warnOnEviction(redis: RedisConnection, log: Logger): Promise<void> {
+  for (const node of masters(redis)) {
+    const reply = (await node.call('CONFIG', 'GET', 'maxmemory-policy').catch(() => null)) as string[] | null;
+    const policy = reply?.[1];
+    if (!policy || policy === 'noeviction') continue;
     log.warn(
-      { maxmemoryPolicy: policy },
+      { maxmemoryPolicy: policy, node: `${node.options.host}:${node.options.port}` },
       `Redis's maxmemory-policy is ${policy}: when Redis fills up it will delete queued jobs and schedules. Set maxmemory-policy noeviction (redis.conf or CONFIG SET) so a full Redis refuses new jobs instead`,
     );
+    return;
   }
 }

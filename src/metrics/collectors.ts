@@ -4,11 +4,10 @@
  * the web process that serves /metrics sees what all of them did. The database figures
  * come from counts kept as rows are written (counts.ts), never from counting the tables.
  */
-import type { Queue } from 'bullmq';
 import { ALERT_STATUSES } from '../alerts/state.js';
 import type { Queryable } from '../db/types.js';
 import { JOB_STATES, queueStatus } from '../queues/inspect.js';
-import type { Queues } from '../queues/queues.js';
+import { allQueues, type Queues } from '../queues/queues.js';
 import { readCounts } from './counts.js';
 
 type Labels = Record<string, string | number>;
@@ -56,7 +55,7 @@ function countedHistogram(db: Queryable, name: string, help: string, key: string
 
 /** Queue depths, ages and job totals per queue. */
 export function queueMetrics(queues: Queues): ScrapedMetric[] {
-  const all = () => Object.values(queues) as Queue[];
+  const all = () => allQueues(queues);
   return [
     scraped('slotwatch_queue_jobs', 'Jobs per queue and state', 'gauge', async () => {
       const statuses = await Promise.all(all().map((q) => queueStatus(q)));

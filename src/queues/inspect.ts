@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Queues } from './queues.js';
+import { allQueues, type Queues } from './queues.js';
 
 export const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'paused', 'waiting-children'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -14,7 +14,7 @@ export interface QueueStatus {
 
 /** Looks a queue up by its name, or returns undefined. */
 export function findQueue(queues: Queues, name: string): Queue | undefined {
-  return Object.values(queues).find((q: Queue) => q.name === name);
+  return allQueues(queues).find((q) => q.name === name);
 }
 
 /** Counts per state, paused flag and oldest waiting age for one queue. */

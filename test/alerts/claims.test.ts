@@ -46,7 +46,7 @@ describe('a SENDING claim', () => {
       [a.alertId],
     );
     await enqueue(h.producer, a);
-    await until(async () => (await channels.email.getJobState(a.alertId)) === 'delayed', 'the send job to wait for the lease');
+    await until(async () => (await channels.email[0]!.getJobState(a.alertId)) === 'delayed', 'the send job to wait for the lease');
     expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'SENDING', attempts: 1 });
     expect(mailsTo(a.email)).toHaveLength(0);
     expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', attempts: 2 });
@@ -80,12 +80,12 @@ describe('a SENDING claim', () => {
   it('is not blocked by an earlier send job of the same alert that failed on infrastructure', async () => {
     const a = await insertAlert(ctx.pool);
     // a send job with the alert's id that can only fail (its payload is unusable)
-    await channels.email.add('send', { alertId: 'not-a-uuid' }, { jobId: a.alertId });
-    await until(async () => (await channels.email.getJobState(a.alertId)) === 'failed', 'the broken send job to fail');
+    await channels.email[0]!.add('send', { alertId: 'not-a-uuid' }, { jobId: a.alertId });
+    await until(async () => (await channels.email[0]!.getJobState(a.alertId)) === 'failed', 'the broken send job to fail');
     expect(await alertRow(ctx.pool, a.alertId)).toMatchObject({ status: 'PENDING', attempts: 0 });
     // a first hand-off is ignored while that job is kept; the pending-alert sweep replaces it
     await enqueue(h.producer, a);
-    expect(await channels.email.getJobState(a.alertId)).toBe('failed');
+    expect(await channels.email[0]!.getJobState(a.alertId)).toBe('failed');
     expect(await sweepPendingAlerts(channels, ctx.pool, { graceSeconds: 0, requeueSeconds: 0, limit: 10 }, false)).toBe(1);
     expect(await waitForAlert(ctx.pool, a.alertId, finished)).toMatchObject({ status: 'SENT', attempts: 1 });
     expect(mailsTo(a.email)).toHaveLength(1);

@@ -88,8 +88,8 @@ describe('an email alert', () => {
     await enqueue(h.producer, a); // same jobId: ignored while the first is known
     await waitForAlert(ctx.pool, a.alertId, finished);
     // a later hand-off (e.g. a sweep after the first job was removed) finds it SENT
-    await h.producer.deliveriesEmail.add('send', { alertId: a.alertId }, { jobId: `${a.alertId}-again` });
-    await until(async () => (await h.producer.deliveriesEmail.getJobState(`${a.alertId}-again`)) === 'completed', 'second job to complete');
+    await h.producer.deliveries.email[0]!.add('send', { alertId: a.alertId }, { jobId: `${a.alertId}-again` });
+    await until(async () => (await h.producer.deliveries.email[0]!.getJobState(`${a.alertId}-again`)) === 'completed', 'second job to complete');
     expect(to(a.email)).toHaveLength(1);
     expect((await alertRow(ctx.pool, a.alertId)).attempts).toBe(1);
   });
@@ -114,7 +114,7 @@ describe('an email alert', () => {
       const row = await waitForAlert(ctx.pool, a.alertId, finished);
       expect(row).toMatchObject({ status: 'FAILED', sent: false, attempts: 1 });
       expect(row.last_error).toMatch(/550/);
-      await until(async () => (await h.worker.deps.queues.deliveriesEmail.getJobState(a.alertId)) === 'failed', 'the send job to fail for good');
+      await until(async () => (await h.worker.deps.queues.deliveries.email[0]!.getJobState(a.alertId)) === 'failed', 'the send job to fail for good');
     } finally {
       smtp.setMode({ kind: 'accept' });
     }

@@ -3,7 +3,7 @@
  * alert id, { alertId } only, priority by the user's tier), and the sweep that re-enqueues
  * alerts stranded by a worker killed between the alert commit and the enqueue.
  */
-import { UnrecoverableError, Worker, type Queue } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -11,7 +11,7 @@ import { log } from '../../src/log.js';
 import { drainReleases } from '../../src/alerts/match.js';
 import { channelQueues, enqueueAlerts, SEND_JOB, sweepPendingAlerts, type ChannelQueues } from '../../src/alerts/deliveries.js';
 import { bullPrefix } from '../../src/queues/names.js';
-import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
+import { allQueues, closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
 import { runFixture } from '../fixtures/child.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertCenter, insertSlot, insertUser, insertWatch } from '../helpers/factories.js';
@@ -29,7 +29,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   // the queue's keys are {prefix}:..., outside the ctx's key prefix: remove them here
-  for (const q of Object.values(queues) as Queue[]) await q.obliterate({ force: true });
+  for (const q of allQueues(queues)) await q.obliterate({ force: true });
   await closeQueues(queues);
 });
 
@@ -37,7 +37,7 @@ afterAll(async () => {
 async function deliveryJobs() {
   const jobs = await Promise.all(
     (['email', 'push'] as const).map(async (channel) =>
-      (await channels[channel].getJobs(['prioritized', 'waiting', 'delayed', 'active'])).map((j) => ({
+      (await channels[channel][0]!.getJobs(['prioritized', 'waiting', 'delayed', 'active'])).map((j) => ({
         id: j.id,
         queue: channel,
         name: j.name,
@@ -50,15 +50,15 @@ async function deliveryJobs() {
 }
 
 async function alertsByTier() {
-  const { rows } = await ctx.pool.query<{ id: string; priority: string; channel: 'email' | 'push'; enqueued: boolean }>(
-    `SELECT a.id, u.priority::text AS priority, a.channel::text AS channel, a.enqueued_at IS NOT NULL AS enqueued
+  const { rows } = await ctx.pool.query<{ id: string; userId: string; priority: string; channel: 'email' | 'push'; enqueued: boolean }>(
+    `SELECT a.id, a.user_id AS "userId", u.priority::text AS priority, a.channel::text AS channel, a.enqueued_at IS NOT NULL AS enqueued
        FROM user_alerts a JOIN users u ON u.id = a.user_id ORDER BY a.id`,
   );
   return rows;
 }
 
 const tier = { URGENT: 1, VIP: 2, NORMAL: 3 } as Record<string, number>;
-const obliterateAll = () => Promise.all(Object.values(channels).map((q) => q.obliterate({ force: true })));
+const obliterateAll = () => Promise.all(Object.values(channels).flat().map((q) => q.obliterate({ force: true })));
 
 describe('hand-off to the deliveries queues', () => {
   it('enqueues one job per new alert after the commit, on its channel, by tier, with ids only', async () => {
@@ -77,11 +77,11 @@ describe('hand-off to the deliveries queues', () => {
     expect(alerts.map((a) => [a.priority, a.channel]).sort()).toEqual([['NORMAL', 'email'], ['URGENT', 'email'], ['VIP', 'push']]);
     expect(await deliveryJobs()).toEqual(alerts.map((a) => ({ id: a.id, queue: a.channel, name: SEND_JOB, data: { alertId: a.id }, priority: tier[a.priority] })));
     // handing the same alerts over again adds nothing while their jobs exist
-    await enqueueAlerts(channels, ctx.pool, alerts.map((a) => ({ id: a.id, priority: a.priority as 'NORMAL', channel: a.channel })), true);
+    await enqueueAlerts(channels, ctx.pool, alerts.map((a) => ({ id: a.id, userId: a.userId, priority: a.priority as 'NORMAL', channel: a.channel })), true);
     expect(await deliveryJobs()).toHaveLength(3);
     await obliterateAll();
     // without VAPID keys every alert starts on the email queue
-    await enqueueAlerts(channels, ctx.pool, alerts.map((a) => ({ id: a.id, priority: a.priority as 'NORMAL', channel: a.channel })), false);
+    await enqueueAlerts(channels, ctx.pool, alerts.map((a) => ({ id: a.id, userId: a.userId, priority: a.priority as 'NORMAL', channel: a.channel })), false);
     expect((await deliveryJobs()).map((j) => j.queue)).toEqual(['email', 'email', 'email']);
     await obliterateAll();
     await ctx.pool.query(`DELETE FROM user_alerts`);
@@ -131,15 +131,15 @@ describe('hand-off to the deliveries queues', () => {
     // a job that failed for good on infrastructure (kept by BullMQ under the alert's id) is replaced, not left to block it
     const [first] = pending;
     await obliterateAll();
-    await channels.email.add(SEND_JOB, { alertId: first!.id }, { jobId: first!.id });
+    await channels.email[0]!.add(SEND_JOB, { alertId: first!.id }, { jobId: first!.id });
     const connection = ctx.redis.duplicate({ maxRetriesPerRequest: null });
-    const failing = new Worker(channels.email.name, () => Promise.reject(new UnrecoverableError('database away')), { connection, prefix: bullPrefix(queuePrefix) });
-    await expect.poll(() => channels.email.getJobState(first!.id)).toBe('failed');
+    const failing = new Worker(channels.email[0]!.name, () => Promise.reject(new UnrecoverableError('database away')), { connection, prefix: bullPrefix(queuePrefix, channels.email[0]!.name) });
+    await expect.poll(() => channels.email[0]!.getJobState(first!.id)).toBe('failed');
     await failing.close();
     connection.disconnect();
     await ctx.pool.query(`UPDATE user_alerts SET enqueued_at = now() - interval '2 hours'`);
     expect(await sweepPendingAlerts(channels, ctx.pool, { graceSeconds: 60, requeueSeconds: 3600, limit: 100 }, true)).toBe(pending.length);
-    expect(await channels.email.getJobState(first!.id)).toBe('prioritized');
+    expect(await channels.email[0]!.getJobState(first!.id)).toBe('prioritized');
 
     // a delivered one is never swept
     await ctx.pool.query(`UPDATE user_alerts SET status = 'SENT', sent = true, sent_at = now(), enqueued_at = now() - interval '2 hours'`);

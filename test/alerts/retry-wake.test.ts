@@ -27,7 +27,7 @@ const mailsTo = (email: string) => smtp.messages.filter((m) => m.envelopeTo.incl
 
 describe('retries waiting on a receiver', () => {
   it('are woken by the first send it accepts again; a refusal of one address alone is not', async () => {
-    const email = channelQueues(h.producer).email;
+    const email = channelQueues(h.producer).email[0]!;
     const down = [await insertAlert(ctx.pool), await insertAlert(ctx.pool)];
     const greylisted = await insertAlert(ctx.pool);
     // the server down for the first two; a 450 for the third's address alone

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
 import { createSession } from '../../src/accounts/sessions.js';
 import { ADMIN_COOKIE } from '../../src/http/session.js';
-import { bullPrefix, QUEUES } from '../../src/queues/names.js';
 import { useTestApp } from '../helpers/app.js';
 import { insertUser } from '../helpers/factories.js';
 import { enqueue, finished, insertAlert, startHarness, testConfig, until, waitForAlert, type Harness } from './fixtures.js';
@@ -32,7 +31,7 @@ afterAll(async () => {
 /** Every value under the file's Redis prefix, as text: strings, hashes, lists, sets, sorted sets, streams. */
 async function everythingInRedis(): Promise<string> {
   const redis = t.ctx.redis;
-  const keys = await redis.keys(`${bullPrefix(t.config.QUEUE_PREFIX)}*`);
+  const keys = await redis.keys(`{${t.config.QUEUE_PREFIX}:*`);
   const parts: string[] = [];
   for (const key of keys) {
     const type = await redis.type(key);
@@ -63,7 +62,7 @@ describe('a send refused with a reply that names the recipient', () => {
       await enqueue(h.producer, passing);
       expect(await waitForAlert(t.ctx.pool, passing.alertId, finished)).toMatchObject({ status: 'FAILED', attempts: 2 });
       for (const a of [lasting, passing]) {
-        await until(async () => (await h.worker.deps.queues.deliveriesEmail.getJobState(a.alertId)) === 'failed', 'the send job to fail for good');
+        await until(async () => (await h.worker.deps.queues.deliveries.email[0]!.getJobState(a.alertId)) === 'failed', 'the send job to fail for good');
       }
     } finally {
       smtp.setMode({ kind: 'accept' });
@@ -87,7 +86,7 @@ describe('a send refused with a reply that names the recipient', () => {
       expect(res.statusCode, url).toBe(200);
       return res.body;
     };
-    const queue = QUEUES.deliveriesEmail;
+    const queue = 'deliveries-email';
     const failedList = await board(`/admin/queues/api/queues?activeQueue=${queue}&status=failed&page=1&jobsPerPage=50`);
     const jobPages = [await board(`/admin/queues/api/queues/${queue}/${lasting.alertId}`), await board(`/admin/queues/api/queues/${queue}/${passing.alertId}`)];
     for (const body of [failedList, ...jobPages]) {

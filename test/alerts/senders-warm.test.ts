@@ -16,7 +16,7 @@ let worker: RunningWorker | undefined;
 afterAll(async () => {
   await worker?.close();
   for (const name of Object.values(QUEUES)) {
-    const q = new Queue(name, { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix) });
+    const q = new Queue(name, { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix, name) });
     await q.obliterate({ force: true });
     await q.close();
   }

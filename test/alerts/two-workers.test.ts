@@ -5,7 +5,7 @@
  */
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bullPrefix, QUEUES } from '../../src/queues/names.js';
+import { bullPrefix } from '../../src/queues/names.js';
 import { runFixture } from '../fixtures/child.js';
 import { insertCenters, loadCenters, prng } from '../../dev/centers.js';
 import { useTestContext } from '../helpers/context.js';
@@ -104,7 +104,7 @@ describe('two worker processes', () => {
     expect(releases.rows[0]).toEqual({ unprocessed: 0, alerts: expected.length });
 
     // every alert is a job on its channel's deliveries queue (the watches here ask for email)
-    queue = new Queue(QUEUES.deliveriesEmail, { connection: ctx.redis, prefix: bullPrefix(env.QUEUE_PREFIX) });
+    queue = new Queue('deliveries-email', { connection: ctx.redis, prefix: bullPrefix(env.QUEUE_PREFIX, 'deliveries-email') });
     const counts = await queue.getJobCounts('prioritized', 'waiting');
     expect(counts.prioritized! + counts.waiting!).toBe(expected.length);
     const notEnqueued = await ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM user_alerts WHERE enqueued_at IS NULL`);

@@ -74,7 +74,7 @@ describe('one-click unsubscribe', () => {
       [a.userId, slot.id, a.watchId],
     );
     const later = rows[0]!.id;
-    await enqueue(h.producer, { alertId: later, method: 'email' });
+    await enqueue(h.producer, { alertId: later, userId: a.userId, method: 'email' });
     expect(await waitForAlert(t.ctx.pool, later, finished)).toMatchObject({ status: 'SKIPPED', last_error: 'watch is inactive' });
     expect(smtp.messages.filter((m) => m.envelopeTo.includes(a.email))).toHaveLength(1);
     expect((await alertRow(t.ctx.pool, a.alertId)).status).toBe('SENT');

@@ -25,7 +25,7 @@ afterAll(async () => {
   log.level = level;
   await worker?.close();
   for (const name of Object.values(QUEUES)) {
-    const q = new Queue(name, { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix) });
+    const q = new Queue(name, { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix, name) });
     await q.obliterate({ force: true });
     await q.close();
   }
@@ -49,7 +49,7 @@ describe('the poll-releases task in a running worker', () => {
     const user = await insertUser(ctx.pool);
     await insertWatch(ctx.pool, { userId: user.id });
     worker = await startWorker(config, { tasks: [pollReleasesTask, sweepPendingAlertsTask] });
-    const deliveries = new Queue(QUEUES.deliveriesEmail, { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix) });
+    const deliveries = new Queue('deliveries-email', { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix, 'deliveries-email') });
     try {
       // the first scheduled run and the listener's first wake-up find nothing; wait for the LISTEN
       await expect

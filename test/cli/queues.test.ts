@@ -1,7 +1,7 @@
 /** The queue CLI against real BullMQ queues: status, failures, retry, pause and resume. */
 import { Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bullPrefix, QUEUES } from '../../src/queues/names.js';
+import { bullPrefix } from '../../src/queues/names.js';
 import { useTestContext } from '../helpers/context.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -18,12 +18,12 @@ function statusRow(output: string, queue: string): Record<string, string> {
 
 let queue: Queue;
 beforeAll(async () => {
-  const prefix = bullPrefix(ctx.redisPrefix);
-  queue = new Queue(QUEUES.deliveriesEmail, { connection: ctx.redis, prefix });
-  const events = new QueueEvents(QUEUES.deliveriesEmail, { connection: ctx.redis.duplicate(), prefix });
+  const prefix = bullPrefix(ctx.redisPrefix, 'deliveries-email');
+  queue = new Queue('deliveries-email', { connection: ctx.redis, prefix });
+  const events = new QueueEvents('deliveries-email', { connection: ctx.redis.duplicate(), prefix });
   await events.waitUntilReady();
   const worker = new Worker(
-    QUEUES.deliveriesEmail,
+    'deliveries-email',
     async (job) => {
       if (job.data.alertId === 'a-bad') throw new UnrecoverableError('mailbox does not exist');
     },

@@ -58,7 +58,7 @@ async function round(name: string, half: 0 | 1, persistent: boolean) {
     startDrillProcess(name, 'web', 'workers/web.ts', ctx, env),
   ];
   const probe = createRedis(redis.url, 'worker');
-  const maintenance = new Queue(QUEUES.maintenance, { connection: probe, prefix: bullPrefix(ctx.redisPrefix) });
+  const maintenance = new Queue(QUEUES.maintenance, { connection: probe, prefix: bullPrefix(ctx.redisPrefix, QUEUES.maintenance) });
   const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
   const schedulesBack = async () => (await maintenance.getJobSchedulers()).length === maintenanceTasks.length;
   try {

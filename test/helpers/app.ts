@@ -18,9 +18,8 @@ import type { Deps } from '../../src/process/deps.js';
 import { createLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
-import { createRedis } from '../../src/queues/redis.js';
+import { createRedis, type RedisConnection } from '../../src/queues/redis.js';
 import { SettingsCache } from '../../src/settings/settings.js';
-import type { Redis } from 'ioredis';
 import { useTestContext, type TestContext } from './context.js';
 import { insertUser } from './factories.js';
 
@@ -64,7 +63,7 @@ type ExtraDeps = Partial<Pick<Deps, 'lookupHost' | 'pool'>>;
 export function useTestApp(overrides: Partial<Config> = {}, extra: ExtraDeps | ((ctx: TestContext) => ExtraDeps) = {}): TestApp {
   const ctx = useTestContext();
   const t = { ctx } as TestApp;
-  let redis: Redis | undefined;
+  let redis: RedisConnection | undefined;
 
   beforeAll(async () => {
     t.config = {
@@ -85,7 +84,7 @@ export function useTestApp(overrides: Partial<Config> = {}, extra: ExtraDeps | (
     // a producer connection refuses commands until ready, and disconnecting it mid-handshake
     // rejects ioredis's own ready check unhandled: start from a ready one
     if (redis.status !== 'ready') await new Promise((resolve) => redis!.once('ready', resolve));
-    t.queues = createQueues(redis, t.config.QUEUE_PREFIX);
+    t.queues = createQueues(redis, t.config.QUEUE_PREFIX, t.config.DELIVERY_SHARDS);
     // the app's own log lines go to a file per test file, read when a test fails
     const log = createLogger({ level: t.config.LOG_LEVEL }, pino.destination({ dest: logFile(), mkdir: true, sync: true }));
     const deps = typeof extra === 'function' ? extra(ctx) : extra;

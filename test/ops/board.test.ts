@@ -24,12 +24,12 @@ beforeAll(async () => {
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
 
   // one failed delivery (ids only in its data) and one completed, on the app's own queues
-  const prefix = bullPrefix(t.config.QUEUE_PREFIX);
-  deliveries = new Queue(QUEUES.deliveriesEmail, { connection: t.ctx.redis, prefix });
-  const events = new QueueEvents(QUEUES.deliveriesEmail, { connection: t.ctx.redis.duplicate(), prefix });
+  const prefix = bullPrefix(t.config.QUEUE_PREFIX, 'deliveries-email');
+  deliveries = new Queue('deliveries-email', { connection: t.ctx.redis, prefix });
+  const events = new QueueEvents('deliveries-email', { connection: t.ctx.redis.duplicate(), prefix });
   await events.waitUntilReady();
   const worker = new Worker(
-    QUEUES.deliveriesEmail,
+    'deliveries-email',
     async (job) => {
       if (job.id === 'alert-broken') throw new UnrecoverableError('SMTP 550 mailbox unavailable');
     },
@@ -106,7 +106,7 @@ describe.skipIf(browserMissing)(`the queue board in Chromium${browserMissing ? `
     expect(cookies.find((c) => c.name === 'sw_device')).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(page.url()).not.toContain(cookie!.value);
 
-    await page.goto(`${base}/admin/queues/queue/${QUEUES.deliveriesEmail}?status=failed`);
+    await page.goto(`${base}/admin/queues/queue/${'deliveries-email'}?status=failed`);
     await expect.poll(() => page.getByText('SMTP 550 mailbox unavailable').count()).toBeGreaterThan(0);
     await page.screenshot({ path: screenshotPath('board-failed-job'), fullPage: true });
     await page.getByRole('button', { name: 'Retry all' }).click();

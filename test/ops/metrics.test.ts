@@ -70,7 +70,7 @@ describe('GET /metrics on the metrics port', () => {
       `INSERT INTO appointment_events (appointment_id, event_type, to_status) VALUES ($1, 'HOLD_CREATED', 'HOLD'), ($1, 'HOLD_EXPIRED', 'CANCELLED')`,
       [appointment.id],
     );
-    await t.queues.deliveriesEmail.add('send', { alertId: 'a1' }, { jobId: 'a1' });
+    await t.queues.deliveries.email[0]!.add('send', { alertId: 'a1' }, { jobId: 'a1' });
     await t.app.inject({ method: 'GET', url: '/api/me' }); // a 401, timed like any other
 
     const address = await metricsPort();

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPool } from '../../src/db/pool.js';
 import { projectRoot } from '../../src/paths.js';
+import { Cluster, Redis } from 'ioredis';
 import { createRedis } from '../../src/queues/redis.js';
 import { withDatabase } from '../helpers/services.js';
 import { inject } from 'vitest';
@@ -22,9 +23,25 @@ describe('connections follow their URLs', () => {
   it('REDIS_URL rediss:// turns TLS on, redis:// leaves it off', () => {
     const secure = createRedis('rediss://user:pw@cache.example:6380', 'producer', { lazyConnect: true });
     const plain = createRedis('redis://127.0.0.1:6379', 'producer', { lazyConnect: true });
-    expect(secure.options.tls).toBeTruthy();
-    expect(secure.options).toMatchObject({ host: 'cache.example', port: 6380, password: 'pw' });
-    expect(plain.options.tls).toBeFalsy();
+    expect(secure).toBeInstanceOf(Redis);
+    expect((secure as Redis).options.tls).toBeTruthy();
+    expect((secure as Redis).options).toMatchObject({ host: 'cache.example', port: 6380, password: 'pw' });
+    expect((plain as Redis).options.tls).toBeFalsy();
+    secure.disconnect();
+    plain.disconnect();
+  });
+
+  it('REDIS_URL rediss-cluster:// makes a Cluster on the seed nodes, with the credentials and TLS on every node', () => {
+    const secure = createRedis('rediss-cluster://user:p%40ss@a.example:7000,b.example:7001', 'worker', { lazyConnect: true });
+    const plain = createRedis('redis-cluster://10.0.0.1:7000', 'producer', { lazyConnect: true });
+    expect(secure).toBeInstanceOf(Cluster);
+    const c = secure as Cluster;
+    expect(c.options.redisOptions).toMatchObject({ username: 'user', password: 'p@ss', maxRetriesPerRequest: null });
+    expect(c.options.redisOptions?.tls).toBeTruthy();
+    expect(c.options.scaleReads).toBe('master');
+    expect((plain as Cluster).options.redisOptions?.tls).toBeUndefined();
+    // the producer fails fast: no cluster-level offline queue
+    expect((plain as Cluster).options.enableOfflineQueue).toBe(false);
     secure.disconnect();
     plain.disconnect();
   });

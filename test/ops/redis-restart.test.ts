@@ -82,7 +82,7 @@ describe('a worker whose Redis restarted empty', () => {
     // no senders: the jobs stay where the rebuild puts them
     await worker?.close();
     worker = await startWorker(config, { tasks: [sweepPendingAlertsTask] });
-    const { email } = channelQueues(worker.deps.queues);
+    const email = channelQueues(worker.deps.queues).email[0]!;
     await email.add('send', { alertId: alert.alertId }, { jobId: alert.alertId });
     await redisServer.stop();
     await redisServer.start();

@@ -12,7 +12,7 @@ const ctx = useTestContext();
 let maintenance: Queue;
 
 beforeAll(() => {
-  maintenance = new Queue(QUEUES.maintenance, { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix) });
+  maintenance = new Queue(QUEUES.maintenance, { connection: ctx.redis, prefix: bullPrefix(ctx.redisPrefix, QUEUES.maintenance) });
 });
 afterAll(async () => {
   await maintenance.close();

@@ -1,17 +1,15 @@
 import type { Queue } from 'bullmq';
 import type { Config } from '../../config.js';
-import { QUEUES } from '../../queues/names.js';
+import { CHANNELS, deliveryQueueNames, QUEUES } from '../../queues/names.js';
 import { closeQueues, createQueues, type Queues } from '../../queues/queues.js';
 import { createRedis } from '../../queues/redis.js';
 import { findQueue, JOB_STATES, queueStatus, recentFailures, retryFailed } from '../../queues/inspect.js';
 import { UsageError, type Command } from '../command.js';
 
-const names = Object.values(QUEUES);
-
 async function withQueues<T>(config: Config, fn: (queues: Queues) => Promise<T>): Promise<T> {
   // a terminal command should fail fast, not wait for Redis to come back
   const redis = createRedis(config.REDIS_URL, 'producer', { enableOfflineQueue: true, connectTimeout: 5000 });
-  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const queues = createQueues(redis, config.QUEUE_PREFIX, config.DELIVERY_SHARDS);
   try {
     return await fn(queues);
   } finally {
@@ -20,7 +18,13 @@ async function withQueues<T>(config: Config, fn: (queues: Queues) => Promise<T>)
   }
 }
 
-function queueArg(args: string[]): string {
+/** Every queue of this deployment: the maintenance queue and each channel's DELIVERY_SHARDS queues. */
+function queueNames(config: Config): string[] {
+  return [QUEUES.maintenance, ...CHANNELS.flatMap((c) => deliveryQueueNames(c, config.DELIVERY_SHARDS))];
+}
+
+function queueArg(args: string[], config: Config): string {
+  const names = queueNames(config);
   const name = args[0];
   if (!name) throw new UsageError(`name a queue (${names.join(', ')})`);
   if (!(names as string[]).includes(name)) throw new UsageError(`no queue named "${name}" (queues: ${names.join(', ')})`);
@@ -45,7 +49,7 @@ function table(header: string[], rows: string[][]): string {
 export const queuesStatus: Command = {
   name: 'queues:status',
   async run(_args, config) {
-    const statuses = await withQueues(config, (q) => Promise.all(names.map((n) => queueStatus(findQueue(q, n)!))));
+    const statuses = await withQueues(config, (q) => Promise.all(queueNames(config).map((n) => queueStatus(findQueue(q, n)!))));
     const header = ['queue', ...JOB_STATES, 'oldest waiting'];
     const rows = statuses.map((s) => [s.name + (s.paused ? ' (paused)' : ''), ...JOB_STATES.map((st) => String(s.counts[st])), formatAge(s.oldestWaitingMs)]);
     console.log(table(header, rows));
@@ -54,9 +58,9 @@ export const queuesStatus: Command = {
 
 export const queuesFailed: Command = {
   name: 'queues:failed',
-  usage: `<${names.join('|')}> [--limit N]`,
+  usage: '<queue> [--limit N]',
   async run(args, config) {
-    const name = queueArg(args);
+    const name = queueArg(args, config);
     const limitAt = args.indexOf('--limit');
     const limit = limitAt >= 0 ? Number(args[limitAt + 1]) : 20;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
@@ -78,9 +82,9 @@ export const queuesFailed: Command = {
 function queueCommand(name: string, act: (queue: Queue) => Promise<string>): Command {
   return {
     name,
-    usage: `<${names.join('|')}>`,
+    usage: '<queue>',
     async run(args, config) {
-      const queue = queueArg(args);
+      const queue = queueArg(args, config);
       console.log(`${queue}: ${await withQueues(config, (q) => act(findQueue(q, queue)!))}`);
     },
   };

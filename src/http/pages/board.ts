@@ -16,6 +16,7 @@ import { loginRateLimit, signIn } from '../login.js';
 import { htmlPage, redirect } from '../replies.js';
 import { tag, type Security } from '../route-docs.js';
 import { strictObject } from '../schemas.js';
+import { allQueues } from '../../queues/queues.js';
 import { adminCookieToken, clearAdminCookie, secureCookies, setAdminCookie } from '../session.js';
 import { loginPage, refusedPage } from './admin-login.js';
 
@@ -101,7 +102,7 @@ export const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: Object.values(queues).map((q) => new BullMQAdapter(q)),
+    queues: allQueues(queues).map((q) => new BullMQAdapter(q)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'slotwatch queues' } },
   });
