@@ -23,14 +23,18 @@
  * message, less the wait for the digest window when nothing was left to send before the
  * first digest fell due (that wait is the window by design, not capacity).
  *
+ * The cluster phase runs where test/helpers/redis-cluster.ts can start a cluster (redis-server
+ * and redis-cli 5 or later), and says why not in the results where it cannot; `--cluster`
+ * makes that an error, `--no-cluster` leaves the phase out. A worker process both matches
+ * and sends: its CPU per message sent includes its share of the matching.
+ *
  * Figures go to bench/results/scale.json and scale.md; process logs to bench/results/logs/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import webpush from 'web-push';
@@ -47,6 +51,7 @@ import type { TestSubscription } from '../dev/push-receiver.js';
 import { insertCenters, loadCenters, prng } from '../dev/centers.js';
 import { builtIsStale } from '../dev/build.js';
 import { stopChildren, waitForQuietPipeline } from '../dev/pipeline.js';
+import { redisClusterUnavailable, startRedisCluster } from '../test/helpers/redis-cluster.js';
 import { freePort, startOwnRedis } from '../test/helpers/redis-server.js';
 import { arg } from './_args.js';
 import { BackendCpu, processCpuSeconds, selfCpuSeconds } from './_cpu.js';
@@ -56,14 +61,6 @@ import { createPickTables, WATCHES_SQL } from './match.js';
 const IDLE_SECONDS = 5;
 const resultsDir = join(projectRoot, 'bench', 'results');
 const logsDir = join(resultsDir, 'logs');
-const CLUSTER_HELPER = join(projectRoot, 'test', 'helpers', 'redis-cluster.ts');
-
-/** What the cluster phase uses of test/helpers/redis-cluster.ts's `startRedisCluster()`. */
-interface ClusterHandle {
-  url: string;
-  nodes: unknown[];
-  close(): Promise<void>;
-}
 
 /** A phase's Redis: where the processes connect, and how to read the CPU of each of its servers. */
 interface PhaseRedis {
@@ -78,20 +75,10 @@ async function ownRedis(): Promise<PhaseRedis> {
   return { url: r.url, ports: [r.port], close: () => r.dispose() };
 }
 
-/**
- * The cluster from the Redis Cluster test helper. It is imported by a path computed at run
- * time so that this bench type-checks and runs its other phases on a checkout that does not
- * have the helper yet; with one, it is a plain import.
- */
+/** The cluster the tests run on (test/helpers/redis-cluster.ts): three masters with a replica each. */
 async function clusterRedis(): Promise<PhaseRedis> {
-  const mod = (await import(pathToFileURL(CLUSTER_HELPER).href)) as { startRedisCluster: () => Promise<ClusterHandle> };
-  const c = await mod.startRedisCluster();
-  // a node may be given as a port, "host:port", or an object with a port
-  const ports = c.nodes.map((n) =>
-    typeof n === 'number' ? n : typeof n === 'string' ? Number(n.split(':').at(-1)) : Number((n as { port?: unknown }).port),
-  );
-  if (!ports.length || ports.some((p) => !Number.isInteger(p) || p <= 0)) throw new Error('scale: startRedisCluster() gave nodes without ports');
-  return { url: c.url, ports, close: () => c.close() };
+  const c = await startRedisCluster();
+  return { url: c.url, ports: c.nodes.map((n) => n.port), close: () => c.close() };
 }
 
 /** CPU seconds of each Redis server (INFO cpu: the server's own user + system time). */
@@ -160,6 +147,9 @@ interface PhaseFigures {
   /** Of the burst's CPU (net of idle), the share of each part. */
   cpuShare: Record<string, number>;
   redisCpuSecondsPerNode: number[];
+  /** pg_total_relation_size over rows, after the burst. */
+  bytesPerAlert: number;
+  bytesPerMessage: number;
   missing: number;
 }
 
@@ -172,10 +162,10 @@ export default async function main(args: string[]): Promise<void> {
     if (!Number.isInteger(v) || v < (name === 'digest-seconds' ? 0 : 1)) throw new Error(`scale: --${name} must be a whole number${name === 'digest-seconds' ? '' : ' of 1 or more'}`);
   }
   if (slotCount > 1000) throw new Error('scale: --slots must be at most 1000 (one operator request)');
-  const helperThere = existsSync(CLUSTER_HELPER);
-  if (args.includes('--cluster') && !helperThere) throw new Error(`scale: --cluster needs ${CLUSTER_HELPER} (startRedisCluster), which this checkout does not have`);
-  const runCluster = !args.includes('--no-cluster') && helperThere;
-  const clusterSkipped = runCluster ? null : args.includes('--no-cluster') ? 'not asked for (--no-cluster)' : 'test/helpers/redis-cluster.ts is not in this checkout';
+  const unavailable = args.includes('--no-cluster') ? undefined : redisClusterUnavailable();
+  if (args.includes('--cluster') && unavailable) throw new Error(`scale: --cluster cannot run here: ${unavailable}`);
+  const runCluster = !args.includes('--no-cluster') && !unavailable;
+  const clusterSkipped = runCluster ? null : (unavailable ?? 'not asked for (--no-cluster)');
 
   log.level = 'warn';
   const loadAtStart = loadavg().map((l) => +l.toFixed(2));
@@ -348,14 +338,17 @@ export default async function main(args: string[]): Promise<void> {
 
       const sent = await receivers.call<[string, number][]>('senders', { email: before.email, push: before.push });
       const after = await receivers.call<{ push: number; email: number }>('counts');
-      const { rows: db } = await pool.query<{ alerts: number; learners: number; single: number; digest: number; first_due: Date | null; matched: Date | null; unsent: number }>(
+      const { rows: db } = await pool.query<{ alerts: number; learners: number; single: number; digest: number; first_due: Date | null; matched: Date | null; unsent: number; alert_bytes: number; message_bytes: number }>(
         `SELECT (SELECT count(*)::int FROM user_alerts) AS alerts,
                 (SELECT count(DISTINCT user_id)::int FROM user_alerts) AS learners,
                 (SELECT count(*)::int FROM alert_messages WHERE status = 'SENT' AND kind = 'single') AS single,
                 (SELECT count(*)::int FROM alert_messages WHERE status = 'SENT' AND kind = 'digest') AS digest,
                 (SELECT min(send_after) FROM alert_messages WHERE kind = 'digest') AS first_due,
                 (SELECT max(processed_at) FROM slot_releases) AS matched,
-                (SELECT count(*)::int FROM alert_messages WHERE status <> 'SENT') AS unsent`,
+                (SELECT count(*)::int FROM alert_messages WHERE status <> 'SENT') AS unsent,
+                -- what an alert costs on disk, indexes and TOAST included: the capacity model's storage
+                pg_total_relation_size('user_alerts')::float8 AS alert_bytes,
+                pg_total_relation_size('alert_messages')::float8 AS message_bytes`,
       );
       const d = db[0]!;
       const times = sent.map(([, at]) => at).sort((a, b) => a - b);
@@ -404,6 +397,8 @@ export default async function main(args: string[]): Promise<void> {
         cpuMsPerMessage,
         cpuShare: Object.fromEntries(Object.entries(net).map(([k, v]) => [k, netTotal ? +(v / netTotal).toFixed(3) : NaN])),
         redisCpuSecondsPerNode: s1.redis.map((v, i) => r3(v - s0.redis[i]!)),
+        bytesPerAlert: d.alerts ? Math.round(d.alert_bytes / d.alerts) : NaN,
+        bytesPerMessage: d.single + d.digest ? Math.round(d.message_bytes / (d.single + d.digest)) : NaN,
         missing: d.unsent + (d.single + d.digest - messages),
       };
       results.push(f);
@@ -484,7 +479,8 @@ function markdown(
 ): string {
   const cols = phases.map((p) => p.phase);
   const row = (label: string, f: (p: PhaseFigures) => unknown) => `| ${label} | ${phases.map((p) => String(f(p))).join(' | ')} |`;
-  const partNames = [...new Set(phases.flatMap((p) => Object.keys(p.cpuMsPerMessage)))];
+  const workerNames = [...new Set(phases.flatMap((p) => Object.keys(p.cpuSeconds).filter((k) => k.startsWith('worker '))))];
+  const partNames = [...workerNames, 'workers (all)', 'web', 'postgres', 'redis', 'receivers', 'bench', 'total'];
   return [
     `# Scale: the digest burst with one worker process, two, and on a Redis Cluster`,
     '',
@@ -509,6 +505,7 @@ function markdown(
     row('per worker: messages (messages/s)', (p) => p.perWorker.map((w) => `${w.messages} (${w.messagesPerSecond})`).join(', ')),
     row('per worker: CPU s over the burst', (p) => p.perWorker.map((w) => w.cpuSeconds).join(', ')),
     row('messages not sent', (p) => p.missing),
+    row('bytes on disk per alert / per message (tables + indexes)', (p) => `${p.bytesPerAlert} / ${p.bytesPerMessage}`),
     '',
     'CPU milliseconds per message, net of the idle rate measured before each burst (bench = this process, releasing and polling):',
     '',
@@ -520,7 +517,7 @@ function markdown(
     '',
     `| part | ${cols.join(' | ')} |`,
     `| --- | ${cols.map(() => '---:').join(' | ')} |`,
-    ...[...new Set(phases.flatMap((p) => Object.keys(p.cpuSeconds)))].map((k) => row(k, (p) => (p.cpuSeconds[k] === undefined ? '-' : `${p.cpuSeconds[k]} (${p.idleCpuPerSecond[k]})`))),
+    ...partNames.filter((k) => !['workers (all)', 'total'].includes(k)).map((k) => row(k, (p) => (p.cpuSeconds[k] === undefined ? '-' : `${p.cpuSeconds[k]} (${p.idleCpuPerSecond[k]})`))),
     row('Redis CPU s per node', (p) => p.redisCpuSecondsPerNode.join(', ')),
     '',
     `Ratios in this run: two workers vs one: messages/s ×${result.ratios.twoVsOne!.messagesPerSecond}, matches/s ×${result.ratios.twoVsOne!.matchesPerSecond}, ` +
