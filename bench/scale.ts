@@ -30,8 +30,8 @@
  *
  * Figures go to bench/results/scale.json and scale.md; process logs to bench/results/logs/.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,7 +40,6 @@ import pg from 'pg';
 import webpush from 'web-push';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { createUser } from '../src/accounts/users.js';
-import { newSecretKey } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { withDatabase } from '../src/db/urls.js';
@@ -49,12 +48,12 @@ import { log } from '../src/log.js';
 import { projectRoot } from '../src/paths.js';
 import type { TestSubscription } from '../dev/push-receiver.js';
 import { insertCenters, loadCenters, prng } from '../dev/centers.js';
-import { builtIsStale } from '../dev/build.js';
 import { stopChildren, waitForQuietPipeline } from '../dev/pipeline.js';
 import { redisClusterUnavailable, startRedisCluster } from '../test/helpers/redis-cluster.js';
 import { freePort, startOwnRedis } from '../test/helpers/redis-server.js';
 import { arg } from './_args.js';
 import { BackendCpu, processCpuSeconds, selfCpuSeconds } from './_cpu.js';
+import { ensureBuilt, loopEnv, startBuilt } from './_processes.js';
 import { startReceivers } from './_receivers-ipc.js';
 import { createPickTables, WATCHES_SQL } from './match.js';
 
@@ -96,21 +95,6 @@ async function redisCpu(ports: number[]): Promise<number[]> {
       }
     }),
   );
-}
-
-function ensureBuilt(): void {
-  if (!builtIsStale(join('dist', 'workers', 'worker.js'))) return;
-  console.log('scale: building dist/ (npx tsc -p tsconfig.build.json)');
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('scale: the build failed');
-}
-
-function startProcess(entry: string, env: NodeJS.ProcessEnv, logStream: WriteStream, onLine?: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, [join(projectRoot, 'dist', entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(logStream, { end: false });
-  child.stderr!.pipe(logStream, { end: false });
-  if (onLine) child.stdout!.on('data', (b: Buffer) => b.toString().split('\n').forEach(onLine));
-  return child;
 }
 
 const r3 = (x: number) => +x.toFixed(3);
@@ -171,7 +155,7 @@ export default async function main(args: string[]): Promise<void> {
   const loadAtStart = loadavg().map((l) => +l.toFixed(2));
   const startedAt = new Date().toISOString();
   mkdirSync(logsDir, { recursive: true });
-  ensureBuilt();
+  ensureBuilt('scale');
 
   const adminUrl = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
   const database = `sw_bench_scale_${process.pid}`;
@@ -255,30 +239,13 @@ export default async function main(args: string[]): Promise<void> {
       redis = phase.cluster ? await clusterRedis() : await ownRedis();
       const prefix = `sw-bench-scale-${process.pid}-${index}`;
       const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
       const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        DATABASE_URL: url,
-        REDIS_URL: redis.url,
-        QUEUE_PREFIX: prefix,
-        PORT: String(port),
-        METRICS_PORT: 'off',
-        PUBLIC_BASE_URL: base,
-        SMTP_URL: smtpUrl,
-        SECRET_KEY: newSecretKey(),
-        VAPID_PUBLIC_KEY: vapid.publicKey,
-        VAPID_PRIVATE_KEY: vapid.privateKey,
-        PUSH_ALLOW_LOCAL_ENDPOINTS: 'true',
-        // the machine's capacity is measured, not the providers' rate limits
-        DELIVERY_EMAIL_PER_SECOND: '100000',
-        DELIVERY_PUSH_PER_SECOND: '100000',
-        LOG_LEVEL: 'info',
-        NODE_ENV: 'production',
+        ...loopEnv({ databaseUrl: url, redisUrl: redis.url, queuePrefix: prefix, port, smtpUrl, vapid }),
         ...(phase.cluster ? { DELIVERY_SHARDS: String(shards) } : {}),
       };
-      const web = startProcess('workers/web.js', env, logStream);
+      const web = startBuilt('workers/web.js', env, logStream);
       children.push(web);
-      const api = new Api(base);
+      const api = new Api(`http://127.0.0.1:${port}`);
       await api.waitUntilReady();
       const token = await api.login('operator@bench.example', operatorPassword);
       const workers: ChildProcess[] = [];
@@ -286,7 +253,7 @@ export default async function main(args: string[]): Promise<void> {
       const allStarted = new Promise<void>((resolve) => {
         for (let i = 0; i < phase.workers; i++) {
           // each process signs with its own name: the receivers say who sent what
-          const w = startProcess('workers/worker.js', { ...env, MAIL_FROM: `slotwatch <worker-${i + 1}@slotwatch.bench>`, VAPID_SUBJECT: `mailto:worker-${i + 1}@slotwatch.bench` }, logStream, (line) => {
+          const w = startBuilt('workers/worker.js', { ...env, MAIL_FROM: `slotwatch <worker-${i + 1}@slotwatch.bench>`, VAPID_SUBJECT: `mailto:worker-${i + 1}@slotwatch.bench` }, logStream, (line) => {
             if (line.includes('"worker started"') && ++started === phase.workers) resolve();
           });
           workers.push(w);
