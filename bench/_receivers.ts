@@ -12,6 +12,9 @@
  *   subscribe { n }               -> TestSubscription[] (keys are made here, as a browser would)
  *   counts                        -> { push, email, pushRequests, cpuMs }
  *   accepted { channel, from }    -> [key, receivedAt][] from index `from` (push: subscription id, email: RCPT TO)
+ *   senders { email, push }       -> [sender, receivedAt][] of the messages accepted from those indexes on: who sent
+ *                                    each (email: MAIL FROM, push: the VAPID JWT's subject), for a bench whose
+ *                                    processes each sign with their own
  *   checks                        -> { invalidPush, decrypted, invalidEmail, parsed } (after decrypting and parsing all)
  *   identified                    -> { email: [to, receivedAt, Message-ID][], push: [subscription id, receivedAt, Topic][] }
  *                                    (after checks: what says which alert or digest each accepted message was)
@@ -26,13 +29,17 @@ let push: PushReceiver | undefined;
 let smtp: SmtpReceiver | undefined;
 // delivered() filters every request each call: keep our own list of accepted pushes
 const pushAccepted: [string, number][] = [];
+const pushAcceptedFrom: string[] = [];
 let pushSeen = 0;
 
 function syncPush(): void {
   const reqs = push!.requests;
   for (; pushSeen < reqs.length; pushSeen++) {
     const r = reqs[pushSeen]!;
-    if (r.status === 201) pushAccepted.push([r.subscriptionId, r.receivedAt]);
+    if (r.status === 201) {
+      pushAccepted.push([r.subscriptionId, r.receivedAt]);
+      pushAcceptedFrom.push(r.vapid.sub ?? '');
+    }
   }
 }
 
@@ -57,6 +64,12 @@ async function handle(req: Request): Promise<unknown> {
         return pushAccepted.slice(from);
       }
       return smtp!.arrivals.slice(from).map((m) => [m.envelopeTo[0]!, m.receivedAt]);
+    }
+    case 'senders': {
+      syncPush();
+      const email = smtp!.arrivals.slice(Number(req.email)).map((m): [string, number] => [m.mailFrom, m.receivedAt]);
+      const pushed = pushAccepted.slice(Number(req.push)).map(([, at], i): [string, number] => [pushAcceptedFrom[Number(req.push) + i]!, at]);
+      return [...email, ...pushed];
     }
     case 'checks': {
       const decrypted = push!.decryptPending();

@@ -9,12 +9,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { e2eWhyNotMet } from './_e2e-why.js';
 
-/** The arguments `npm run bench` (all of them) runs each with: short enough for about twenty minutes in all. */
+/** The arguments `npm run bench` (all of them) runs each with: short enough for about twenty-five minutes in all. */
 export const SUMMARY_ARGS: Record<string, string[]> = {
   e2e: [],
   delivery: ['--rounds', '2'],
   // 5,000 watches as its committed run had: at 100,000 one burst owes ~100,000 messages
   burst: ['--watches', '5000'],
+  // its defaults: the same burst with one worker, two, and on a Redis Cluster, about six minutes
+  scale: [],
   match: ['--sizes', '100000,300000'],
   booking: ['--rounds', '1', '--duration', '10'],
   signin: ['--rounds', '1'],
@@ -56,6 +58,19 @@ const rowsOf: Record<string, (j: Json) => Row[]> = {
       'digests fewer messages per learner than digests off (comparison)',
       r.digestSeconds ? r.messagesPerLearner < (j.runs as Json[]).find((x) => !x.digestSeconds)?.messagesPerLearner : null,
     ]),
+  scale: (j) => {
+    const phases = j.phases as Json[];
+    const rows = phases.map((p): Row => [
+      `${p.phase}: messages/s, matches/s, worker CPU per message`,
+      `${s(p.messagesPerSecond)}/s, ${s(p.matchesPerSecond)}/s, ${s(p.cpuMsPerMessage['workers (all)'], ' ms')}`,
+      'measured (the ratios below compare them)',
+      null,
+    ]);
+    rows.push(['two workers vs one: messages/s', `×${s(j.ratios.twoVsOne.messagesPerSecond)}`, 'more than ×1 (comparison in the same run)', j.ratios.twoVsOne.messagesPerSecond > 1]);
+    if (j.ratios.clusterVsTwo) rows.push(['cluster vs one Redis (two workers): messages/s', `×${s(j.ratios.clusterVsTwo.messagesPerSecond)}`, 'measured (comparison in the same run)', null]);
+    else rows.push(['Redis Cluster phase', s(j.clusterPhase), '-', null]);
+    return rows;
+  },
   match: (j) =>
     (j.results as Json[]).map((r): Row => [
       `${r.watches.toLocaleString()} watches: alerts/s, one release of ~1,000 matches`,
@@ -90,7 +105,7 @@ export function writeSummary(outcomes: Record<string, { code: number; seconds: n
     '',
     outcomes
       ? `\`npm run bench\` (every benchmark, in turn) on ${new Date().toISOString()}. Each ran with the arguments shown; the full figures are in bench/results/<name>.json.`
-      : `Written by \`npm run bench -- --summary-only\` on ${new Date().toISOString()} from the JSON in bench/results/, each from its own run (dated below; a full \`npm run bench\` needs about twenty minutes of a machine nothing else is using); the full figures are in bench/results/<name>.json.`,
+      : `Written by \`npm run bench -- --summary-only\` on ${new Date().toISOString()} from the JSON in bench/results/, each from its own run (dated below; a full \`npm run bench\` needs about twenty-five minutes of a machine nothing else is using); the full figures are in bench/results/<name>.json.`,
     '"Met" is the goal from the benchmark\'s header or the README; where a benchmark states no goal, the row holds it to the comparison it makes against a baseline measured in the same run, and says so.',
     '',
     '| benchmark | figure | measured | goal or comparison | met |',

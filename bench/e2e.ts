@@ -31,8 +31,8 @@
  * e2e-latency-over-time.svg and e2e-latency-histogram.svg; process logs to
  * bench/results/logs/ (git-ignored).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,6 @@ import pg from 'pg';
 import webpush from 'web-push';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { createUser } from '../src/accounts/users.js';
-import { newSecretKey } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { withDatabase } from '../src/db/urls.js';
@@ -52,10 +51,10 @@ import { projectRoot } from '../src/paths.js';
 import { createRedis, deleteQueuePrefixKeys } from '../src/queues/redis.js';
 import type { TestSubscription } from '../dev/push-receiver.js';
 import { insertCenters, loadCenters, prng } from '../dev/centers.js';
-import { builtIsStale } from '../dev/build.js';
 import { stopChildren, waitForQuietPipeline } from '../dev/pipeline.js';
 import { arg } from './_args.js';
 import { e2eWhyNotMet } from './_e2e-why.js';
+import { ensureBuilt, loopEnv, startBuilt } from './_processes.js';
 import { startReceivers } from './_receivers-ipc.js';
 import { histogram, scatterChart } from './_svg.js';
 import { createPickTables, WATCHES_SQL } from './match.js';
@@ -155,22 +154,6 @@ class SlotPlanner {
 
 // ---- processes ------------------------------------------------------------------------
 
-/** Builds dist/ when it is missing or older than any source file the build reads. */
-function ensureBuilt(): void {
-  if (!builtIsStale(join('dist', 'workers', 'worker.js'))) return;
-  console.log('e2e: building dist/ (npx tsc -p tsconfig.build.json)');
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('e2e: the build failed');
-}
-
-function startProcess(entry: string, env: NodeJS.ProcessEnv, logStream: WriteStream, onLine?: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, [join(projectRoot, 'dist', entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(logStream, { end: false });
-  child.stderr!.pipe(logStream, { end: false });
-  if (onLine) child.stdout!.on('data', (b: Buffer) => b.toString().split('\n').forEach(onLine));
-  return child;
-}
-
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -203,7 +186,7 @@ export default async function main(args: string[]): Promise<void> {
   // every figure here is CPU-bound on a small machine: say how busy it was besides us
   const loadAtStart = loadavg().map((l) => +l.toFixed(2));
   mkdirSync(logsDir, { recursive: true });
-  ensureBuilt();
+  ensureBuilt('e2e');
 
   const adminUrl = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -279,26 +262,8 @@ export default async function main(args: string[]): Promise<void> {
     // ---- web and two workers, as the Procfile runs them
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const env = {
-      ...process.env,
-      DATABASE_URL: url,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: prefix,
-      PORT: String(port),
-      METRICS_PORT: 'off',
-      PUBLIC_BASE_URL: base,
-      SMTP_URL: smtpUrl,
-      SECRET_KEY: newSecretKey(),
-      VAPID_PUBLIC_KEY: vapid.publicKey,
-      VAPID_PRIVATE_KEY: vapid.privateKey,
-      PUSH_ALLOW_LOCAL_ENDPOINTS: 'true',
-      // the machine's capacity is measured, not the providers' rate limits
-      DELIVERY_EMAIL_PER_SECOND: '100000',
-      DELIVERY_PUSH_PER_SECOND: '100000',
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'production',
-    };
-    children.push(startProcess('workers/web.js', env, logStream));
+    const env = loopEnv({ databaseUrl: url, redisUrl, queuePrefix: prefix, port, smtpUrl, vapid });
+    children.push(startBuilt('workers/web.js', env, logStream));
     const api = new Api(base);
     await api.waitUntilReady();
     const token = await api.login('operator@bench.example', operatorPassword);
@@ -331,7 +296,7 @@ export default async function main(args: string[]): Promise<void> {
       const onLine = (line: string) => {
         if (line.includes('"worker started"') && ++started === 2) resolve();
       };
-      for (let i = 0; i < 2; i++) children.push(startProcess('workers/worker.js', env, logStream, onLine));
+      for (let i = 0; i < 2; i++) children.push(startBuilt('workers/worker.js', env, logStream, onLine));
     });
     const workersAt = Date.now();
     await Promise.race([workersStarted, sleep(60_000).then(() => Promise.reject(new Error('e2e: the workers did not start within 60 s')))]);

@@ -4,7 +4,7 @@
  * baseline measured in the same run, and write them to bench/results/<name>.json.
  *
  * `npm run bench` with no name runs every benchmark in turn, each in a child process with
- * the short arguments below (the whole takes about twenty minutes on two cores; run it
+ * the short arguments in bench/_summary.ts (the whole takes about twenty-five minutes on two cores; run it
  * under `flock /tmp/sw-heavy.lock` on a shared machine), shows progress, keeps each
  * benchmark's output in bench/results/logs/<name>.log, and writes bench/results/summary.md.
  * `npm run bench -- --except e2e,burst` runs all but those (their figures in summary.md are

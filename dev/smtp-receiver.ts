@@ -40,7 +40,7 @@ export interface SmtpReceiver {
   /** Messages accepted and parsed (in 'later' mode, once parsePending() has run). */
   readonly messages: ReceivedEmail[];
   /** Every accepted message, in order, as it was accepted. */
-  readonly arrivals: { envelopeTo: string[]; receivedAt: number }[];
+  readonly arrivals: { envelopeTo: string[]; mailFrom: string; receivedAt: number }[];
   /** 'later' mode: parses every message accepted since the last call into `messages`; resolves with how many. */
   parsePending(): Promise<number>;
   /** Connections the server has seen (refused ones too). */
@@ -99,7 +99,7 @@ export async function startSmtpReceiver(options: { port?: number; parse?: 'on-re
           };
           const accept = () => {
             const receivedAt = Date.now();
-            arrivals.push({ envelopeTo: envelope.envelopeTo, receivedAt });
+            arrivals.push({ envelopeTo: envelope.envelopeTo, mailFrom: envelope.mailFrom, receivedAt });
             for (const w of waiters) w();
             callback(null, `OK: queued as ${envelope.queueId}`);
             return receivedAt;
