@@ -3,9 +3,9 @@
  * the web app and a worker with every task, REDIS_URL naming the cluster's seed nodes,
  * two deliveries queues per channel. A slot is published, matching hands its alerts over,
  * the senders deliver to a real SMTP receiver and push receiver; while they deliver, the
- * master holding a deliveries queue is killed, its replica takes over, and every learner
- * is still told exactly once. The rate limits and the poller's heartbeat work on the
- * cluster too.
+ * master holding a deliveries queue (and the maintenance queue) is killed, its replica
+ * takes over, and every learner is still told exactly once. The rate limits work on the
+ * cluster too, and the poller's heartbeat comes back after the failover.
  */
 import webpush from 'web-push';
 import type { Cluster } from 'ioredis';
