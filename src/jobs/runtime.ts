@@ -5,7 +5,7 @@ import { closeDeps, createDeps, type Deps } from '../process/deps.js';
 import { log as rootLog, scrubError } from '../log.js';
 import { recordHeartbeat } from '../queues/heartbeat.js';
 import { bullPrefix, QUEUES } from '../queues/names.js';
-import { workerMetrics } from '../queues/queues.js';
+import { closeWorker, workerMetrics } from '../queues/queues.js';
 import { isCluster, masters, type RedisConnection } from '../queues/redis.js';
 import type { MaintenanceTask } from './task.js';
 import { maintenanceTasks } from './tasks.js';
@@ -156,7 +156,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
         clearInterval(rescheduler);
         clearInterval(watchdog);
         await Promise.all(stops.map((s) => s()));
-        await Promise.all(workers.map((w) => w.close()));
+        await Promise.all(workers.map((w) => closeWorker(w, log)));
         await closeDeps(deps);
       })();
       return closing;
