@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import type { Queryable } from '../db/types.js';
 import { bullPrefix } from '../queues/names.js';
 import type { RedisConnection } from '../queues/redis.js';
-import { workerMetrics, type Queues } from '../queues/queues.js';
+import { closeWorker, workerMetrics, type Queues } from '../queues/queues.js';
 import type { SettingsCache } from '../settings/settings.js';
 import type { HostLookup } from '../watches/push-endpoints.js';
 import { batchedAlertStore } from './batched-store.js';
@@ -129,7 +129,7 @@ export async function startSenders(o: SendersOptions): Promise<() => Promise<voi
   retune.unref();
   return async () => {
     clearInterval(retune);
-    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all(workers.map((w) => closeWorker(w, log)));
     mailer.close();
   };
 }

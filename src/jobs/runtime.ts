@@ -5,13 +5,15 @@ import { closeDeps, createDeps, type Deps } from '../process/deps.js';
 import { log as rootLog, scrubError } from '../log.js';
 import { recordHeartbeat } from '../queues/heartbeat.js';
 import { bullPrefix, QUEUES } from '../queues/names.js';
-import { workerMetrics } from '../queues/queues.js';
-import { masters, type RedisConnection } from '../queues/redis.js';
+import { closeWorker, workerMetrics } from '../queues/queues.js';
+import { isCluster, masters, type RedisConnection } from '../queues/redis.js';
 import type { MaintenanceTask } from './task.js';
 import { maintenanceTasks } from './tasks.js';
 
 /** How often a worker re-reads settings to follow a changed interval, and checks that its schedules are still in Redis. */
 const SETTINGS_RECHECK_MS = 5000;
+/** The least time without a maintenance job after which a worker on a cluster is judged stuck (see startWorker). */
+const MIN_STALE_MS = 10_000;
 
 export interface WorkerOptions {
   /** The maintenance tasks to run (the senders are one: deliveryChannelsTask); all by default. */
@@ -92,30 +94,56 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
 
   const byName = new Map(tasks.map((t) => [t.name, t]));
   const workers: Worker[] = [];
-  if (tasks.length) {
-    workers.push(
-      new Worker(
-        QUEUES.maintenance,
-        async (job) => {
-          const task = byName.get(job.name);
-          if (!task) return { skipped: `no task named ${job.name}` }; // an old schedule from an earlier release
-          // BullMQ keeps a failure's message and stack in Redis, where the queue board shows them
-          const result = await task.run({ ...deps, log: log.child({ queue: QUEUES.maintenance, jobId: job.id, task: job.name }) }, job).catch((err: unknown) => {
-            throw scrubError(err);
-          });
-          // readiness checks read this: a stuck worker shows, not only a dead one
-          await recordHeartbeat(redis, config.QUEUE_PREFIX, task.name);
-          return result;
-        },
-        { connection: redis, prefix, concurrency: Math.max(1, tasks.length), metrics: workerMetrics },
-      ),
+  // when this process's maintenance worker last took, finished or failed a job
+  let lastActivity = Date.now();
+  const maintenanceWorker = () => {
+    const w = new Worker(
+      QUEUES.maintenance,
+      async (job) => {
+        const task = byName.get(job.name);
+        if (!task) return { skipped: `no task named ${job.name}` }; // an old schedule from an earlier release
+        // BullMQ keeps a failure's message and stack in Redis, where the queue board shows them
+        const result = await task.run({ ...deps, log: log.child({ queue: QUEUES.maintenance, jobId: job.id, task: job.name }) }, job).catch((err: unknown) => {
+          throw scrubError(err);
+        });
+        // readiness checks read this: a stuck worker shows, not only a dead one
+        await recordHeartbeat(redis, config.QUEUE_PREFIX, task.name);
+        return result;
+      },
+      { connection: redis, prefix, concurrency: Math.max(1, tasks.length), metrics: workerMetrics },
     );
-  }
-  for (const w of workers) {
+    for (const event of ['active', 'completed', 'failed'] as const) w.on(event, () => (lastActivity = Date.now()));
+    return watchWorker(w);
+  };
+  const watchWorker = (w: Worker) => {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => log.warn({ err, queue: w.name, jobId: job?.id, attempts: job?.attemptsMade }, 'job failed'));
-  }
+    return w;
+  };
+  if (tasks.length) workers.push(maintenanceWorker());
 
+  // On a Redis Cluster, a BullMQ Worker whose queue's master fails over was seen to stop for
+  // good now and then: its blocking connection (a duplicate Cluster client of its own) never
+  // hands it another job, and its close() never returns. Every task is scheduled, so a
+  // maintenance worker that has taken no job for several of the shortest intervals is stuck,
+  // not idle: it is dropped (force-closed, not awaited, since its close may hang) and a new
+  // one, with fresh connections, takes its place.
+  let watchdog: NodeJS.Timeout | undefined;
+  if (tasks.length && isCluster(redis)) {
+    watchdog = setInterval(() => {
+      const shortest = Math.min(...scheduled.values());
+      const staleAfter = Math.max(5 * shortest, MIN_STALE_MS);
+      const idle = Date.now() - lastActivity;
+      const index = workers.findIndex((w) => w.name === QUEUES.maintenance);
+      if (index < 0 || idle < staleAfter) return;
+      log.warn({ queue: QUEUES.maintenance, idleMs: idle }, 'maintenance worker has taken no job for several intervals; replacing it');
+      const stuck = workers[index]!;
+      lastActivity = Date.now();
+      workers[index] = maintenanceWorker();
+      void stuck.close(true).catch((err: unknown) => log.warn({ err }, 'could not close the replaced maintenance worker'));
+    }, SETTINGS_RECHECK_MS);
+    watchdog.unref();
+  }
   const stops: (() => Promise<void>)[] = [];
   for (const task of tasks) if (task.start) stops.push(await task.start(deps));
 
@@ -126,8 +154,9 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     close() {
       closing ??= (async () => {
         clearInterval(rescheduler);
+        clearInterval(watchdog);
         await Promise.all(stops.map((s) => s()));
-        await Promise.all(workers.map((w) => w.close()));
+        await Promise.all(workers.map((w) => closeWorker(w, log)));
         await closeDeps(deps);
       })();
       return closing;

@@ -1,6 +1,7 @@
-import { MetricsTime, Queue } from 'bullmq';
+import { MetricsTime, Queue, type Worker } from 'bullmq';
+import type { Logger } from 'pino';
 import { bullPrefix, CHANNELS, deliveryQueueNames, QUEUES } from './names.js';
-import type { RedisConnection } from './redis.js';
+import { isCluster, type RedisConnection } from './redis.js';
 
 export type Channel = (typeof CHANNELS)[number];
 
@@ -32,3 +33,25 @@ export async function closeQueues(queues: Queues): Promise<void> {
 
 /** Every worker's metrics option: per-minute completed/failed counts kept in Redis by BullMQ, read by GET /metrics. */
 export const workerMetrics = { maxDataPoints: MetricsTime.ONE_WEEK };
+
+/** How long a worker's close may take before shutdown goes on without it (see closeWorker). */
+export const WORKER_CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * Closes a BullMQ worker, letting its active jobs finish, but gives up waiting after
+ * `timeoutMs`: on a Redis Cluster a worker whose queue's master failed over was seen to
+ * never finish its close (its blocking connection never reports its end), and a shutdown
+ * must not hang on it. What it still holds goes when the connections are closed after it;
+ * a job it was running is picked up again as stalled. On a single Redis it is waited for
+ * as long as it takes, as before.
+ */
+export async function closeWorker(worker: Worker, log: Pick<Logger, 'warn'>, timeoutMs = WORKER_CLOSE_TIMEOUT_MS): Promise<void> {
+  if (!isCluster(worker.opts.connection as RedisConnection)) return worker.close();
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  try {
+    if ((await Promise.race([worker.close(), gaveUp])) === 'timeout') log.warn({ queue: worker.name, timeoutMs }, 'worker did not finish closing; going on without it');
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -36,7 +36,12 @@ export function createRedis(url: string, role: 'worker' | 'producer', options: R
       // wants; a producer fails fast instead
       ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
       ...(lazyConnect === undefined ? {} : { lazyConnect }),
-      ...(nodeOptions.maxRetriesPerRequest === null ? { maxRedirections: 16 } : {}),
+      // a worker's command to a master that just died is retried (each retry re-reading the
+      // slots) until a replica has taken over. ioredis's defaults (100 ms apart, 16 tries) give
+      // up after about 1.6 s, well inside a failover (cluster-node-timeout, 15 s by default, plus
+      // the election); BullMQ then backs off for its runRetryDelay (15 s) before trying again.
+      // 120 tries 300 ms apart wait out about 36 s.
+      ...(nodeOptions.maxRetriesPerRequest === null ? { maxRedirections: 120, retryDelayOnFailover: 300, retryDelayOnClusterDown: 300 } : {}),
       redisOptions: {
         ...nodeOptions,
         ...(target.username ? { username: target.username } : {}),
