@@ -124,25 +124,39 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
 
   // On a Redis Cluster, a BullMQ Worker whose queue's master fails over was seen to stop for
   // good now and then: its blocking connection (a duplicate Cluster client of its own) never
-  // hands it another job, and its close() never returns. Every task is scheduled, so a
-  // maintenance worker that has taken no job for several of the shortest intervals is stuck,
-  // not idle: it is dropped (force-closed, not awaited, since its close may hang) and a new
-  // one, with fresh connections, takes its place.
+  // hands it another job, and its close() never returns. A maintenance worker that has taken
+  // no job for several of the shortest intervals while jobs are owed in its queue is stuck, not
+  // idle (when other worker processes take every job, none waits or is overdue): it is dropped
+  // (force-closed, not awaited, since its close may hang) and a new one, with fresh
+  // connections, takes its place.
   let watchdog: NodeJS.Timeout | undefined;
+  let checking = false;
   if (tasks.length && isCluster(redis)) {
     watchdog = setInterval(() => {
       const shortest = Math.min(...scheduled.values());
       const staleAfter = Math.max(5 * shortest, MIN_STALE_MS);
       const idle = Date.now() - lastActivity;
       const index = workers.findIndex((w) => w.name === QUEUES.maintenance);
-      if (index < 0 || idle < staleAfter) return;
-      log.warn({ queue: QUEUES.maintenance, idleMs: idle }, 'maintenance worker has taken no job for several intervals; replacing it');
-      const stuck = workers[index]!;
-      lastActivity = Date.now();
-      workers[index] = maintenanceWorker();
-      void stuck.close(true).catch((err: unknown) => log.warn({ err }, 'could not close the replaced maintenance worker'));
+      if (index < 0 || idle < staleAfter || checking) return;
+      checking = true;
+      void replaceIfStuck(index, idle, shortest)
+        .catch((err: unknown) => log.warn({ err }, 'could not check the maintenance worker'))
+        .finally(() => (checking = false));
     }, SETTINGS_RECHECK_MS);
     watchdog.unref();
+  }
+  // a job is owed when it waits, or when it is a scheduled one whose time has passed: BullMQ's
+  // workers themselves move due jobs out of the delayed set, so with every worker stuck they stay there
+  async function replaceIfStuck(index: number, idle: number, overdueMs: number): Promise<void> {
+    const [counts, [firstDelayed]] = await Promise.all([queues.maintenance.getJobCounts('waiting', 'prioritized'), queues.maintenance.getJobs(['delayed'], 0, 0, true)]);
+    const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    const overdue = firstDelayed !== undefined && firstDelayed.timestamp + firstDelayed.delay < Date.now() - overdueMs;
+    if ((waiting === 0 && !overdue) || closing) return;
+    log.warn({ queue: QUEUES.maintenance, idleMs: idle, waiting, overdue }, 'maintenance worker has taken no job for several intervals while jobs are owed; replacing it');
+    const stuck = workers[index]!;
+    lastActivity = Date.now();
+    workers[index] = maintenanceWorker();
+    void stuck.close(true).catch((err: unknown) => log.warn({ err }, 'could not close the replaced maintenance worker'));
   }
   const stops: (() => Promise<void>)[] = [];
   for (const task of tasks) if (task.start) stops.push(await task.start(deps));
