@@ -64,8 +64,7 @@ export default tseslint.config(
             may('demo', [...LOWER, 'demo', 'dev']),
             may('entry', ['infrastructure', 'composition', 'http', 'jobs']),
             may('dev', ['infrastructure', 'dev']),
-            // bench/scale.ts runs on the Redis servers the test harness starts (test/helpers/redis-*.ts)
-            may('bench', [...LOWER, 'composition', 'jobs', 'http', 'dev', 'demo', 'bench', 'test']),
+            may('bench', [...LOWER, 'composition', 'jobs', 'http', 'dev', 'demo', 'bench']),
             may('test', ['infrastructure', 'capability', 'composition', 'http', 'jobs', 'cli', 'demo', 'dev', 'test']),
           ],
         },

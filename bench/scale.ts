@@ -23,7 +23,7 @@
  * message, less the wait for the digest window when nothing was left to send before the
  * first digest fell due (that wait is the window by design, not capacity).
  *
- * The cluster phase runs where test/helpers/redis-cluster.ts can start a cluster (redis-server
+ * The cluster phase runs where dev/redis-cluster.ts can start a cluster (redis-server
  * and redis-cli 5 or later), and says why not in the results where it cannot; `--cluster`
  * makes that an error, `--no-cluster` leaves the phase out. A worker process both matches
  * and sends: its CPU per message sent includes its share of the matching.
@@ -49,8 +49,8 @@ import { projectRoot } from '../src/paths.js';
 import type { TestSubscription } from '../dev/push-receiver.js';
 import { insertCenters, loadCenters, prng } from '../dev/centers.js';
 import { stopChildren, waitForQuietPipeline } from '../dev/pipeline.js';
-import { redisClusterUnavailable, startRedisCluster } from '../test/helpers/redis-cluster.js';
-import { freePort, startOwnRedis } from '../test/helpers/redis-server.js';
+import { redisClusterUnavailable, startRedisCluster } from '../dev/redis-cluster.js';
+import { freePort, startOwnRedis } from '../dev/redis-server.js';
 import { arg } from './_args.js';
 import { BackendCpu, processCpuSeconds, selfCpuSeconds } from './_cpu.js';
 import { ensureBuilt, loopEnv, startBuilt } from './_processes.js';
@@ -74,7 +74,7 @@ async function ownRedis(): Promise<PhaseRedis> {
   return { url: r.url, ports: [r.port], close: () => r.dispose() };
 }
 
-/** The cluster the tests run on (test/helpers/redis-cluster.ts): three masters with a replica each. */
+/** The cluster the tests run on (dev/redis-cluster.ts): three masters with a replica each. */
 async function clusterRedis(): Promise<PhaseRedis> {
   const c = await startRedisCluster();
   return { url: c.url, ports: c.nodes.map((n) => n.port), close: () => c.close() };

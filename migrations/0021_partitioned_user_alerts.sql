@@ -218,11 +218,13 @@ END $$;
 CREATE TABLE user_alerts_default PARTITION OF user_alerts DEFAULT;
 SELECT user_alerts_partition_created('user_alerts_default');
 
--- (ids with version 7 are time-ordered; the rest go to the default partition)
-SELECT ensure_partitions('user_alerts', 'week', greatest(min(uuid_time(id)), now() - interval '2 years'), now() + interval '4 weeks')
+-- (ids with version 7 are time-ordered; the rest go to the default partition). The weeks from
+-- the oldest row's, or from this one on an empty table, so that new alerts land in their own
+-- partition from the start: a row the retention task moves out of the default partition
+-- later is a DELETE and an INSERT, which a concurrent UPDATE of that row does not follow
+SELECT ensure_partitions('user_alerts', 'week', greatest(coalesce(min(uuid_time(id)), now()), now() - interval '2 years'), now() + interval '4 weeks')
   FROM user_alerts_unpartitioned
- WHERE substr(id::text, 15, 1) = '7' AND uuid_time(id) <= now() + interval '1 day'
-HAVING count(*) > 0;
+ WHERE substr(id::text, 15, 1) = '7' AND uuid_time(id) <= now() + interval '1 day';
 
 INSERT INTO user_alerts (id, user_id, slot_id, preference_id, distance_m, sent, status, channel, attempts, last_error, provider_message_id,
                          lease_until, created_at, updated_at, sent_at, enqueued_at, priority, message_id, release_id)

@@ -34,8 +34,8 @@ CREATE TABLE appointment_events (
   created_at     timestamptz NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (created_at);
 CREATE TABLE appointment_events_default PARTITION OF appointment_events DEFAULT;
-SELECT ensure_partitions('appointment_events', 'month', greatest(min(created_at), now() - interval '10 years'), now() + interval '2 months')
-  FROM appointment_events_unpartitioned HAVING count(*) > 0;
+SELECT ensure_partitions('appointment_events', 'month', greatest(coalesce(min(created_at), now()), now() - interval '10 years'), now() + interval '2 months')
+  FROM appointment_events_unpartitioned;
 INSERT INTO appointment_events (id, appointment_id, event_type, from_status, to_status, actor_user_id, actor, details, created_at)
 OVERRIDING SYSTEM VALUE
 SELECT id, appointment_id, event_type, from_status, to_status, actor_user_id, actor, details, created_at FROM appointment_events_unpartitioned;
@@ -67,8 +67,8 @@ CREATE TABLE audit_logs (
   created_at  timestamptz NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (created_at);
 CREATE TABLE audit_logs_default PARTITION OF audit_logs DEFAULT;
-SELECT ensure_partitions('audit_logs', 'month', greatest(min(created_at), now() - interval '10 years'), now() + interval '2 months')
-  FROM audit_logs_unpartitioned HAVING count(*) > 0;
+SELECT ensure_partitions('audit_logs', 'month', greatest(coalesce(min(created_at), now()), now() - interval '10 years'), now() + interval '2 months')
+  FROM audit_logs_unpartitioned;
 INSERT INTO audit_logs (id, user_id, action, entity_type, entity_id, details, ip, created_at)
 OVERRIDING SYSTEM VALUE
 SELECT id, user_id, action, entity_type, entity_id, details, ip, created_at FROM audit_logs_unpartitioned;

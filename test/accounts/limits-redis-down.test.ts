@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { createUser } from '../../src/accounts/users.js';
 import { useTestApp } from '../helpers/app.js';
-import { startOwnRedis } from '../helpers/redis-server.js';
+import { startOwnRedis } from '../../dev/redis-server.js';
 import { futureSlots } from '../booking/helpers.js';
 
 const redisServer = await startOwnRedis();

@@ -12,7 +12,7 @@ import { newSecretKey } from '../../src/config.js';
 import { seededRandom } from '../../src/random.js';
 import { useTestContext } from '../helpers/context.js';
 import { stopProcess, type RunningProcess } from '../helpers/processes.js';
-import { freePort } from '../helpers/redis-server.js';
+import { freePort } from '../../dev/redis-server.js';
 import { assertNoSecretsInLogs, drillLogFiles, type Known } from '../helpers/log-scan.js';
 import { checkLedger, learnerSecrets, longestSilenceMs, recoveryMs, runBookingLoad, seedBookingFixture, statusClasses, waitForExpiries } from './booking-load.js';
 import { drillLogFile, printFigures, startDrillProcess } from './kit.js';

@@ -14,7 +14,7 @@ import { lastHeartbeat } from '../../src/queues/heartbeat.js';
 import { useTestContext } from '../helpers/context.js';
 import { startOwnPostgres, type OwnPostgres } from '../helpers/postgres-server.js';
 import { stopProcess, type RunningProcess } from '../helpers/processes.js';
-import { freePort } from '../helpers/redis-server.js';
+import { freePort } from '../../dev/redis-server.js';
 import { withDatabase } from '../helpers/services.js';
 import { assertNoSecretsInLogs, drillLogFiles, type Known } from '../helpers/log-scan.js';
 import { checkLedger, learnerSecrets, longestSilenceMs, recoveryMs, runBookingLoad, seedBookingFixture, statusClasses, waitForExpiries } from './booking-load.js';

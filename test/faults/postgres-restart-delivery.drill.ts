@@ -12,7 +12,7 @@ import { createSession } from '../../src/accounts/sessions.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertUser } from '../helpers/factories.js';
 import { stopProcess, type RunningProcess } from '../helpers/processes.js';
-import { freePort } from '../helpers/redis-server.js';
+import { freePort } from '../../dev/redis-server.js';
 import { assertDrillLogsClean } from '../helpers/log-scan.js';
 import {
   placeLearners,

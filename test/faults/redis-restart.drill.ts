@@ -15,7 +15,7 @@ import { bullPrefix, QUEUES } from '../../src/queues/names.js';
 import { createRedis } from '../../src/queues/redis.js';
 import { useTestContext } from '../helpers/context.js';
 import { stopProcess } from '../helpers/processes.js';
-import { freePort, startOwnRedis } from '../helpers/redis-server.js';
+import { freePort, startOwnRedis } from '../../dev/redis-server.js';
 import { placeLearners, printFigures, releaseOnePerCentre, startDrillProcess, tallyEmails, waitUntilSettled, waitUntilTold, type DrillLearner } from './kit.js';
 import { assertDrillLogsClean } from '../helpers/log-scan.js';
 

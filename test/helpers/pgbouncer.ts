@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { freePort } from './redis-server.js';
+import { freePort } from '../../dev/redis-server.js';
 
 const run = promisify(execFile);
 

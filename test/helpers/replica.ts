@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { postgresWorkspace, serverControl, type OwnPostgres } from './postgres-server.js';
-import { freePort } from './redis-server.js';
+import { freePort } from '../../dev/redis-server.js';
 
 /** Why a replica cannot be made here, or null when pg_basebackup is installed. */
 export async function replicaUnavailable(): Promise<string | null> {

@@ -19,7 +19,7 @@ import { startPushReceiver, type PushReceiver } from '../../dev/push-receiver.js
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
 import { LOCAL_BASE_URL, startHarnessWithAllTasks, testConfig, until, type Harness } from '../alerts/fixtures.js';
 import { useTestApp } from '../helpers/app.js';
-import { redisClusterUnavailable, startRedisCluster, type OwnRedisCluster } from '../helpers/redis-cluster.js';
+import { redisClusterUnavailable, startRedisCluster, type OwnRedisCluster } from '../../dev/redis-cluster.js';
 
 const unavailable = redisClusterUnavailable();
 const SHARDS = 2;

@@ -19,7 +19,7 @@ import { futureSlots } from '../booking/helpers.js';
 import { useTestContext } from '../helpers/context.js';
 import { insertAppointment, insertUser } from '../helpers/factories.js';
 import { startProcess, stopProcess } from '../helpers/processes.js';
-import { startOwnRedis } from '../helpers/redis-server.js';
+import { startOwnRedis } from '../../dev/redis-server.js';
 
 const ctx = useTestContext();
 log.level = 'silent'; // the worker logs through the root logger; its reconnect errors are expected here

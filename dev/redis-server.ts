@@ -1,5 +1,5 @@
 /**
- * A redis-server of a test's own on a free loopback port, with no persistence (as this
+ * A redis-server of its own (for a test or a benchmark) on a free loopback port, with no persistence (as this
  * machine's Redis runs) unless asked for AOF, that the test can kill and start again: an
  * outage, or a restart that loses every key, without touching the Redis every other test
  * file shares.

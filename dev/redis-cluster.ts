@@ -1,5 +1,5 @@
 /**
- * A Redis Cluster of a test's own: `redis-server --cluster-enabled yes` on free loopback
+ * A Redis Cluster of its own (for a test or a benchmark): `redis-server --cluster-enabled yes` on free loopback
  * ports, joined with `redis-cli --cluster create`, each master with its replicas, that a test
  * can take a master out of (SIGKILL) and watch its replica be promoted. No persistence: a
  * node that dies loses what only it had, which is what a failover test wants to see.
