@@ -28,7 +28,7 @@ import { Queue, Worker } from 'bullmq';
 import pg from 'pg';
 import webpush from 'web-push';
 import { loadConfig } from '../src/config.js';
-import { channelQueues, enqueueAlerts } from '../src/alerts/deliveries.js';
+import { enqueueAlerts } from '../src/alerts/deliveries.js';
 import { deliveryChannelsTask } from '../src/jobs/tasks.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
@@ -204,7 +204,7 @@ export default async function main(args: string[]): Promise<void> {
     const cpuNow = async () => ({ sender: process.cpuUsage(), receivers: (await counts()).cpuMs, redisSeconds: await redisCpuSeconds(producerRedis) });
     /** One job per alert on its channel's deliveries queue, by the matcher's own hand-off. */
     const enqueue = (alertIds: string[], channel: 'email' | 'push') =>
-      enqueueAlerts(channelQueues(producer), pool, alertIds.map((id) => ({ id, userId: userOfAlert.get(id)!, priority: 'NORMAL' as const, channel })), true);
+      enqueueAlerts(producer.deliveries, pool, alertIds.map((id) => ({ id, userId: userOfAlert.get(id)!, priority: 'NORMAL' as const, channel })), true);
     const results: Record<string, unknown> = {};
     // every message accepted, per alert key, across both phases: more than one is a duplicate
     const seen = new Map<string, number>();

@@ -13,7 +13,6 @@
 import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Queryable } from '../db/types.js';
 import { shardIndex } from '../queues/names.js';
-import type { Queues } from '../queues/queues.js';
 import { findStrandedAlerts, type AlertToDeliver, type StrandedQuery } from './state.js';
 import { markDigestsEnqueued, pendingDigests, strandedDigests } from './messages.js';
 import { markEnqueued, type Channel, type PriorityTier } from './store.js';
@@ -47,10 +46,6 @@ export const PRIORITY_BY_TIER: Record<PriorityTier, number> = { URGENT: 1, VIP: 
 /** Each channel's queues, in shard order. */
 export type ChannelQueues = Record<Channel, Queue[]>;
 
-/** The channel queues among a process's queues. */
-export function channelQueues(queues: Pick<Queues, 'deliveries'>): ChannelQueues {
-  return queues.deliveries;
-}
 
 /** The queue of a channel's shards that holds the jobs of the user `userId`. */
 export function shardFor(shards: Queue[], userId: string): Queue {

@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { withTransaction } from '../db/transaction.js';
 import type { Queues } from '../queues/queues.js';
 import { claimReleases, markReleasesProcessed } from '../slots/releases.js';
-import { channelQueues, enqueueAlerts } from './deliveries.js';
+import { enqueueAlerts } from './deliveries.js';
 import { pushConfigured } from './push.js';
 import { insertAlertsForSlots, type NewAlert } from './store.js';
 
@@ -93,7 +93,7 @@ export async function drainReleases(o: DrainOptions): Promise<DrainResult> {
     total.releases += batch.releases;
     total.alerts += batch.alerts.length;
     try {
-      await enqueueAlerts(channelQueues(o.queues), o.pool, batch.alerts, pushConfigured(o.config));
+      await enqueueAlerts(o.queues.deliveries, o.pool, batch.alerts, pushConfigured(o.config));
     } catch (err) {
       // the alerts are committed and stay PENDING with no enqueued_at: the sweep hands them over
       o.log.warn({ err, alerts: batch.alerts.length }, 'could not enqueue alerts; the pending-alert sweep will');

@@ -13,7 +13,7 @@ import { closeWorker, workerMetrics, type Queues } from '../queues/queues.js';
 import type { SettingsCache } from '../settings/settings.js';
 import type { HostLookup } from '../watches/push-endpoints.js';
 import { batchedAlertStore } from './batched-store.js';
-import { channelQueues, handOff, shardFor, type ChannelQueues } from './deliveries.js';
+import { handOff, shardFor, type ChannelQueues } from './deliveries.js';
 import { createMailer } from './email.js';
 import { createPushSender } from './push.js';
 import { retryWaker } from './retry-wake.js';
@@ -88,7 +88,7 @@ export async function startSenders(o: SendersOptions): Promise<() => Promise<voi
   const mailer = createMailer(config, log);
   const push = createPushSender(config, { lookupHost: o.lookupHost });
   const store = batchedAlertStore(o.pool, config.DELIVERY_LEASE_SECONDS, push !== null);
-  const queues = channelQueues(o.queues);
+  const queues = o.queues.deliveries;
   const context = { config, pool: o.pool, log, mailer, push, channelQueues: queues, store, waker: retryWaker(queues, o.redis, log) };
   const rates = async (): Promise<Record<Channel, number>> => {
     const s = await o.settings.all();

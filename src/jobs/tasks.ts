@@ -2,7 +2,7 @@
  * What the worker process runs: each capability's scheduled upkeep, wired to the
  * maintenance queue. This list is the one place that says what a worker does.
  */
-import { channelQueues, rebuildQueues, sweepPendingAlerts } from '../alerts/deliveries.js';
+import { rebuildQueues, sweepPendingAlerts } from '../alerts/deliveries.js';
 import { pushConfigured } from '../alerts/push.js';
 import { releaseMatcher } from '../alerts/release-matcher.js';
 import { requeueExpiredClaims, startSenders } from '../alerts/senders.js';
@@ -35,12 +35,12 @@ export const sweepPendingAlertsTask: MaintenanceTask = {
   everyMs: (config) => config.ALERT_SWEEP_SECONDS * 1000,
   async run(deps) {
     const options = { graceSeconds: deps.config.ALERT_ENQUEUE_GRACE_SECONDS, requeueSeconds: deps.config.ALERT_REQUEUE_SECONDS, limit: 5000 };
-    const requeued = await sweepPendingAlerts(channelQueues(deps.queues), deps.pool, options, pushConfigured(deps.config));
+    const requeued = await sweepPendingAlerts(deps.queues.deliveries, deps.pool, options, pushConfigured(deps.config));
     if (requeued) deps.log.warn({ requeued }, 'handed stranded alerts to the deliveries queues');
     return { requeued };
   },
   async rebuild(deps) {
-    const rebuilt = await rebuildQueues(channelQueues(deps.queues), deps.pool, pushConfigured(deps.config), 100_000);
+    const rebuilt = await rebuildQueues(deps.queues.deliveries, deps.pool, pushConfigured(deps.config), 100_000);
     deps.log.warn(rebuilt, 'Redis lost its jobs; queued again every pending alert and digest from PostgreSQL');
     return rebuilt;
   },
@@ -54,7 +54,7 @@ export const deliveryChannelsTask: MaintenanceTask = {
   name: 'delivery-expired-claims',
   everyMs: (config) => config.DELIVERY_LEASE_SECONDS * 1000,
   async run(deps) {
-    const requeued = await requeueExpiredClaims(deps, channelQueues(deps.queues));
+    const requeued = await requeueExpiredClaims(deps, deps.queues.deliveries);
     if (requeued) deps.log.warn({ requeued }, 're-queued alerts whose send claim expired');
     return { requeued };
   },

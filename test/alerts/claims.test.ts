@@ -7,7 +7,7 @@
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { batchedAlertStore } from '../../src/alerts/batched-store.js';
-import { channelQueues, sweepPendingAlerts, type ChannelQueues } from '../../src/alerts/deliveries.js';
+import { sweepPendingAlerts, type ChannelQueues } from '../../src/alerts/deliveries.js';
 import { requeueExpiredClaims } from '../../src/alerts/senders.js';
 import { deliveryChannelsTask } from '../../src/jobs/tasks.js';
 import { createMailer, type Mailer } from '../../src/alerts/email.js';
@@ -28,7 +28,7 @@ let channels: ChannelQueues;
 beforeAll(async () => {
   smtp = await startSmtpReceiver();
   h = await startHarness(testConfig(ctx, { SMTP_URL: smtp.url }));
-  channels = channelQueues(h.worker.deps.queues);
+  channels = h.worker.deps.queues.deliveries;
 });
 
 afterAll(async () => {

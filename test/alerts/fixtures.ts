@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
-import { channelJobOptions, channelQueues, shardFor, firstChannel, PRIORITY_BY_TIER, SEND_JOB } from '../../src/alerts/deliveries.js';
+import { channelJobOptions, shardFor, firstChannel, PRIORITY_BY_TIER, SEND_JOB } from '../../src/alerts/deliveries.js';
 import { deliveryChannelsTask } from '../../src/jobs/tasks.js';
 import { log } from '../../src/log.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
@@ -98,7 +98,7 @@ export async function insertAlert(
 
 /** Enqueues the alert's job on its channel's deliveries queue, as the matching hand-off does. */
 export async function enqueue(producer: Queues, alert: Pick<AlertSetup, 'alertId' | 'userId' | 'method'>, tier: keyof typeof PRIORITY_BY_TIER = 'NORMAL') {
-  const queue = shardFor(channelQueues(producer)[firstChannel(alert.method, true)], alert.userId);
+  const queue = shardFor(producer.deliveries[firstChannel(alert.method, true)], alert.userId);
   return queue.add(SEND_JOB, { alertId: alert.alertId }, channelJobOptions(alert.alertId, PRIORITY_BY_TIER[tier]));
 }
 

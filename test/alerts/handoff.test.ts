@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { log } from '../../src/log.js';
 import { drainReleases } from '../../src/alerts/match.js';
-import { channelQueues, enqueueAlerts, SEND_JOB, sweepPendingAlerts, type ChannelQueues } from '../../src/alerts/deliveries.js';
+import { enqueueAlerts, SEND_JOB, sweepPendingAlerts, type ChannelQueues } from '../../src/alerts/deliveries.js';
 import { bullPrefix } from '../../src/queues/names.js';
 import { allQueues, closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
 import { runFixture } from '../fixtures/child.js';
@@ -25,7 +25,7 @@ let queuePrefix: string;
 beforeAll(() => {
   queuePrefix = ctx.redisPrefix.replace(/[^A-Za-z0-9_-]/g, '_');
   queues = createQueues(ctx.redis, queuePrefix);
-  channels = channelQueues(queues);
+  channels = queues.deliveries;
 });
 afterAll(async () => {
   // the queue's keys are {prefix}:..., outside the ctx's key prefix: remove them here

@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpReceiver, type SmtpReceiver } from '../../dev/smtp-receiver.js';
-import { channelQueues } from '../../src/alerts/deliveries.js';
 import { useTestContext } from '../helpers/context.js';
 import { alertRow, enqueue, finished, insertAlert, startHarness, testConfig, until, waitForAlert, type Harness } from './fixtures.js';
 
@@ -27,7 +26,7 @@ const mailsTo = (email: string) => smtp.messages.filter((m) => m.envelopeTo.incl
 
 describe('retries waiting on a receiver', () => {
   it('are woken by the first send it accepts again; a refusal of one address alone is not', async () => {
-    const email = channelQueues(h.producer).email[0]!;
+    const email = h.producer.deliveries.email[0]!;
     const down = [await insertAlert(ctx.pool), await insertAlert(ctx.pool)];
     const greylisted = await insertAlert(ctx.pool);
     // the server down for the first two; a 450 for the third's address alone

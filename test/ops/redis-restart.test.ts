@@ -7,7 +7,7 @@
  * wait ALERT_REQUEUE_SECONDS, 15 minutes, for an alert handed over just before).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { channelQueues, digestJobId } from '../../src/alerts/deliveries.js';
+import { digestJobId } from '../../src/alerts/deliveries.js';
 import { loadConfig } from '../../src/config.js';
 import { startWorker, type RunningWorker } from '../../src/jobs/runtime.js';
 import { expireHoldsTask, sweepPendingAlertsTask } from '../../src/jobs/tasks.js';
@@ -82,7 +82,7 @@ describe('a worker whose Redis restarted empty', () => {
     // no senders: the jobs stay where the rebuild puts them
     await worker?.close();
     worker = await startWorker(config, { tasks: [sweepPendingAlertsTask] });
-    const email = channelQueues(worker.deps.queues).email[0]!;
+    const email = worker.deps.queues.deliveries.email[0]!;
     await email.add('send', { alertId: alert.alertId }, { jobId: alert.alertId });
     await redisServer.stop();
     await redisServer.start();
